@@ -1,0 +1,2 @@
+"""Lipschitz Playground's engine: Qt-free (a test enforces that this package never imports
+PySide6 or pyqtgraph), so it runs headless, in scripts and in the GUI's worker thread alike."""

@@ -1,0 +1,29 @@
+"""Model builders: the architecture comes from the config and the data's sample shape."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..config import ModelConfig
+from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["build_models", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator",
+           "MLPDiscriminator"]
+
+
+def build_models(cfg: ModelConfig, sample_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Return (G, D) for the given config and data sample shape ((2,) or (C, H, W))."""
+    if cfg.arch == "mlp":
+        if tuple(sample_shape) != (2,):
+            raise ValueError(f"model.arch 'mlp' needs 2D points, the data has shape {sample_shape}")
+        return (MLPGenerator(cfg.z_dim, cfg.g_width, cfg.depth),
+                MLPDiscriminator(cfg.d_width, cfg.depth, cfg.d_norm))
+    if cfg.arch == "dcgan":
+        channels, height, width = sample_shape
+        if (height, width) != (28, 28):
+            raise ValueError(f"model.arch 'dcgan' is the notebook's 28x28 model; the data is "
+                             f"{height}x{width}")
+        return (DCGANGenerator(cfg.z_dim, cfg.g_width, channels),
+                DCGANDiscriminator(cfg.d_width, channels, cfg.d_norm))
+    raise ValueError(f"unknown model.arch '{cfg.arch}'")
