@@ -63,13 +63,15 @@ def _prepare(args) -> TrainingSession:
     if not args.config:
         raise ConfigError("--config FILE is required for a new run")
     cfg = config_mod.load(args.config)
+    overrides = {}
     for item in args.sets:
         key, eq, value = item.partition("=")
         if not eq:
             raise ConfigError(f"--set must look like KEY=VALUE, got '{item}'")
-        cfg.set_text(key.strip(), value)
+        overrides[key.strip()] = config_mod.parse_key_text(key.strip(), value)
     if args.device:
-        cfg.set("run.device", args.device)
+        overrides["run.device"] = args.device
+    cfg.update(overrides)  # together, so e.g. dataset and arch can change in one go
     return TrainingSession(args.out, cfg, device=args.device, steps=args.steps, changes=changes)
 
 
@@ -83,7 +85,10 @@ def _progress(session: TrainingSession, enabled: bool):
 
 
 def train_main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+    try:
+        args = build_parser().parse_args(list(argv))
+    except SystemExit as exc:  # --help (0) or a usage error (2): report it as a status
+        return int(exc.code or 0)
     try:
         session = _prepare(args)
     except USER_ERRORS as exc:

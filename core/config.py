@@ -162,6 +162,20 @@ class Config:
             setattr(node, name, old)
             raise
 
+    def update(self, values: dict[str, Any]) -> None:
+        """Set several dotted keys at once; cross-field rules are checked on the result only
+        (e.g. switching dataset and architecture together). All or nothing."""
+        trial = self.copy()
+        for key, value in values.items():
+            node, name = _resolve(trial, key)
+            f = _field(node, name)
+            value = _coerce(key, f, value)
+            _check(key, f, value)
+            setattr(node, name, value)
+        trial.validate()
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(trial, f.name))
+
     def set_text(self, key: str, text: str) -> Any:
         """Set a dotted key from command-line text (``--set key=value``); returns the value."""
         node, name = _resolve(self, key)
@@ -198,6 +212,12 @@ def iter_fields(cfg: Any, prefix: str = ""):
             yield from iter_fields(value, key + ".")
         else:
             yield key, f, value
+
+
+def parse_key_text(key: str, text: str) -> Any:
+    """Parse command-line text for a dotted key into its type (checked when it is set)."""
+    node, name = _resolve(Config(), key)
+    return parse_value(key, _field(node, name), text)
 
 
 def all_keys() -> list[str]:

@@ -1,0 +1,17 @@
+"""Shared test setup: headless Qt, a private app home, and small configs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_app_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own SNGAN_GUI_HOME, so nothing touches the user's folders."""
+    home = tmp_path_factory.mktemp("sngan_home")
+    monkeypatch.setenv("SNGAN_GUI_HOME", str(home))
+    return home

@@ -1,0 +1,35 @@
+"""Small configs that train in milliseconds, shared by the engine tests."""
+
+from __future__ import annotations
+
+from core.config import Config
+
+
+def tiny_2d(**sets) -> Config:
+    cfg = Config()
+    cfg.set("model.z_dim", 4)
+    cfg.set("model.g_width", 32)
+    cfg.set("model.d_width", 32)
+    cfg.set("model.depth", 2)
+    cfg.set("data.batch_size", 64)
+    cfg.set("run.device", "cpu")
+    cfg.set("run.log_every", 5)
+    cfg.set("run.checkpoint_every", 10)
+    for key, value in sets.items():
+        cfg.set(key.replace("__", "."), value)
+    return cfg
+
+
+def tiny_image(**sets) -> Config:
+    cfg = Config()
+    cfg.update({"data.dataset": "digits", "model.arch": "dcgan"})
+    cfg.set("model.g_width", 8)
+    cfg.set("model.d_width", 8)
+    cfg.set("model.d_norm", "batch")
+    cfg.set("data.batch_size", 16)
+    cfg.set("run.device", "cpu")
+    cfg.set("run.log_every", 2)
+    cfg.set("run.checkpoint_every", 4)
+    for key, value in sets.items():
+        cfg.set(key.replace("__", "."), value)
+    return cfg
