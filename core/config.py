@@ -42,18 +42,32 @@ def _text(default: str, live: bool = False) -> Any:
 
 DATASETS_2D = ("ring8", "grid25", "swissroll")
 DATASETS_IMAGE = ("digits", "mnist", "fashion_mnist", "cifar10", "folder")
+IMAGE_ARCHS = ("dcgan", "sngan_cnn")
+# Image size of the datasets that have one of their own; "digits" and "folder" take the
+# model's native size (below) unless data.image_size says otherwise.
+DATASET_NATIVE_SIZE = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}
+ARCH_NATIVE_SIZE = {"dcgan": 28, "sngan_cnn": 32}
 
 
 @dataclass
 class DataConfig:
     dataset: str = _choice("ring8", *DATASETS_2D, *DATASETS_IMAGE)
     batch_size: int = _num(256, ge=1, le=65536, live=True)
-    root: str = _text("")  # "" = the app's cache folder
+    root: str = _text("")  # "" = the app's cache folder; for "folder": the image folder
+    # Image datasets only. channels: 0 = the dataset's own (folder: 1 if every image is gray,
+    # else 3), 1 = grayscale, 3 = RGB. image_size: 0 = the dataset's own size (mnist and
+    # fashion_mnist 28, cifar10 32; digits and folder: the model's, dcgan 28, sngan_cnn 32);
+    # otherwise images are resized (and centre-cropped) to image_size x image_size.
+    channels: int = _num(0, ge=0, le=3)  # 0 | 1 | 3 (checked in Config.validate)
+    image_size: int = _num(0, ge=0, le=512)
 
 
 @dataclass
 class ModelConfig:
-    arch: str = _choice("mlp", "mlp", "dcgan")
+    # mlp (2D data) | dcgan (the notebook's 28x28 model) | sngan_cnn (the SN-GAN paper's
+    # "standard CNN", 32x32 or any multiple of 8; g_width/d_width are its base widths: G has
+    # 8w/4w/2w/w channels, D w,w,2w,2w,4w,4w,8w; the paper's model is 64/64 with z_dim 128)
+    arch: str = _choice("mlp", "mlp", "dcgan", "sngan_cnn")
     z_dim: int = _num(64, ge=1, le=4096)
     g_width: int = _num(64, ge=1, le=4096)
     d_width: int = _num(64, ge=1, le=4096)
@@ -193,8 +207,36 @@ class Config:
                 f"model.arch must be 'mlp' for 2D dataset '{self.data.dataset}', got '{self.model.arch}'")
         if not is_2d and self.model.arch == "mlp":
             raise ConfigError(
-                f"model.arch must be an image architecture ('dcgan') for image dataset "
-                f"'{self.data.dataset}', got 'mlp'")
+                f"model.arch must be an image architecture ('dcgan' or 'sngan_cnn') for image "
+                f"dataset '{self.data.dataset}', got 'mlp'")
+        if not is_2d:
+            _check_image_geometry(self)
+
+
+def image_size_for(cfg: "Config") -> int:
+    """The side of the square images an image config trains on (data.image_size resolved)."""
+    d = cfg.data
+    return (d.image_size or DATASET_NATIVE_SIZE.get(d.dataset)
+            or ARCH_NATIVE_SIZE.get(cfg.model.arch, 28))
+
+
+def _check_image_geometry(cfg: "Config") -> None:
+    d, arch = cfg.data, cfg.model.arch
+    if d.channels not in (0, 1, 3):
+        raise ConfigError(f"data.channels must be 0 (auto), 1 (grayscale) or 3 (RGB), "
+                          f"got {d.channels}")
+    size = image_size_for(cfg)
+    what = (f"data.image_size = {d.image_size}" if d.image_size
+            else f"{d.dataset} images are {size}x{size}")
+    if arch == "dcgan" and size != 28:
+        fix = "set data.image_size = 28 to resize them" if not d.image_size else \
+            "use data.image_size = 28 (or 0)"
+        raise ConfigError(f"model.arch 'dcgan' is the notebook's 28x28 model, but {what}: use "
+                          f"model.arch = 'sngan_cnn' (preset cifar10_sngan.toml) or {fix}")
+    if arch == "sngan_cnn" and (size % 8 or size < 16):
+        raise ConfigError(f"model.arch 'sngan_cnn' needs a multiple of 8 pixels (>= 16), but "
+                          f"{what}: set data.image_size = {max(16, -(-size // 8) * 8)} to "
+                          f"resize them, or use model.arch = 'dcgan' for 28x28")
 
 
 def is_live(key: str) -> bool:

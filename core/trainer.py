@@ -63,7 +63,7 @@ class Trainer:
         self.cfg = cfg.copy()
         self.device = (torch.device(device) if isinstance(device, torch.device)
                        else resolve_device(device or cfg.run.device))
-        self.sampler = make_sampler(self.cfg.data, self.device)
+        self.sampler = make_sampler(self.cfg, self.device)
         self.is_image = self.sampler.kind == "image"
 
         # Model init draws from its own seeded stream without touching the global RNG.

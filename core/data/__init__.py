@@ -3,23 +3,194 @@
 A sampler has ``kind`` ("2d" or "image"), ``shape`` (one sample's shape) and
 ``sample(n, generator) -> Tensor`` on the training device, values in the model's range
 (2D: raw coordinates; images: [-1, 1]).
+
+Image datasets (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``folder``) are decoded
+once into a uint8 tensor [N, C, H, W] by :func:`prepare_dataset`, which the GUI calls from a
+worker thread to show download/decoding progress with a Cancel button::
+
+    cancel = threading.Event()
+    data = prepare_dataset(cfg, progress=lambda done, total, message: ..., cancel=cancel)
+
+``progress(done, total, message)``: ``done``/``total`` are bytes while ``message`` starts with
+"downloading", images while decoding; ``total`` is 0 when unknown (a busy indicator). Setting
+``cancel`` makes it raise :class:`DownloadCancelled` within a fraction of a second (a network
+connect can take up to its 30 s timeout). The most recently prepared dataset is kept in
+memory, so the trainer's :func:`make_sampler` right after it (and the next run on the same
+data) costs nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
 import torch
 
-from ..config import DATASETS_2D, DataConfig
-from .images import DatasetError, ImageTensorSampler, digits_uint8
+from ..config import (ARCH_NATIVE_SIZE, DATASET_NATIVE_SIZE, DATASETS_2D, Config, DataConfig,
+                      image_size_for)
+from ..paths import dataset_root
+from .downloads import TORCHVISION_SETS, load_torchvision, manual_hint, required_files
+from .folder import IMAGE_EXTENSIONS, find_images, load_folder
+from .images import DatasetError, DownloadCancelled, ImageTensorSampler, digits_uint8, fit_images
 from .toy2d import Toy2DSampler, mode_centres, mode_std
 
-__all__ = ["DatasetError", "ImageTensorSampler", "Toy2DSampler", "make_sampler", "mode_centres",
-           "mode_std"]
+__all__ = ["DatasetError", "DownloadCancelled", "IMAGE_EXTENSIONS", "ImageData",
+           "ImageTensorSampler", "Toy2DSampler", "TqdmProgress", "clear_cache", "dataset_root",
+           "make_sampler", "manual_hint", "mode_centres", "mode_std", "prepare_dataset"]
+
+Progress = Callable[[int, int, str], None]
+log = logging.getLogger(__name__)
 
 
-def make_sampler(cfg: DataConfig, device: torch.device):
-    if cfg.dataset in DATASETS_2D:
-        return Toy2DSampler(cfg.dataset, device)
-    if cfg.dataset == "digits":
-        return ImageTensorSampler("digits", digits_uint8(28), device)
-    raise DatasetError(f"dataset '{cfg.dataset}' is not available yet in this build")
+@dataclass
+class ImageData:
+    """A decoded image dataset: ``images`` uint8 [N, C, H, W] on the CPU."""
+
+    name: str
+    images: torch.Tensor
+    source: Path | None = None  # the folder it was read from (None for digits)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, reason), folder only
+    notes: list[str] = field(default_factory=list)  # one-line remarks to show the user
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.images.shape[1:])
+
+
+_cache_lock = threading.Lock()
+_cache: tuple[tuple, ImageData] | None = None
+
+
+def clear_cache() -> None:
+    global _cache
+    with _cache_lock:
+        _cache = None
+
+
+def _geometry(cfg: Config | DataConfig) -> tuple[DataConfig, int]:
+    if isinstance(cfg, Config):
+        return cfg.data, image_size_for(cfg)
+    # A bare DataConfig does not know the model: digits/folder default to dcgan's 28x28.
+    return cfg, (cfg.image_size or DATASET_NATIVE_SIZE.get(cfg.dataset)
+                 or ARCH_NATIVE_SIZE["dcgan"])
+
+
+def _stat_key(paths: list[Path]) -> tuple:
+    out = []
+    for p in paths:
+        st = p.stat()
+        out.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def prepare_dataset(cfg: Config | DataConfig, progress: Progress | None = None,
+                    cancel: threading.Event | None = None) -> ImageData | None:
+    """Make an image dataset ready: download it on first use, decode it, fit it to the
+    configured channels and size. Returns None for 2D datasets. Raises :class:`DatasetError`
+    (one line: what failed and where to put files by hand) or :class:`DownloadCancelled`."""
+    global _cache
+    data, size = _geometry(cfg)
+    name = data.dataset
+    if name in DATASETS_2D:
+        return None
+    root = dataset_root(data.root)
+    files: list[Path] | None = None
+    if name == "folder":
+        if not data.root.strip():
+            raise DatasetError("data.dataset = 'folder' needs data.root = the folder of images")
+        files = find_images(root) if root.is_dir() else []
+        key_files = files
+    elif name in TORCHVISION_SETS:
+        key_files = [p for p in required_files(name, root) if p.is_file()]
+        if len(key_files) < len(required_files(name, root)):
+            key_files = None  # not on disk yet: no cache entry can match
+    else:
+        key_files = []
+    try:
+        key = (name, str(root) if name != "digits" else "", data.channels, size,
+               _stat_key(key_files)) if key_files is not None else None
+    except OSError:
+        key = None
+    with _cache_lock:
+        if key is not None and _cache is not None and _cache[0] == key:
+            return _cache[1]
+
+    skipped: list[tuple[Path, str]] = []
+    notes: list[str] = []
+    if name == "digits":
+        images, source = digits_uint8(size), None
+    elif name == "folder":
+        images, skipped = load_folder(root, size, data.channels, progress, cancel, files=files)
+        source = root
+        if skipped:
+            examples = "; ".join(f"{p.name}: {why}" for p, why in skipped[:3])
+            notes.append(f"skipped {len(skipped)} unreadable file(s) of {len(files)} in {root} "
+                         f"(e.g. {examples})")
+    elif name in TORCHVISION_SETS:
+        images, source = load_torchvision(name, root, progress, cancel), root
+    else:
+        raise DatasetError(f"dataset '{name}' is not an image dataset this build knows")
+    if cancel is not None and cancel.is_set():
+        raise DownloadCancelled(f"preparing {name} cancelled")
+    images = fit_images(images, data.channels, size)
+    result = ImageData(name, images, source, skipped, notes)
+    for note in notes:
+        log.warning("%s", note)
+    if key is None:  # first download: key the cache on the files now on disk
+        try:
+            key = (name, str(root), data.channels, size, _stat_key(required_files(name, root)))
+        except OSError:
+            key = None
+    if key is not None:
+        with _cache_lock:
+            _cache = (key, result)
+    return result
+
+
+class TqdmProgress:
+    """A ``progress`` callback that draws tqdm bars on stderr (one per message), for the CLI."""
+
+    def __init__(self, file=None):
+        self.file = file or sys.stderr
+        self.bar = None
+        self.message = None
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        from tqdm import tqdm
+
+        if message != self.message:
+            self.close()
+            self.message = message
+            is_bytes = message.startswith("downloading")
+            self.bar = tqdm(total=total or None, desc=message, file=self.file, leave=False,
+                            unit="B" if is_bytes else " img", unit_scale=is_bytes,
+                            unit_divisor=1024 if is_bytes else 1000, dynamic_ncols=True)
+        if total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def make_sampler(cfg: Config | DataConfig, device: torch.device,
+                 progress: Progress | None = None, cancel: threading.Event | None = None):
+    """The sampler for a config (pass the whole Config: the image size of ``digits`` and
+    ``folder`` follows the model). Without ``progress``, downloads show tqdm bars on stderr."""
+    data = cfg.data if isinstance(cfg, Config) else cfg
+    if data.dataset in DATASETS_2D:
+        return Toy2DSampler(data.dataset, device)
+    own = progress is None
+    progress = TqdmProgress() if own else progress
+    try:
+        prepared = prepare_dataset(cfg, progress, cancel)
+    finally:
+        if own:
+            progress.close()
+    return ImageTensorSampler(prepared.name, prepared.images, device, prepared.notes)
