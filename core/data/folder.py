@@ -33,7 +33,7 @@ def find_images(folder: Path) -> list[Path]:
         for name in sorted(filenames):
             if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
                 found.append(Path(dirpath) / name)
-    return found
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
 def decode_image(path: Path, size: int) -> np.ndarray:
