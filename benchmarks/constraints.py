@@ -1,0 +1,90 @@
+"""Per-step cost of each constraint, as a ratio to training with none.
+
+Trains the notebook DCGAN (batch 128, BatchNorm in D) and the 2D MLP of the ring preset with:
+none, clip, rowsum, spectral (ours), torch_sn (torch.nn.utils.parametrizations.spectral_norm
+on every D layer, no constraint of ours), and gp (two-sided, lambda 10). Variants are
+interleaved round by round so machine load hits them alike; the figure is the median over
+rounds of the time per step.
+
+    python benchmarks/constraints.py [--rounds 5] [--dcgan-steps 20] [--mlp-steps 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.nn.utils import parametrizations
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core import config as C  # noqa: E402
+from core.constraints import constrained_layers  # noqa: E402
+from core.trainer import Trainer  # noqa: E402
+
+PRESETS = Path(__file__).resolve().parents[1] / "resources" / "presets"
+VARIANTS = {
+    "none": {},
+    "clip": {"constraints.clip.enabled": True},
+    "rowsum": {"constraints.rowsum.enabled": True},
+    "spectral": {"constraints.spectral.enabled": True},
+    "torch_sn": "torch_sn",
+    "gp": {"constraints.gp.enabled": True},
+}
+
+
+def make_trainer(preset: str, variant, device: str) -> Trainer:
+    cfg = C.load(PRESETS / preset)
+    cfg.set("run.device", device)
+    base = {"constraints.spectral.enabled": False}
+    cfg.update(base if variant == "torch_sn" else {**base, **variant})
+    trainer = Trainer(cfg)
+    if variant == "torch_sn":
+        for _, layer in constrained_layers(trainer.D):
+            parametrizations.spectral_norm(layer)
+    return trainer
+
+
+def per_step(trainer: Trainer, steps: int) -> float:
+    trainer.step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        trainer.step()
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / steps
+
+
+def run(preset: str, label: str, steps: int, rounds: int, device: str) -> None:
+    trainers = {name: make_trainer(preset, v, device) for name, v in VARIANTS.items()}
+    times = {name: [] for name in trainers}
+    for _ in range(rounds):
+        for name, trainer in trainers.items():
+            times[name].append(per_step(trainer, steps))
+    base = statistics.median(times["none"])
+    print(f"\n{label}: none = {base * 1000:.2f} ms/step")
+    print(f"  {'variant':10s} {'ms/step':>8s} {'ratio':>6s}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"  {name:10s} {med * 1000:8.2f} {med / base:6.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--dcgan-steps", type=int, default=20)
+    ap.add_argument("--mlp-steps", type=int, default=200)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
+    run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds, args.device)
+    run("dcgan_notebook.toml", "notebook DCGAN (batch 128, BatchNorm in D)", args.dcgan_steps,
+        args.rounds, args.device)
+
+
+if __name__ == "__main__":
+    main()
