@@ -1,18 +1,74 @@
-"""Application entry point (the window itself is being built; see issue 5)."""
+"""Application entry points: ``python main.py [--config FILE]`` and the ``sngan-gui`` script."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+from typing import Sequence
+
+from core import config as config_mod
+from core.config import Config, ConfigError
+
+EXIT_BAD_INPUT = 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("The desktop window is not built yet; running a headless demo run instead:\n"
-          "  python main.py train --config resources/presets/ring8.toml --out runs/demo",
-          file=sys.stderr)
-    from core.cli import train_main
+def _default_config() -> tuple[Config, Path | None]:
+    from .qt_main_window import DEFAULT_PRESET, list_presets
 
-    return train_main(["--config", "resources/presets/ring8.toml", "--out", "runs/demo",
-                       "--steps", "300"])
+    preset = list_presets().get(DEFAULT_PRESET)
+    if preset is not None:
+        return config_mod.load(preset), preset
+    return Config(), None
+
+
+def create_window(config_path: str | Path | None = None, *, torch_threads: int | None = None):
+    """The main window, built but not shown; a QApplication must exist.
+
+    ``config_path`` opens the app with that TOML config (default: the ring8 preset).
+    Raises ``core.config.ConfigError`` for a missing or invalid file.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from . import theme
+    from .qt_main_window import QtMainWindow
+
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("create_window() needs a QApplication; create one first")
+    if not app.property("snganThemed"):
+        theme.apply(app)
+        app.setProperty("snganThemed", True)
+    if config_path is not None:
+        cfg, preset = config_mod.load(config_path), Path(config_path)
+    else:
+        cfg, preset = _default_config()
+    return QtMainWindow(cfg, preset_path=preset, torch_threads=torch_threads)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sngan-gui", description="Lipschitz Playground desktop app. "
+                                "(Headless training: python main.py train --help)")
+    p.add_argument("--config", help="open the app with this TOML config")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if args.config is not None:
+        try:  # check before any window appears: one clear line, status 2
+            config_mod.load(args.config)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName("Lipschitz Playground")
+    app.setOrganizationName("sngan-gui")
+    window = create_window(args.config)
+    window.show()
+    return int(app.exec())
 
 
 def console_main() -> int:

@@ -1,0 +1,59 @@
+"""GUI test fixtures: an offscreen main window on the small ring8 preset."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESETS = ROOT / "resources" / "presets"
+
+
+@pytest.fixture
+def gui_home(tmp_path, monkeypatch):
+    home = Path(os.environ.get("SNGAN_GUI_HOME") or tmp_path / "home")
+    monkeypatch.setenv("SNGAN_GUI_HOME", str(home))
+    return home
+
+
+def _make(qtbot, config):
+    import sngan_gui
+
+    w = sngan_gui.create_window(config)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, gui_home):
+    w = _make(qtbot, PRESETS / "ring8.toml")
+    yield w
+    w.close()
+    assert w.controller is None
+
+
+@pytest.fixture
+def make_window(qtbot, gui_home):
+    made = []
+
+    def make(config=None):
+        w = _make(qtbot, config)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+
+
+def wait_paused(qtbot, w, timeout=5000):
+    """Wait until the worker reports it is not training and the step is final."""
+    qtbot.waitUntil(lambda: w.controller is not None and not w.worker_running, timeout=timeout)
+    qtbot.wait(100)  # drain any queued progress signal
