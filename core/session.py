@@ -4,6 +4,41 @@ Both front ends drive training through this class, so a headless run and a GUI r
 config do exactly the same work and write the same files:
 ``python main.py train`` loops over :meth:`TrainingSession.advance`, and the GUI's worker thread
 calls it between its pause/step/stop checks.
+
+Probes (core.probes, issue 4)
+-----------------------------
+Each metrics record gets the probe fields listed in README.md ("Metrics fields"): the fast
+probes (``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``, ``lip_bound``, ``lip_grad`` ...)
+on every log line, the slow ones (exact spectra, histograms, 2D landscape and coverage:
+``modes``, ``hq``) every ``run.probe_every`` steps and on the run's last line. Image runs save
+a sample grid from the fixed noise to ``RUN_DIR/samples/step_NNNNNNN.png`` every
+``run.sample_every`` steps and at the last step.
+
+:meth:`TrainingSession.snapshot` returns the latest probe results for the GUI: a new dict of
+plain Python / numpy data (never live tensors; arrays are never modified after publication, so
+the dict may be handed to another thread). Keys (absent until first measured):
+
+- ``step``: generator step of the latest probe; ``fast_step`` / ``slow_step``: of the latest
+  fast / slow probe; ``sample_step``: of the latest sample grid.
+- ``layers``: D's constrained layer names (qualified module names), in order.
+- ``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``: {layer: float}, as in the metrics.
+- ``spectra``: {layer: float64 array, all singular values of the effective weight matrix,
+  descending} (slow).
+- ``lip_bound``, ``lip_bound_note`` (str or None), ``lip_bound_factors``: {leaf module: its
+  factor in the product bound}; ``lip_grad``, ``lip_grad_real``, ``lip_grad_fake``,
+  ``lip_grad_interp``, ``lip_grad_mean_interp``; ``grad_norms``: {"real", "fake", "interp":
+  float32 array of per-point ||grad_x D||} (eval-mode D).
+- ``histograms``: {layer: {"edges" [51+1], "counts" [51] (effective weight), "raw_edges",
+  "raw_counts" (raw Parameter), "max_abs"}} (slow).
+- 2D data: ``arrows``: {"points": [m, 2] fake points, "grads": [m, 2] grad_x D there} (fast);
+  ``landscape``: {"x": [n], "y": [n], "values": [n, n] (values[i, j] is D at (x[j], y[i]),
+  raw logit / critic value, eval mode), "extent": (xmin, xmax, ymin, ymax)};
+  ``coverage_samples``: [2500, 2] G's samples on the held-out noise; ``modes``, ``hq``,
+  ``mode_counts``: [K] high-quality samples per mode; ``centres``: [K, 2]; ``mode_std`` (slow).
+- image data: ``sample_grid``: uint8 [H, W, C] grid of G's samples on the fixed noise (eval
+  mode); ``sample_path``: the PNG written for it (or None).
+- ``time_split_ms``: {"data", "g_step", "d_step", "constraint", "probe"}: mean milliseconds per
+  generator step since the previous log line (see core.probes.timing); ``probe_time_share``.
 """
 
 from __future__ import annotations
@@ -15,6 +50,7 @@ from typing import Any, Iterable
 
 from .checkpoint import load_trainer_state
 from .config import Config, ConfigError, is_live
+from .probes import Prober
 from .runfolder import RunFolder
 from .trainer import Trainer
 
@@ -74,6 +110,11 @@ class TrainingSession:
             self.folder.write_config(self.trainer.cfg)
         self.last_record: dict[str, Any] | None = None
         self._logged_step = self._saved_step = self.trainer.step_count if resume else -1
+        self.prober = Prober(self.trainer)
+        self._slow_step: int | None = None
+        self._sampled_step = -1
+        self._elapsed0 = self.trainer.elapsed()
+        self._probe_seconds_logged = 0.0
 
     @property
     def cfg(self) -> Config:
@@ -96,6 +137,8 @@ class TrainingSession:
         record = None
         if step % run.log_every == 0 or step >= run.steps:
             record = self.log()
+        if trainer.is_image and (step % run.sample_every == 0 or step >= run.steps):
+            self.save_samples()
         if step % run.checkpoint_every == 0 or step >= run.steps:
             self.checkpoint()
         return record
@@ -106,12 +149,48 @@ class TrainingSession:
         for event in self.trainer.drain_events():
             self.folder.append_event(event)
 
-    def log(self) -> dict[str, Any]:
-        record = self.trainer.log_record()
+    def log(self, *, final: bool = False) -> dict[str, Any]:
+        trainer = self.trainer
+        record = trainer.log_record()
+        step, run = trainer.step_count, self.cfg.run
+        # Slow probes on the first line, on the first line at or after each multiple of
+        # run.probe_every, and on the run's last line.
+        slow = (final or self._slow_step is None or step >= run.steps
+                or step // run.probe_every > self._slow_step // run.probe_every)
+        record.update(self.prober.probe(slow=slow))
+        if slow:
+            self._slow_step = step
+        self._add_timing(record)
         self.folder.append_metrics(record)
         self.last_record = record
         self._logged_step = self.trainer.step_count
         return record
+
+    def _add_timing(self, record: dict[str, Any]) -> None:
+        trainer, prober = self.trainer, self.prober
+        totals, steps = trainer.timer.read()
+        probe_now = prober.seconds - self._probe_seconds_logged
+        self._probe_seconds_logged = prober.seconds
+        if trainer.timer.enabled and steps > 0:
+            split = {name: 1000.0 * sec / steps for name, sec in totals.items()}
+            split["probe"] = 1000.0 * probe_now / steps
+            record["time_split_ms"] = split
+        else:
+            record["time_split_ms"] = None
+        train_seconds = trainer.elapsed() - self._elapsed0 - prober.seconds
+        record["probe_time_share"] = prober.seconds / train_seconds if train_seconds > 0 else None
+        prober.publish(time_split_ms=record["time_split_ms"],
+                       probe_time_share=record["probe_time_share"])
+
+    def save_samples(self) -> None:
+        """Save G's sample grid on the fixed noise to samples/ (image data)."""
+        step = self.trainer.step_count
+        self.prober.samples(self.folder.samples_dir / f"step_{step:07d}.png")
+        self._sampled_step = step
+
+    def snapshot(self) -> dict[str, Any]:
+        """The latest probe results (plain Python / numpy data; keys in the module docstring)."""
+        return self.prober.snapshot()
 
     def checkpoint(self) -> None:
         self.folder.save_checkpoint(self.trainer)
@@ -122,7 +201,9 @@ class TrainingSession:
         try:
             if self.trainer.step_count > 0:
                 if self._logged_step != self.trainer.step_count:
-                    self.log()
+                    self.log(final=True)
+                if self.trainer.is_image and self._sampled_step != self.trainer.step_count:
+                    self.save_samples()
                 if self._saved_step != self.trainer.step_count:
                     self.checkpoint()
         finally:

@@ -35,6 +35,7 @@ from .constraints import ConstraintSet
 from .data import make_sampler
 from .device import resolve_device
 from .models import build_models
+from .probes.timing import PhaseTimer
 
 FIXED_NOISE_COUNT = 64
 CHECKPOINT_FORMAT = "lipschitz-playground/trainer"
@@ -100,6 +101,8 @@ class Trainer:
         self.new_events: list[dict[str, Any]] = []
         self._acc = torch.zeros(4, device=self.device)
         self._acc_n = 0
+        # Per-phase time split (core/probes/timing.py); laps never synchronize the device.
+        self.timer = PhaseTimer(self.device, enabled=self.cfg.run.time_split)
 
     # ------------------------------------------------------------------ construction
     def _make_optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -149,6 +152,8 @@ class Trainer:
                         group["betas"] = (o.beta1, o.beta2)
         if key.startswith("constraints."):
             self.constraints.configure(self.cfg.constraints)
+        if key == "run.time_split":
+            self.timer.enabled = bool(value)
         event = {"step": self.step_count, "time": round(self.elapsed(), 4),
                  "change": {key: value}}
         self.new_events.append(event)
@@ -177,31 +182,46 @@ class Trainer:
 
     def step(self) -> None:
         """Apply queued changes, then do ``n_critic`` D updates and one G update."""
+        timer = self.timer
+        timer.start()
         self.apply_pending()
         cfg = self.cfg
         n, kind = cfg.data.batch_size, cfg.loss.kind
         G, D, cons = self.G, self.D, self.constraints
+        layer_constrained = cfg.constraints.spectral.enabled or cfg.constraints.rowsum.enabled
 
         for i in range(cfg.optim.n_critic):
             last = i == cfg.optim.n_critic - 1
             real = self._real(n)
             z = self._noise(n)
+            timer.lap("data")
             if last:
                 fake = G(z)
             else:
                 with torch.no_grad():
                     fake = G(z)
             fake_d = fake.detach()
+            timer.lap("g_step")
             cons.before_d_step()
             with cons.cached():
+                if timer.enabled and layer_constrained:
+                    # Fill the cache now (the same values the forward would compute) so the
+                    # constrained weights' cost is timed as constraint overhead.
+                    for _, layer in cons.layers:
+                        layer.weight  # noqa: B018
+                timer.lap("constraint")
                 real_out, fake_out = self._d_outputs(real, fake_d)
                 loss_d = losses.d_loss(kind, real_out, fake_out)
+                timer.lap("d_step")
                 penalty = cons.penalty(D, real, fake_d)
                 total_d = loss_d if penalty is None else loss_d + penalty
+                timer.lap("constraint")
             self.opt_d.zero_grad(set_to_none=True)
             total_d.backward()
             self.opt_d.step()
+            timer.lap("d_step")
             cons.after_d_step()
+            timer.lap("constraint")
 
         D.requires_grad_(False)
         try:
@@ -213,6 +233,7 @@ class Trainer:
             self.opt_g.step()
         finally:
             D.requires_grad_(True)
+        timer.lap("g_step")
 
         with torch.no_grad():
             self._acc += torch.stack([total_d.detach(), loss_g.detach(),
