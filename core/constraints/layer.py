@@ -71,7 +71,8 @@ class LayerConstraint(nn.Module):
         if self.spectral:
             return weight / self.sigma(weight)
         if self.rowsum:
-            return weight * (self.target / self.linf(weight))
+            norm = self.linf(weight)
+            return weight / (norm if self.target == 1.0 else norm / self.target)
         return weight
 
     def right_inverse(self, weight: torch.Tensor) -> torch.Tensor:

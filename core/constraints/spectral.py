@@ -8,7 +8,6 @@ with u, v held constant, exactly as in Miyato et al. and in PyTorch's own spectr
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 WARMUP_ITERS = 15  # as torch's parametrizations.spectral_norm does on registration
 EPS = 1e-12
@@ -16,11 +15,17 @@ EPS = 1e-12
 
 @torch.no_grad()
 def power_iterate(matrix: torch.Tensor, u: torch.Tensor, v: torch.Tensor, iters: int) -> None:
-    """Run ``iters`` power iterations in place on ``u`` and ``v``."""
+    """Run ``iters`` power iterations in place on ``u`` and ``v``.
+
+    Written with ``out=`` and in-place ops: on small layers the cost of SN is the number of
+    tensor ops dispatched, not the arithmetic, and this is ~8 per iteration instead of ~12.
+    """
     for _ in range(iters):
-        v.copy_(F.normalize(torch.mv(matrix.T, u), dim=0, eps=EPS))
-        u.copy_(F.normalize(torch.mv(matrix, v), dim=0, eps=EPS))
+        torch.mv(matrix.T, u, out=v)
+        v.div_(torch.linalg.vector_norm(v).clamp_min_(EPS))
+        torch.mv(matrix, v, out=u)
+        u.div_(torch.linalg.vector_norm(u).clamp_min_(EPS))
 
 
 def sigma_estimate(matrix: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return torch.dot(u, torch.mv(matrix, v))
+    return torch.linalg.multi_dot([u, matrix, v])
