@@ -426,6 +426,32 @@ def test_prepared_data_is_reused_until_files_change(tmp_path):
     assert prepare_dataset(cfg).images.shape[0] == 2
 
 
+def test_decoded_folder_is_cached_on_disk_for_fast_restarts(tmp_path, monkeypatch, caplog):
+    import core.data.folder as folder_mod
+
+    _save(tmp_path / "imgs" / "a.png", np.full((8, 8, 3), 10, np.uint8))
+    (tmp_path / "imgs" / "bad.png").write_bytes(b"x")
+    cfg = image_cfg("folder", tmp_path / "imgs")
+    first = prepare_dataset(cfg)
+    assert len(list((paths.datasets_dir() / "decoded").glob("folder-*.pt"))) == 1
+    clear_cache()  # a new process: only the disk cache is left
+
+    decoded = []
+    real_decode = folder_mod.decode_image
+    monkeypatch.setattr(folder_mod, "decode_image",
+                        lambda path, size: decoded.append(path.name) or real_decode(path, size))
+    with caplog.at_level("WARNING"):
+        again = prepare_dataset(cfg)
+    assert decoded == []
+    assert torch.equal(again.images, first.images) and again.notes == first.notes
+    assert "skipped 1 unreadable" in caplog.text  # still reported on every start
+    assert [p.name for p, _ in again.skipped] == ["bad.png"]
+    _save(tmp_path / "imgs" / "b.png", np.full((8, 8, 3), 99, np.uint8))
+    clear_cache()
+    assert prepare_dataset(cfg).images.shape[0] == 2  # the files changed: decoded again
+    assert sorted(decoded) == ["a.png", "b.png", "bad.png"]
+
+
 # ------------------------------------------------------------------ digits and validation
 def test_digits_is_the_offline_default_at_the_models_size():
     assert make_sampler(image_cfg("digits"), CPU).shape == (1, 28, 28)
