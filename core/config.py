@@ -170,17 +170,7 @@ class Config:
 
     def set(self, key: str, value: Any) -> None:
         """Set a dotted key to an already-typed value (int/float/bool/str), with checks."""
-        node, name = _resolve(self, key)
-        f = _field(node, name)
-        value = _coerce(key, f, value)
-        _check(key, f, value)
-        old = getattr(node, name)
-        setattr(node, name, value)
-        try:
-            self.validate()
-        except ConfigError:
-            setattr(node, name, old)
-            raise
+        self.update({key: value})
 
     def update(self, values: dict[str, Any]) -> None:
         """Set several dotted keys at once; cross-field rules are checked on the result only

@@ -15,8 +15,12 @@ def tiny_2d(**sets) -> Config:
     cfg.set("run.device", "cpu")
     cfg.set("run.log_every", 5)
     cfg.set("run.checkpoint_every", 10)
-    for key, value in sets.items():
-        cfg.set(key.replace("__", "."), value)
+    return _apply(cfg, sets)
+
+
+def _apply(cfg: Config, sets: dict) -> Config:
+    """Keyword overrides: ``optim__lr_d=1e-3`` sets ``optim.lr_d``."""
+    cfg.update({key.replace("__", "."): value for key, value in sets.items()})
     return cfg
 
 
@@ -30,6 +34,4 @@ def tiny_image(**sets) -> Config:
     cfg.set("run.device", "cpu")
     cfg.set("run.log_every", 2)
     cfg.set("run.checkpoint_every", 4)
-    for key, value in sets.items():
-        cfg.set(key.replace("__", "."), value)
-    return cfg
+    return _apply(cfg, sets)
