@@ -302,6 +302,23 @@ def test_download_through_torchvision_reports_progress(tmp_path, mnist_server):
     assert not [c for c in calls if c[2].startswith("downloading")]
 
 
+def test_gz_files_put_by_hand_load_offline(tmp_path, mnist_server, monkeypatch):
+    """The offline message says '.gz or unpacked': torchvision accepts md5-matching .gz files
+    without the network and unpacks them."""
+    import torchvision.datasets as tvd
+
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    site = tmp_path / "site"
+    for name, _ in tvd.MNIST.resources:
+        (raw / name).write_bytes((site / name).read_bytes())
+    monkeypatch.setattr(tvd.MNIST, "mirrors", [f"http://127.0.0.1:{closed_port()}/"])
+    calls = []
+    data = prepare_dataset(image_cfg("mnist", tmp_path / "data"), progress=lambda *c: calls.append(c))
+    assert torch.equal(data.images[:, 0], torch.from_numpy(mnist_server))
+    assert not [c for c in calls if c[2].startswith("downloading")]
+
+
 def test_download_can_be_cancelled_and_leaves_no_partial_file(tmp_path, mnist_server):
     cancel = threading.Event()
     seen = []

@@ -231,10 +231,12 @@ class TqdmProgress:
     def __call__(self, done: int, total: int, message: str) -> None:
         from tqdm import tqdm
 
+        is_bytes = message.startswith("downloading")
+        if not total and not is_bytes:
+            return  # a short phase without a count ("reading mnist"): no bar
         if message != self.message:
             self.close()
             self.message = message
-            is_bytes = message.startswith("downloading")
             self.bar = tqdm(total=total or None, desc=message, file=self.file, leave=False,
                             unit="B" if is_bytes else " img", unit_scale=is_bytes,
                             unit_divisor=1024 if is_bytes else 1000, dynamic_ncols=True)
