@@ -216,6 +216,14 @@ def image_size_for(cfg: "Config") -> int:
             or ARCH_NATIVE_SIZE.get(cfg.model.arch, 28))
 
 
+def suggested_arch(dataset: str) -> str:
+    """The architecture that fits a dataset at its own size: mlp (2D), sngan_cnn (cifar10),
+    dcgan (the 28x28 sets, digits and folder). For GUIs that switch dataset and arch together."""
+    if dataset in DATASETS_2D:
+        return "mlp"
+    return "sngan_cnn" if DATASET_NATIVE_SIZE.get(dataset) == 32 else "dcgan"
+
+
 def _check_image_geometry(cfg: "Config") -> None:
     d, arch = cfg.data, cfg.model.arch
     if d.channels not in (0, 1, 3):

@@ -493,6 +493,16 @@ def test_arch_and_image_geometry_are_validated(values, match):
         Config().update(values)
 
 
+@pytest.mark.parametrize("dataset", ["ring8", "digits", "mnist", "fashion_mnist", "cifar10",
+                                     "folder"])
+def test_suggested_arch_is_valid_for_each_dataset(dataset):
+    from core.config import suggested_arch
+
+    cfg = Config()
+    cfg.update({"data.dataset": dataset, "model.arch": suggested_arch(dataset)})
+    assert cfg.model.arch == {"ring8": "mlp", "cifar10": "sngan_cnn"}.get(dataset, "dcgan")
+
+
 def test_cifar10_with_dcgan_on_the_cli_is_one_clear_line(tmp_path, capsys):
     out = tmp_path / "run"
     code = train_main(["--config", str(ROOT / "resources/presets/dcgan_notebook.toml"),
