@@ -150,15 +150,54 @@ def take_snapshot(session, state: dict, force: bool = False) -> dict[str, Any] |
     if not callable(engine):
         return _local_snapshot(session, state)
     _extra_grid(session, state, force)
+    land = _extra_landscape(session, state, force)
     raw = engine()
     key = (raw.get("step"), raw.get("sample_step"), raw.get("slow_step"))
-    if not force and key == state.get("key"):
+    if not force and key == state.get("key") and land is None:
         return None
     state["key"] = key
     snap = adapt(raw, state)
+    if land is None:
+        land = state.get("landscape")
+    if land is not None and land["step"] >= (raw.get("slow_step") or -1):
+        # fresher than the engine's slow probe (run.probe_every steps apart)
+        for k in ("real", "fake", "critic", "extent", "arrows", "modes", "hq", "modes_total"):
+            if k in land:
+                snap[k] = land[k]
+        snap["landscape_step"] = land["step"]
+    else:
+        snap["landscape_step"] = raw.get("slow_step")
     snap.setdefault("step", session.trainer.step_count)
     snap["kind"] = "image" if session.trainer.is_image else "2d"
     return snap
+
+
+LANDSCAPE_BUDGET = 0.03
+LANDSCAPE_MIN_INTERVAL = 0.4
+
+
+def _extra_landscape(session, state: dict, force: bool) -> dict[str, Any] | None:
+    """For 2D data, a fresh critic landscape / points / arrows for the GUI between the
+    engine's slow probes, on a time budget (eval mode, own random stream: training and the
+    logged metrics are untouched)."""
+    import time
+
+    trainer = session.trainer
+    if trainer.is_image:
+        return None
+    now = time.perf_counter()
+    last = state.get("landscape")
+    if last is not None and last["step"] == trainer.step_count:
+        return None
+    due = now - state.get("land_t", -1e9) >= max(LANDSCAPE_MIN_INTERVAL,
+                                                  state.get("land_cost", 0.0) / LANDSCAPE_BUDGET)
+    if not (force or due):
+        return None
+    land = _local_snapshot(session, state, landscape_only=True)
+    state["land_cost"] = time.perf_counter() - now
+    state["land_t"] = time.perf_counter()
+    state["landscape"] = land
+    return land
 
 
 def make_grid(images: np.ndarray, nrow: int = 8, pad: int = 2) -> np.ndarray:
@@ -174,7 +213,8 @@ def make_grid(images: np.ndarray, nrow: int = 8, pad: int = 2) -> np.ndarray:
     return grid[0] if c == 1 else np.moveaxis(grid, 0, -1)
 
 
-def _local_snapshot(session, rng_state: dict, layers_only: bool = False) -> dict[str, Any]:
+def _local_snapshot(session, rng_state: dict, layers_only: bool = False,
+                    landscape_only: bool = False) -> dict[str, Any]:
     import torch
 
     from core.constraints import constrained_layers, weight_matrix
@@ -195,8 +235,9 @@ def _local_snapshot(session, rng_state: dict, layers_only: bool = False) -> dict
     try:
         with torch.no_grad():
             spectra, sigma, hist = {}, {}, {}
+            layers = [] if landscape_only else constrained_layers(D)
             bound = 1.0
-            for name, layer in constrained_layers(D):
+            for name, layer in layers:
                 w = layer.weight.detach().float()
                 s = torch.linalg.svdvals(weight_matrix(w, is_transposed(layer))).cpu().numpy()
                 spectra[name] = s
@@ -204,8 +245,9 @@ def _local_snapshot(session, rng_state: dict, layers_only: bool = False) -> dict
                 bound *= sigma[name]
                 counts, edges = np.histogram(w.cpu().numpy().ravel(), bins=HIST_BINS)
                 hist[name] = (counts.astype(float), edges)
-            snap.update(spectra=spectra, sigma=sigma, hist=hist)
-            if not trainer.d_has_batchnorm:
+            if not landscape_only:
+                snap.update(spectra=spectra, sigma=sigma, hist=hist)
+            if not trainer.d_has_batchnorm and not landscape_only:
                 snap["lip_bound"] = bound  # BatchNorm makes the plain product meaningless
         if layers_only:
             return snap

@@ -25,7 +25,10 @@ from .worker import QtRunController, QtTrainingWorker
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 DEFAULT_PRESET = "ring8"
-PLOT_REFRESH_MS = 66  # plots redraw at most ~15 times per second
+# Plots and the status line redraw at most ~8 times per second: smooth to the eye, and on 2 cores
+# the painting (Python, holding the GIL) then costs the training thread little (see
+# benchmarks/gui_throughput.py).
+PLOT_REFRESH_MS = 125
 
 SHORT = {"clip": "clip", "gp": "GP", "spectral": "SN", "rowsum": "row-sum"}
 
@@ -402,8 +405,12 @@ class QtMainWindow(QMainWindow):
         if p.get("done") and self.running:  # the worker stops by itself at the last step
             self.running = False
             self.run_panel.set_running(False)
-        self._update_status()
+        self._status_dirty = True
+        if not self.worker_running:
+            self._update_status()  # paused / stepped: show the exact step at once
         self.stepChanged.emit(self.step)
+
+    _status_dirty = False
 
     def _on_message(self, level: str, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -443,6 +450,9 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= drawing
     def refresh_plots(self) -> None:
+        if self._status_dirty:
+            self._status_dirty = False
+            self._update_status()
         for panel in self.time_series:
             panel.refresh(self.metrics, self.probe_history)
         if self._snapshot_dirty:

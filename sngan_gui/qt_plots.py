@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from . import theme
@@ -97,6 +97,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
         if self.log_y:
             p.setLogMode(y=True)
         self.legend = p.addLegend(offset=(-8, 8), labelTextSize="9pt", brush=pg.mkBrush(27, 29, 35, 200))
+        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # legends rarely change
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.markers: list[pg.InfiniteLine] = []
         self._version = -1
@@ -257,9 +258,12 @@ class QtSpectrumPanel(QtPlotPanel):
             c.setData(x, s / s[0])
         conv = snap.get("conv_norm") or {}
         sigma = snap.get("sigma") or {}
+        text = f"step {snap.get('slow_step', snap.get('step', '?'))}"
         if conv:
-            self.info.setText("  ".join(
-                f"{k}: σ {sigma.get(k, float('nan')):.3g} / conv {v:.3g}" for k, v in conv.items()))
+            text += " · reshaped σ vs true conv norm: " + ", ".join(
+                f"{k} {sigma.get(k, float('nan')):.3g}/{v:.3g}" for k, v in conv.items())
+        self.info.setText(text)
+        self.info.setToolTip(text)
 
 
 class QtHistogramPanel(QtPlotPanel):
@@ -299,6 +303,7 @@ class QtHistogramPanel(QtPlotPanel):
         if not hist:
             return
         self._hist = hist
+        self.info.setText(f"step {snap.get('slow_step', snap.get('step', '?'))}")
         if self.layer.count() != len(hist):
             self.set_layers(list(hist))
         self._redraw()
@@ -324,6 +329,10 @@ class QtSamplesPanel(QtPlotPanel):
 
     def make_widget(self):
         return pg.GraphicsLayoutWidget()
+
+    @property
+    def export_item(self) -> pg.PlotItem:
+        return self.plot
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -384,7 +393,7 @@ class QtSamplesPanel(QtPlotPanel):
             self.grid = np.asarray(grid, dtype=np.float32)
             self.image.setImage(self.grid, levels=(-1, 1), autoLevels=False)
             self.image.setRect(0, 0, self.grid.shape[1], self.grid.shape[0])
-            self.info.setText(f"fixed noise · step {snap.get('step', '?')}")
+            self.info.setText(f"fixed noise · step {snap.get('sample_step', snap.get('step', '?'))}")
             return
         if snap.get("fake") is None:
             return
@@ -419,6 +428,6 @@ class QtSamplesPanel(QtPlotPanel):
             parts.append(f"modes {snap['modes']}" + (f"/{total}" if total else ""))
         if snap.get("hq") is not None:
             parts.append(f"high quality {100 * float(snap['hq']):.0f}%")
-        parts.append(f"step {snap.get('step', '?')}")
+        parts.append(f"step {snap.get('landscape_step', snap.get('step', '?'))}")
         self.info.setText(" · ".join(parts))
         self.csv_ok = True

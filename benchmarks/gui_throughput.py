@@ -1,0 +1,141 @@
+"""GUI training throughput vs headless, and the worst GUI event-loop stall (issue 5).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_throughput.py [--rounds 2]
+
+For each preset (ring8, dcgan_notebook) it alternates a headless loop over
+``TrainingSession.advance()`` (exactly what ``python main.py train`` does) and the offscreen
+GUI training the same config with every plot refreshing, and reports steps/s of both (best
+round each), their ratio (budget: >= 0.95) and the GUI's worst event-loop stall, measured as
+the largest extra delay of a 5 ms QTimer while training (goal: <= 50 ms).
+
+The worker runs torch with ``default_torch_threads()`` (all cores but one). The headless loop is
+measured with the same thread count and, for reference, with torch's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TICK_MS = int(os.environ.get("GUI_BENCH_TICK_MS", "20"))
+PRESETS = {"ring8": (ROOT / "resources/presets/ring8.toml", 40, 600),
+           "dcgan_notebook": (ROOT / "resources/presets/dcgan_notebook.toml", 5, 60)}
+
+
+def headless(path: Path, warmup: int, steps: int, threads: int | None) -> float:
+    import torch
+
+    from core import config
+    from core.session import TrainingSession
+
+    default = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        cfg = config.load(path)
+        with tempfile.TemporaryDirectory() as tmp:
+            session = TrainingSession(Path(tmp) / "run", cfg)
+            for _ in range(warmup):
+                session.advance()
+            t0 = time.perf_counter()
+            for _ in range(steps - warmup):
+                session.advance()
+            dt = time.perf_counter() - t0
+            session.finish()
+        return (steps - warmup) / dt
+    finally:
+        torch.set_num_threads(default)
+
+
+def gui(app, path: Path, warmup: int, steps: int, threads: int | None) -> tuple[float, float, int]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    import sngan_gui
+
+    w = sngan_gui.create_window(path, torch_threads=threads)
+    w.resize(1440, 900)
+    w.show()
+    marks: dict[str, float] = {}
+    stall = {"last": None, "worst": 0.0, "on": False, "paints": 0}
+    tick = QTimer()
+    tick.setInterval(TICK_MS)
+
+    def on_tick():
+        now = time.perf_counter()
+        if stall["on"] and stall["last"] is not None:
+            stall["worst"] = max(stall["worst"], now - stall["last"] - TICK_MS / 1000)
+        stall["last"] = now
+
+    tick.timeout.connect(on_tick)
+    loop = QEventLoop()
+
+    def on_step(step: int):
+        if step >= warmup and "start" not in marks:
+            marks["start"], marks["s0"] = time.perf_counter(), step
+            stall["on"] = True
+        if step >= steps and "end" not in marks:
+            marks["end"], marks["s1"] = time.perf_counter(), step
+            stall["on"] = False
+            loop.quit()
+
+    w.stepChanged.connect(on_step)
+    tick.start()
+    w.play()
+    QTimer.singleShot(600_000, loop.quit)
+    loop.exec()
+    tick.stop()
+    refreshed = len(w.metrics)
+    w.close()
+    app.processEvents()
+    rate = (marks["s1"] - marks["s0"]) / (marks["end"] - marks["start"])
+    return rate, stall["worst"] * 1000, refreshed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--presets", nargs="*", default=list(PRESETS))
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads for both (default: sngan_gui's default_torch_threads())")
+    args = ap.parse_args()
+    os.environ["SNGAN_GUI_HOME"] = tempfile.mkdtemp(prefix="sngan_bench_")
+
+    from PySide6.QtWidgets import QApplication
+
+    import torch
+
+    from sngan_gui.worker import default_torch_threads
+
+    app = QApplication.instance() or QApplication([])
+    threads = args.threads or default_torch_threads()
+    torch_default = torch.get_num_threads()
+    print(f"cores {os.cpu_count()}, torch threads: worker {threads}, torch default {torch_default}")
+    ok = True
+    for name in args.presets:
+        path, warmup, steps = PRESETS[name]
+        h, g, stalls, h_default = [], [], [], []
+        for _ in range(args.rounds):
+            h.append(headless(path, warmup, steps, threads))
+            rate, stall, _ = gui(app, path, warmup, steps, threads)
+            g.append(rate)
+            stalls.append(stall)
+            h_default.append(headless(path, warmup, steps, None))
+        ratio = max(g) / max(h)
+        ok &= ratio >= 0.95
+        print(f"{name:15s} headless {max(h):8.1f} steps/s | GUI {max(g):8.1f} steps/s | "
+              f"ratio {ratio:.3f} | worst stall {max(stalls):5.1f} ms (rounds: "
+              f"{', '.join(f'{s:.0f}' for s in stalls)}) | headless @torch default "
+              f"{torch_default} threads {max(h_default):8.1f} steps/s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
