@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QSizePolicy, QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from . import theme
@@ -51,6 +51,8 @@ class QtPlotPanel(QFrame):
         self.header.addWidget(label)
         self.info = QLabel("")
         self.info.setObjectName("panelInfo")
+        # long info lines are cut, never widen the window
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
         self.widget = self.make_widget()
