@@ -273,7 +273,8 @@ def mnist_server(tmp_path, monkeypatch):
         resources.append((f"{name}.gz", hashlib.md5(blob).hexdigest()))
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     monkeypatch.setattr(tvd.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
     monkeypatch.setattr(tvd.MNIST, "resources", resources)
