@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, Q
                                QSpinBox, QVBoxLayout, QWidget)
 
 from core import config as config_mod
-from core.config import Config, ConfigError, DATASETS_2D, is_live
+from core.config import Config, ConfigError, is_live
 
 from .validators import QtConfigValidator
 
@@ -26,7 +26,8 @@ RESTART_TIP = "\n⟳ Needs a new run: takes effect when you press Reset."
 TIPS: dict[str, str] = {
     "data.dataset": "Training data: 2D Gaussian mixtures (ring8, grid25, swissroll) or images.",
     "data.batch_size": "Samples per batch for both D and G updates.",
-    "model.arch": "mlp for 2D data, dcgan (conv) for images.",
+    "model.arch": "mlp for 2D data; dcgan (the notebook's 28x28 conv net) or sngan_cnn (the "
+                  "SN-GAN paper's standard CNN, 32x32) for images.",
     "model.z_dim": "Dimension of the noise z ~ N(0, I) fed to G.",
     "model.g_width": "Width (units / base channels) of the generator.",
     "model.d_width": "Width (units / base channels) of the discriminator.",
@@ -247,8 +248,7 @@ class QtConfigForm(QWidget):
             # A dataset switch between 2D and images also switches the architecture.
             if key == "data.dataset":
                 try:
-                    probe.set("model.arch", "mlp" if value in DATASETS_2D else "dcgan")
-                    probe.set(key, value)
+                    probe.update({key: value, "model.arch": config_mod.suggested_arch(value)})
                 except ConfigError:
                     pass
                 else:

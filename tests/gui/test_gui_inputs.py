@@ -65,3 +65,16 @@ def test_restart_fields_are_marked_and_wait_for_reset(qtbot, window):
     qtbot.wait(200)
     assert window.events == []  # never sent to the running trainer
     wait_paused(qtbot, window)
+
+
+def test_switching_dataset_picks_a_fitting_architecture(window):
+    dataset = window.form.editors["data.dataset"]
+    dataset.setCurrentText("cifar10")
+    assert window.form.cfg.model.arch == "sngan_cnn"
+    dataset.setCurrentText("digits")  # digits also fit sngan_cnn (resized to 32): kept
+    assert window.form.cfg.model.arch == "sngan_cnn"
+    dataset.setCurrentText("mnist")  # 28x28 does not fit sngan_cnn: switched
+    assert window.form.cfg.model.arch == "dcgan"
+    dataset.setCurrentText("grid25")
+    assert window.form.cfg.model.arch == "mlp"
+    assert window.form.editors["model.arch"].currentText() == "mlp"
