@@ -61,7 +61,7 @@ class QtPlotPanel(QFrame):
         lay.addWidget(self.widget, 1)
 
     def make_widget(self) -> QWidget:
-        w = pg.PlotWidget()
+        w = pg.PlotWidget(axisItems={"left": QtLogFriendlyAxis("left")})
         return w
 
     @property
@@ -70,6 +70,30 @@ class QtPlotPanel(QFrame):
 
     def reset(self) -> None:
         pass
+
+
+class QtLogFriendlyAxis(pg.AxisItem):
+    """An axis whose log-mode labels stay readable: when pyqtgraph would label every minor
+    tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text."""
+
+    MAX_LABELS = 6
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # pyqtgraph drops a whole tick level once its text would fill more than 20% of the
+        # axis with >= 6 labels, which on short panels hid every label below 1 (0.5, 0.2).
+        self.setStyle(textFillLimits=[(0, 0.8), (2, 0.65), (4, 0.5), (6, 0.45)])
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        if sum(bool(s) for s in strings) <= self.MAX_LABELS:
+            return strings
+        out = []
+        for v, text in zip(values, strings):
+            mantissa = 10 ** (v - math.floor(v + 1e-9))
+            keep = any(abs(mantissa - k) < 1e-3 * k for k in (1.0, 2.0, 5.0))
+            out.append(text if keep else "")
+        return out
 
 
 def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
