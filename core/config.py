@@ -135,7 +135,7 @@ class RunConfig:
     # Extensions of DESIGN.md (issue 4, probes): the slow probe cadence (full spectra,
     # 2D landscape and mode coverage, weight histograms), the image sample-grid cadence, and
     # whether the trainer measures its per-phase time split.
-    probe_every: int = _num(250, ge=1, le=10**9, live=True)
+    probe_every: int = _num(500, ge=1, le=10**9, live=True)
     sample_every: int = _num(250, ge=1, le=10**9, live=True)
     time_split: bool = _flag(True)
 

@@ -52,8 +52,8 @@ def test_true_conv_norm_matches_explicit_operator_matrix(case):
     make, shape = CONV_CASES[case]
     layer = make()
     sigma, v = conv_operator_norm(layer, layer.weight, shape,
-                                  generator=torch.Generator().manual_seed(0), tol=1e-5,
-                                  max_iters=300)
+                                  generator=torch.Generator().manual_seed(0), tol=0.0,
+                                  max_iters=400)
     ref = _explicit_sigma(layer, shape)
     assert sigma == pytest.approx(ref, rel=1e-2)
     assert sigma <= ref * (1 + 1e-5)  # power iteration approaches from below

@@ -95,6 +95,12 @@ def _autograd_adjoint(fn, input_shape):
     return adjoint
 
 
+def conv_start(input_shape, weight: torch.Tensor, generator: torch.Generator | None):
+    """A random start vector [1, *input_shape] (from ``generator``, a CPU generator)."""
+    v = torch.randn((1,) + tuple(input_shape), generator=generator, dtype=weight.dtype)
+    return v.to(weight.device)
+
+
 @torch.no_grad()
 def conv_operator_norm(layer: nn.Module, weight: torch.Tensor, input_shape: tuple[int, ...],
                        v: torch.Tensor | None = None, *, generator: torch.Generator | None = None,

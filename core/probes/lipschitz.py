@@ -84,12 +84,14 @@ def module_factor(name: str, m: nn.Module, layer_norms: dict[str, float]
     return math.inf, f"{name}: no Lipschitz bound known for {type(m).__name__}"
 
 
-def lipschitz_bound(D: nn.Module, layer_norms: dict[str, float]
+def lipschitz_bound(D: nn.Module, layer_norms: dict[str, float],
+                    leaves: list[tuple[str, nn.Module]] | None = None
                     ) -> tuple[float, dict[str, float], str | None]:
     """(product bound, per-module factors, note or None). ``layer_norms`` maps each
-    Linear/Conv module name to its operator norm."""
+    Linear/Conv module name to its operator norm; ``leaves`` is :func:`leaf_modules` (D)
+    when the caller has it already."""
     bound, factors, notes = 1.0, {}, []
-    for name, m in leaf_modules(D):
+    for name, m in (leaves if leaves is not None else leaf_modules(D)):
         f, note = module_factor(name, m, layer_norms)
         factors[name] = f
         bound *= f
@@ -103,14 +105,15 @@ def evaluating(model: nn.Module):
     """Put every submodule in eval mode and stop weight gradients; restore both on exit."""
     modes = [(m, m.training) for m in model.modules()]
     grads = [(p, p.requires_grad) for p in model.parameters()]
-    model.eval()
+    for m, _ in modes:
+        object.__setattr__(m, "training", False)  # = model.eval(), minus nn.Module overhead
     for p, _ in grads:
         p.requires_grad_(False)
     try:
         yield model
     finally:
         for m, mode in modes:
-            m.training = mode
+            object.__setattr__(m, "training", mode)
         for p, flag in grads:
             p.requires_grad_(flag)
 

@@ -13,6 +13,7 @@ Guarantees (tested in tests/test_probes_session.py):
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -20,19 +21,21 @@ import numpy as np
 import torch
 
 from ..data.toy2d import mode_centres, mode_std
-from .convnorm import conv_operator_norm, is_conv
+from .convnorm import conv_maps, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
-from .lipschitz import evaluating, input_grad_norms, lipschitz_bound
-from .power import matrix_sigma
+from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bound
+from .power import batched_matrix_sigmas, pad_stack, power_sigmas
+from ..constraints.matrix import is_transposed
 from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
-PROBE_POINTS_2D = 128       # real, fake and interpolated points each, per log line
+PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
 PROBE_POINTS_IMAGE = 32
-LANDSCAPE_SIZE = 64
+LANDSCAPE_SIZE = 48
 ARROWS = 128
+FAST_TOL = 1e-4  # power iteration stops when successive estimates agree to this (relative)
 
 
 def layer_input_shapes(D: torch.nn.Module, sample_shape: tuple[int, ...], device
@@ -49,6 +52,35 @@ def layer_input_shapes(D: torch.nn.Module, sample_shape: tuple[int, ...], device
         for h in hooks:
             h.remove()
     return shapes
+
+
+@contextlib.contextmanager
+def _eval_modes(modules: list[torch.nn.Module]):
+    """Eval mode for the given modules (a model's ``modules()``), restored on exit."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        object.__setattr__(m, "training", False)  # = m.eval(), minus nn.Module's overhead
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            object.__setattr__(m, "training", mode)
+
+
+@contextlib.contextmanager
+def _one_thread(device: torch.device):
+    """Probes are many tiny ops: on the CPU, torch's intra-op thread pool costs more per op
+    than it saves (a 64x128 @ 128x128 matmul: 15 us on one thread, 44 us on two busy cores).
+    The training thread runs them with one intra-op thread, then restores the setting."""
+    if device.type != "cpu":
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def _sync(device: torch.device) -> None:
@@ -69,6 +101,10 @@ class Prober:
         self.seconds = 0.0
         self._vectors: dict[tuple[str, str], torch.Tensor] = {}
         self._input_shapes: dict[str, tuple[int, ...]] | None = None
+        self._leaves = leaf_modules(trainer.D)  # the models' structure is fixed for the run
+        self._g_modules = list(trainer.G.modules())
+        self._d_lists = None
+        self._stack_buffers: dict[tuple, torch.Tensor] = {}
         self._snapshot: dict[str, Any] = {}
         if self.is_2d:
             name = trainer.cfg.data.dataset
@@ -91,12 +127,13 @@ class Prober:
         """Run the fast probes (and the slow ones when ``slow``); return the metrics fields."""
         t0 = time.perf_counter()
         snap = dict(self._snapshot)
-        fields = self._fast(snap)
-        if slow:
-            fields.update(self._slow(snap))
-        elif self.is_2d:
-            fields["modes"] = fields["hq"] = None
-        _sync(self.device)
+        with _one_thread(self.device):
+            fields = self._fast(snap)
+            if slow:
+                fields.update(self._slow(snap))
+            elif self.is_2d:
+                fields["modes"] = fields["hq"] = None
+            _sync(self.device)
         snap["step"] = self.trainer.step_count
         self._snapshot = snap
         self.seconds += time.perf_counter() - t0
@@ -106,10 +143,11 @@ class Prober:
         """G's sample grid on the trainer's fixed noise (uint8 [H, W, C]); saved as PNG at
         ``path`` when given. Updates the snapshot."""
         t0 = time.perf_counter()
-        grid = sample_grid(self.trainer.generate())
-        image = grid_to_uint8(grid)
-        if path is not None:
-            save_grid(grid, path)
+        with _one_thread(self.device):
+            grid = sample_grid(self.trainer.generate())
+            image = grid_to_uint8(grid)
+            if path is not None:
+                save_grid(grid, path)
         snap = dict(self._snapshot)
         snap.update(sample_grid=image, sample_step=self.trainer.step_count,
                     sample_path=str(path) if path is not None else None)
@@ -124,29 +162,85 @@ class Prober:
                                                     self.device)
         return self._input_shapes
 
-    def _sigma(self, key: tuple[str, str], matrix: torch.Tensor) -> float:
-        v = self._vectors.get(key)
-        warm = v is not None
-        sigma, v = matrix_sigma(matrix, v, generator=self.cpu_gen,
-                                max_iters=50 if warm else 300, tol=1e-5,
-                                check_every=2 if warm else 4)
-        self._vectors[key] = v
-        return sigma
+    def _operator_norms(self, cons) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
+        """(operator norms, linf): the top singular value of every layer's effective (and raw)
+        weight matrix and every conv layer's true operator norm, warm-started from the
+        previous call's vectors; and each layer's l-inf operator norm."""
+        mats: dict[tuple[str, str], torch.Tensor] = {}
+        convs = {}
+        transposed = []
+        for name, layer in cons.layers:
+            mats[(name, "eff")] = effective_matrix(layer)
+            if is_parametrized(layer):
+                mats[(name, "raw")] = raw_matrix(cons, layer)
+            if is_conv(layer):
+                convs[name] = layer
+            if is_transposed(layer):
+                transposed.append((name, layer))
+        keys = list(mats)
+        widths = [mats[k].shape[1] for k in keys]
+        vkey = ("matrices", tuple(keys), tuple(widths))
+        buf = self._stack_buffers.get(vkey)
+        if buf is None:
+            stack = self._stack_buffers[vkey] = pad_stack([mats[k] for k in keys])
+        else:  # copy into the padded buffer: its padding stays zero
+            stack = buf
+            for i, k in enumerate(keys):
+                stack[i, : mats[k].shape[0], : mats[k].shape[1]].copy_(mats[k])
+        v = self._vectors.get(vkey)
+        sigmas, v = batched_matrix_sigmas(
+            stack, widths, v, generator=self.cpu_gen, max_iters=50 if v is not None else 300,
+            tol=FAST_TOL, check_every=2 if v is not None else 4, warm=v is not None)
+        self._vectors[vkey] = v
+        found = dict(zip(keys, sigmas))
+        # l-inf = largest absolute row sum of the matrix, except for ConvTranspose (rowsum.py)
+        row_max = stack.abs().sum(2).amax(1).tolist()
+        linf = {k[0]: row_max[i] for i, k in enumerate(keys) if k[1] == "eff"}
+        for name, layer in transposed:
+            linf[name] = layer_linf(layer)
+        if convs:
+            ops, starts = [], []
+            for name, layer in convs.items():
+                shape, weight = self.input_shapes()[name], layer.weight.detach()
+                ops.append(conv_maps(layer, weight, shape)[:2])
+                starts.append(self._vectors.get((name, "conv")))
+                if starts[-1] is None:
+                    starts[-1] = conv_start(shape, weight, self.cpu_gen)
+            warm = all((name, "conv") in self._vectors for name in convs)
+            values, vs = power_sigmas(ops, starts, max_iters=50 if warm else 300, tol=FAST_TOL,
+                                      check_every=2 if warm else 4)
+            for name, value, v in zip(convs, values, vs):
+                found[(name, "conv")] = value
+                self._vectors[(name, "conv")] = v
+        return found, linf
 
-    def _conv_norm(self, name: str, layer) -> float:
-        key = (name, "conv")
-        v = self._vectors.get(key)
-        sigma, v = conv_operator_norm(layer, layer.weight, self.input_shapes()[name], v,
-                                      generator=self.cpu_gen,
-                                      max_iters=50 if v is not None else 300, tol=1e-5)
-        self._vectors[key] = v
-        return sigma
+    @contextlib.contextmanager
+    def _d_eval(self):
+        """Like :func:`evaluating` (eval mode, no weight gradients), with D's module and
+        parameter lists cached per layer-constraint state (registering a constraint adds
+        modules)."""
+        c = self.trainer.constraints.cfg
+        key = (c.spectral.enabled, c.rowsum.enabled)
+        if self._d_lists is None or self._d_lists[0] != key:
+            D = self.trainer.D
+            self._d_lists = (key, list(D.modules()), list(D.parameters()))
+        _, modules, params = self._d_lists
+        flags = [p.requires_grad for p in params]
+        for p in params:
+            p.requires_grad_(False)
+        try:
+            with _eval_modes(modules):
+                yield
+        finally:
+            for p, flag in zip(params, flags):
+                p.requires_grad_(flag)
 
     def _probe_batch(self) -> dict[str, torch.Tensor]:
         tr, n = self.trainer, self.points
         real = tr.sampler.sample(n, self.gen)
         z = torch.randn(n, tr.cfg.model.z_dim, generator=self.gen, device=self.device)
-        fake = tr.generate(z).to(real.dtype)
+        with _eval_modes(self._g_modules):
+            fake = tr.G(z).to(real.dtype)
         shape = (n,) + (1,) * (real.dim() - 1)
         eps = torch.rand(shape, generator=self.gen, device=self.device, dtype=real.dtype)
         interp = torch.lerp(fake, real, eps)
@@ -157,28 +251,26 @@ class Prober:
     def _fast(self, snap: dict[str, Any]) -> dict[str, Any]:
         tr = self.trainer
         cons, D = tr.constraints, tr.D
-        sigma, sigma_raw, linf, conv_norm, norms = {}, {}, {}, {}, {}
+        names = [name for name, _ in cons.layers]
         with cons.cached():
-            for name, layer in cons.layers:
-                sigma[name] = self._sigma((name, "eff"), effective_matrix(layer))
-                sigma_raw[name] = (self._sigma((name, "raw"), raw_matrix(cons, layer))
-                                   if is_parametrized(layer) else sigma[name])
-                linf[name] = layer_linf(layer)
-                if is_conv(layer):
-                    conv_norm[name] = self._conv_norm(name, layer)
-                norms[name] = conv_norm.get(name, sigma[name])
-            bound, factors, note = lipschitz_bound(D, norms)
-
+            found, linf = self._operator_norms(cons)
             batch = self._probe_batch()
             x = torch.cat(list(batch.values()), 0)
             if tr.is_image:
                 x = x.contiguous(memory_format=tr.memory_format)
-            with evaluating(D):
+            with self._d_eval():
                 gnorms, grads = input_grad_norms(D, x)
         n = self.points
-        parts = {k: gnorms[i * n:(i + 1) * n] for i, k in enumerate(batch)}
-        stats = torch.stack([gnorms.max(), parts["real"].max(), parts["fake"].max(),
-                             parts["interp"].max(), parts["interp"].mean()]).tolist()
+        g = gnorms.float().cpu().numpy()
+        parts = {k: g[i * n:(i + 1) * n] for i, k in enumerate(batch)}
+        gl = g.tolist()  # plain Python on 3n numbers beats numpy's per-call overhead here
+        real_l, fake_l, interp_l = gl[:n], gl[n:2 * n], gl[2 * n:]
+        stats = [max(gl), max(real_l), max(fake_l), max(interp_l), sum(interp_l) / n]
+        sigma = {name: found[(name, "eff")] for name in names}
+        sigma_raw = {name: found.get((name, "raw"), sigma[name]) for name in names}
+        conv_norm = {name: found[(name, "conv")] for name in names if (name, "conv") in found}
+        norms = {name: conv_norm.get(name, sigma[name]) for name in names}
+        bound, factors, note = lipschitz_bound(D, norms, self._leaves)
         fields = {
             "sigma": sigma, "sigma_raw": sigma_raw, "linf": linf, "conv_norm": conv_norm,
             "lip_grad": stats[0], "lip_bound": bound, "lip_bound_note": note,
@@ -186,14 +278,14 @@ class Prober:
             "lip_grad_mean_interp": stats[4],
         }
         snap.update({k: (dict(v) if isinstance(v, dict) else v) for k, v in fields.items()})
-        snap["layers"] = [name for name, _ in cons.layers]
+        snap["layers"] = names
         snap["lip_bound_factors"] = factors
-        snap["grad_norms"] = {k: v.float().cpu().numpy() for k, v in parts.items()}
+        snap["grad_norms"] = parts
         snap["fast_step"] = tr.step_count
         if self.is_2d:
             m = min(ARROWS, n)
             snap["arrows"] = {"points": batch["fake"][:m].float().cpu().numpy(),
-                               "grads": grads[n:n + m].float().cpu().numpy()}
+                              "grads": grads[n:n + m].float().cpu().numpy()}
         return fields
 
     # ------------------------------------------------------------------ slow probes
@@ -210,7 +302,7 @@ class Prober:
         sigma_raw = {name: s["sigma_raw"] for name, s in spectra.items()}
         fields["sigma"], fields["sigma_raw"] = sigma, sigma_raw
         norms = {name: snap["conv_norm"].get(name, sigma[name]) for name in sigma}
-        bound, factors, note = lipschitz_bound(D, norms)
+        bound, factors, note = lipschitz_bound(D, norms, self._leaves)
         fields["lip_bound"] = bound
         snap.update(sigma=dict(sigma), sigma_raw=dict(sigma_raw), lip_bound=bound,
                     lip_bound_factors=factors, lip_bound_note=note,

@@ -32,9 +32,14 @@ def is_parametrized(layer: nn.Module) -> bool:
 
 
 @torch.no_grad()
-def layer_linf(layer: nn.Module) -> float:
+def layer_linf_tensor(layer: nn.Module) -> torch.Tensor:
+    """The l-inf operator norm of the effective layer, as a 0-d tensor (no device sync)."""
     transposed, stride, dilation = layer_geometry(layer)
-    return float(linf_norm(layer.weight.detach(), transposed, stride, dilation))
+    return linf_norm(layer.weight.detach(), transposed, stride, dilation)
+
+
+def layer_linf(layer: nn.Module) -> float:
+    return float(layer_linf_tensor(layer))
 
 
 @torch.no_grad()
