@@ -182,9 +182,9 @@ class Trainer:
 
     def step(self) -> None:
         """Apply queued changes, then do ``n_critic`` D updates and one G update."""
-        timer = self.timer
-        timer.start()
         self.apply_pending()
+        timer = self.timer
+        timer.start()  # after the changes, which may switch the timer on or off
         cfg = self.cfg
         n, kind = cfg.data.batch_size, cfg.loss.kind
         G, D, cons = self.G, self.D, self.constraints

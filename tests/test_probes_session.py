@@ -222,3 +222,22 @@ def test_fast_probe_sigma_tracks_exact_values(tmp_path, spectral):
                 assert value >= exact[0] * (1 - 1e-3) or value >= exact[1] * (1 - 1e-4)
                 assert value == pytest.approx(exact[0], rel=1e-2)
         assert fields["modes"] is None and fields["hq"] is None
+
+
+def test_time_split_can_be_switched_off_live(tmp_path):
+    session = TrainingSession(tmp_path / "run", ring_cfg(run__time_split=False), steps=10)
+    for _ in range(5):
+        session.advance()
+    session.trainer.submit("run.time_split", True)
+    while not session.done:
+        session.advance()
+    session.finish()
+    first, second = read_metrics(tmp_path / "run")
+    assert first["time_split_ms"] is None
+    split = second["time_split_ms"]
+    assert all(split[k] > 0 for k in ("data", "g_step", "d_step", "probe"))
+    # per-step means over the 5 timed steps: the phases sum to less than a step's wall time
+    assert sum(split[k] for k in ("data", "g_step", "d_step", "constraint")) < 1000 * (
+        second["time"] - first["time"]) / 5
+    assert 0 < second["probe_time_share"] < 10
+    assert session.snapshot()["time_split_ms"] == split

@@ -1,7 +1,7 @@
 """Where a training step's time goes: a lap timer the trainer calls at phase boundaries.
 
 Phases (per generator step, summed over its critic steps):
-- ``data``: applying queued changes, drawing real samples and noise;
+- ``data``: drawing real samples and noise;
 - ``g_step``: the generator forward that makes the fake batch, and the generator update
   (D forward on the fakes, backward, optimizer step);
 - ``d_step``: the critic forward on real and fake, its loss, backward and optimizer step.
