@@ -9,9 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.config import ModelConfig
+from core.config import ConstraintsConfig, ModelConfig
 from core.constraints import ConstraintSet
-from core.config import ConstraintsConfig
 from core.data.toy2d import mode_centres, mode_std
 from core.models import build_models
 from core.probes import (PhaseTimer, conv_operator_norm, evaluating, grid_to_uint8,
@@ -76,7 +75,8 @@ def test_reshaped_sigma_and_true_norm_differ_as_theory_says():
                                  generator=torch.Generator().manual_seed(0))
     assert _reshaped_sigma(layer) == pytest.approx(3.0)
     assert 8.5 < true <= 9.0 + 1e-4  # -> 9 as the image grows (border effects)
-    assert true == pytest.approx(_explicit_sigma(layer, (1, 12, 12)), rel=0.05) or true > 8.5
+    small = _explicit_sigma(layer, (1, 12, 12))  # smaller input: larger border share
+    assert 8.0 < small < true
     # With stride = kernel the windows do not overlap: the conv is the reshaped matrix applied
     # block-wise, so both norms agree.
     layer = nn.Conv2d(3, 5, 2, stride=2, bias=False)

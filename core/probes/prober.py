@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..constraints.matrix import is_transposed
 from ..data.toy2d import mode_centres, mode_std
 from .convnorm import conv_maps, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
@@ -27,7 +28,6 @@ from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bound
 from .power import batched_matrix_sigmas, pad_stack, power_sigmas
-from ..constraints.matrix import is_transposed
 from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
