@@ -72,6 +72,12 @@ class QtPlotPanel(QFrame):
         pass
 
 
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k that is >= x."""
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= x)
+
+
 class QtLogFriendlyAxis(pg.AxisItem):
     """An axis whose log-mode labels stay readable: when pyqtgraph would label every minor
     tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text."""
@@ -105,7 +111,12 @@ def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
     font = QFont()
     font.setPointSize(9)
     for axis in ("bottom", "left"):
-        p.getAxis(axis).setTickFont(font)
+        item = p.getAxis(axis)
+        item.setTickFont(font)
+        # With grid lines an axis's bounding rect covers the whole plot, so every curve update
+        # repainted it (QPicture replay, ~2 ms per axis). Cached, it is a pixmap blit until
+        # its range or size actually changes.
+        item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
     p.getViewBox().setDefaultPadding(0.02)
 
 
@@ -127,6 +138,20 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.markers: list[pg.InfiniteLine] = []
         self._version = -1
+        self._x_max: float | None = None
+
+    def grow_x(self, steps) -> None:
+        """Extend the step axis in jumps (to a 1/2/5 x 10^k bound 20% ahead) instead of on
+        every refresh, so the axes are re-rendered only a few times per run."""
+        if not len(steps):
+            return
+        last = float(steps[-1])
+        if self._x_max is not None and last <= self._x_max:
+            return
+        self._x_max = _nice_ceiling(1.2 * max(last, 1.0))
+        p = self.export_item
+        p.enableAutoRange(x=False)
+        p.setXRange(0, self._x_max, padding=0.02)
 
     def curve(self, key: str, label: str, color: str, style=Qt.SolidLine) -> pg.PlotDataItem:
         c = self.curves.get(key)
@@ -156,6 +181,8 @@ class QtTimeSeriesPanel(QtPlotPanel):
         for c in self.curves.values():
             c.setData([], [])
         self._version = -1
+        self._x_max = None
+        self.export_item.enableAutoRange(x=True)
 
     def refresh(self, metrics: History, probes: History) -> None:
         raise NotImplementedError
@@ -190,6 +217,7 @@ class QtLossPanel(QtTimeSeriesPanel):
         w = self.smoothing.value()
         for key, c in self.curves.items():
             c.setData(x, smooth(metrics.column(key), w))
+        self.grow_x(x)
 
 
 class QtSigmaPanel(QtTimeSeriesPanel):
@@ -209,6 +237,7 @@ class QtSigmaPanel(QtTimeSeriesPanel):
             c = self.curve(key, key[len("sigma."):], theme.color(i))
             y = src.column(key)
             c.setData(x, np.where(y > 0, y, np.nan))
+        self.grow_x(x)
         last = {k[6:]: src.last(k) for k in src.columns_with_prefix("sigma.")}
         if last:
             self.info.setText("now: " + ", ".join(f"{v:.3g}" for v in last.values()))
@@ -236,6 +265,7 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
             src = metrics if metrics.has(key) else probes
             y = src.column(key)
             c.setData(src.steps, np.where(y > 0, y, np.nan))
+            self.grow_x(src.steps)
         b, g = (metrics if metrics.has("lip_bound") else probes).last("lip_bound"), \
             (metrics if metrics.has("lip_grad") else probes).last("lip_grad")
         parts = []

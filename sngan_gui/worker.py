@@ -24,6 +24,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.config import DATASETS_2D
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.config import Config, ConfigError
@@ -34,13 +36,18 @@ from . import probes
 SWITCH_INTERVAL = 0.0005
 
 
-def default_torch_threads() -> int:
-    """Intra-op threads for training: all cores but one, so the GUI thread always has a core
-    (on 2 cores, 2 torch threads + the GUI oversubscribe the CPU; see benchmarks/gui_throughput.py)."""
+def default_torch_threads(cfg=None) -> int:
+    """Intra-op threads for training, by workload (measured with benchmarks/gui_throughput.py
+    on 2 cores): conv models are compute-bound and use every core (the DCGAN trains at 10.5
+    steps/s in the GUI with 2 threads, 7.2 with 1); the 2D MLPs are dispatch-bound, gain little
+    from a second thread and then compete with the GUI thread for the GIL, so they leave one
+    core to the GUI (ring8: 133 steps/s with 1 thread, 81 with 2)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
+    if cfg is not None and cfg.data.dataset not in DATASETS_2D:
+        return cores
     return max(1, cores - 1)
 
 
@@ -135,7 +142,8 @@ class QtTrainingWorker(QObject):
 
         import torch
 
-        threads = self.torch_threads if self.torch_threads is not None else default_torch_threads()
+        threads = (self.torch_threads if self.torch_threads is not None
+                   else default_torch_threads(self.cfg))
         if threads > 0:  # 0 = leave torch's default
             torch.set_num_threads(threads)
         try:
