@@ -34,6 +34,8 @@ def _make(qtbot, config):
 @pytest.fixture
 def window(qtbot, gui_home):
     w = _make(qtbot, PRESETS / "ring8.toml")
+    # The tests count logged lines after a few dozen steps: log every 10 whatever the preset says.
+    w.form.cfg.set("run.log_every", 10)
     yield w
     w.close()
     assert w.controller is None
