@@ -26,7 +26,8 @@ from .worker import QtRunController, QtTrainingWorker
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 DEFAULT_PRESET = "ring8"
 # Plots and the status line redraw 4 times per second. Painting runs Python (pyqtgraph) holding
-# the GIL the training thread needs; on 2 cores ring8 trains in the GUI at 0.56x headless with
+# the GUI process's GIL; training runs in a child process by default (sngan_gui.worker), but the
+# in-thread fallback shares that GIL: on 2 cores ring8 trained in-thread at 0.56x headless with
 # 8 Hz + antialiasing and 0.80x with 4 Hz, no antialiasing and cached axes
 # (benchmarks/gui_throughput.py).
 PLOT_REFRESH_MS = 250
@@ -79,6 +80,7 @@ class QtMainWindow(QMainWindow):
         self.step = 0
         self.running = False
         self.worker_running = False  # as last reported by the worker
+        self.starting = False  # a run's worker is starting (a child process imports torch)
         self.rate = 0.0
         self.elapsed = 0.0
         self.restart_pending: set[str] = set()
@@ -286,6 +288,7 @@ class QtMainWindow(QMainWindow):
         worker.download.connect(self._on_download)
         worker.finished.connect(self._on_worker_finished)
         self.controller = QtRunController(worker, self)
+        self.starting = True
         self.restart_pending.clear()
         self._mark_restart()
         self.banner.hide()
@@ -322,6 +325,7 @@ class QtMainWindow(QMainWindow):
                 self._retired.append(ctrl)
             ctrl.worker.deleteLater()
         self.running = False
+        self.starting = False
         self.run_panel.set_running(False)
 
     def reset_run(self) -> None:
@@ -373,6 +377,7 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= worker signals
     def _on_started(self, info: dict) -> None:
+        self.starting = False
         self.run_dir = Path(info["run_dir"])
         self.device = info["device"]
         self.histogram.set_layers(info.get("layers", []))
@@ -447,6 +452,7 @@ class QtMainWindow(QMainWindow):
         self.progress.setFormat(f"{label} %p%")
 
     def _on_worker_finished(self) -> None:
+        self.starting = False
         self._update_status()
 
     # ================================================================= drawing
@@ -464,6 +470,7 @@ class QtMainWindow(QMainWindow):
     def _update_status(self, extra: str = "") -> None:
         total = self.cfg.run.steps
         parts = [f"step {self.step:,} / {total:,}",
+                 "starting…" if self.starting and self.controller else
                  f"{self.rate:,.1f} steps/s" if self.running else "paused" if self.controller else "idle",
                  f"device {self.device or self.cfg.run.device}", f"elapsed {_hms(self.elapsed)}"]
         text = "   ·   ".join(parts)

@@ -109,6 +109,35 @@ def test_close_while_training_leaves_no_thread(qtbot, make_window):
     assert last["step"] >= 3
 
 
+def test_close_while_training_leaves_no_child_process(qtbot, make_window):
+    import multiprocessing
+
+    w = make_window()
+    assert "idle" in w.status_line.text()
+    w.play()
+    assert "starting" in w.status_line.text()  # the child imports torch meanwhile
+    qtbot.waitUntil(lambda: w.step >= 3, timeout=20000)
+    assert "starting" not in w.status_line.text()
+    proc = w.controller.worker.process
+    assert proc is not None and proc.is_alive()
+    w.close()
+    assert not proc.is_alive() and proc.exitcode == 0  # stopped cleanly, not terminated
+    assert proc not in multiprocessing.active_children()
+
+
+def test_reset_while_starting_is_prompt(qtbot, window):
+    import time
+
+    window.play()
+    proc_owner = window.controller.worker
+    qtbot.wait(50)
+    t0 = time.perf_counter()
+    window.reset_run()
+    assert time.perf_counter() - t0 < 4.0
+    assert proc_owner.process is None or not proc_owner.process.is_alive()
+    assert window.controller is None
+
+
 def test_reset_starts_a_new_run_folder(qtbot, window):
     window.step_once()
     qtbot.waitUntil(lambda: window.step == 1 and window.run_dir is not None, timeout=10000)
@@ -132,9 +161,33 @@ def test_divergence_pauses_with_a_message(qtbot, window, monkeypatch):
         return real_advance(self)
 
     monkeypatch.setattr(session_mod.TrainingSession, "advance", advance)
+    # the patch lives in this process: train in the worker's thread (the documented fallback)
+    monkeypatch.setenv("SNGAN_GUI_INPROCESS", "1")
     window.play()
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
     assert "diverged" in window.banner.text()
     assert not _button(window, "playButton").isChecked()
     assert window.controller.is_running()  # paused, not crashed
     assert window.step == 4
+
+
+def test_training_loop_does_not_import_qt():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys, sngan_gui.training_loop; "
+            "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_a_crashed_training_process_is_reported(qtbot, window):
+    window.play()
+    qtbot.waitUntil(lambda: window.step >= 3, timeout=20000)
+    ctrl = window.controller
+    ctrl.worker.process.kill()
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    assert "ended unexpectedly" in window.banner.text()
+    assert not _button(window, "playButton").isChecked()
+    qtbot.waitUntil(lambda: not ctrl.is_running(), timeout=5000)  # the relay thread ended
