@@ -8,8 +8,8 @@ GUI training the same config with every plot refreshing, and reports steps/s of 
 round each), their ratio (budget: >= 0.95) and the GUI's worst event-loop stall, measured as
 the largest extra delay of a 5 ms QTimer while training (goal: <= 50 ms).
 
-The worker runs torch with ``default_torch_threads(cfg)`` (conv models: every core; 2D MLPs: all
-but one). The headless loop is measured with the same thread count and with torch's default;
+The GUI trains in its child process (sngan_gui/training_loop.py) with
+``default_torch_threads(cfg)`` (conv models: every core; 2D MLPs: all but one). The headless loop is measured with the same thread count and with torch's default;
 both ratios are printed.
 """
 

@@ -40,7 +40,7 @@ def color(i: int) -> str:
 
 
 def configure_pyqtgraph() -> None:
-    pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground=FOREGROUND,
+    pg.setConfigOptions(antialias=True, background=BACKGROUND, foreground=FOREGROUND,
                         imageAxisOrder="row-major")
 
 
