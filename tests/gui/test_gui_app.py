@@ -77,13 +77,3 @@ def test_marker_text():
     assert marker_text({"constraints.spectral.enabled": True}) == "SN on"
     assert marker_text({"constraints.clip.c": 0.05}) == "clip c=0.05"
     assert marker_text({"optim.lr_d": 0.001}) == "lr_d=0.001"
-
-
-def test_core_does_not_import_qt():
-    import subprocess
-    import sys
-
-    code = ("import sys, core.session, core.cli, core.trainer; "
-            "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','pyqtgraph','sngan_gui')]; "
-            "assert not bad, bad")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
