@@ -25,11 +25,12 @@ from .worker import QtRunController, QtTrainingWorker
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 DEFAULT_PRESET = "ring8"
-# Plots and the status line redraw 4 times per second. Painting runs Python (pyqtgraph) holding
-# the GUI process's GIL; training runs in a child process by default (sngan_gui.worker), but the
-# in-thread fallback shares that GIL: on 2 cores ring8 trained in-thread at 0.56x headless with
-# 8 Hz + antialiasing and 0.80x with 4 Hz, no antialiasing and cached axes
-# (benchmarks/gui_throughput.py).
+# Every plot and the status line redraw 4 times per second, one panel group per timer tick
+# (refresh_plots), so that no single paint pass stalls the event loop: all six at once took
+# 50-110 ms on 2 cores, one at a time keeps the worst stall at 15-36 ms
+# (benchmarks/gui_throughput.py). Training runs in a child process (sngan_gui.worker); the
+# in-thread fallback shares the GIL with painting (ring8 in-thread: 0.56x headless at 8 Hz,
+# 0.80x at 4 Hz with cached axes).
 PLOT_REFRESH_MS = 250
 
 SHORT = {"clip": "clip", "gp": "GP", "spectral": "SN", "rowsum": "row-sum"}
@@ -95,8 +96,14 @@ class QtMainWindow(QMainWindow):
         self._build_plots()
         self._build_actions()
         self._build_status()
+        # Round robin over the loss, Lipschitz and sigma plots and the three snapshot panels
+        # (see refresh_plots): 8 ticks per PLOT_REFRESH_MS.
+        self._refresh_groups = [self.loss, "snapshot", "snapshot_panel", self.lipschitz,
+                                "snapshot_panel", self.sigma, "snapshot_panel", "snapshot_panel"]
+        self._refresh_index = 0
+        self._pending_snapshot_panels: list = []
         self.timer = QTimer(self)
-        self.timer.setInterval(PLOT_REFRESH_MS)
+        self.timer.setInterval(max(1, PLOT_REFRESH_MS // len(self._refresh_groups)))
         self.timer.timeout.connect(self.refresh_plots)
         self.timer.start()
         self._update_status()
@@ -457,13 +464,35 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= drawing
     def refresh_plots(self) -> None:
-        if self._status_dirty:
-            self._status_dirty = False
+        """Redraw one group of panels per tick, round robin.
+
+        Updating all six plots in one tick made Qt paint them in one pass (a 50-110 ms stall
+        on 2 cores); one group per tick keeps each pass to a single panel while every panel
+        still refreshes every ``PLOT_REFRESH_MS``.
+        """
+        if self._status_dirty and self._refresh_index % len(self._refresh_groups) == 0:
+            self._status_dirty = False  # the status line too redraws every PLOT_REFRESH_MS
             self._update_status()
+        group = self._refresh_groups[self._refresh_index % len(self._refresh_groups)]
+        self._refresh_index += 1
+        if group == "snapshot":
+            if self._snapshot_dirty:
+                self._snapshot_dirty = False
+                self._pending_snapshot_panels = [self.samples, self.spectrum, self.histogram]
+            return
+        if group == "snapshot_panel":
+            if self._pending_snapshot_panels:
+                self._pending_snapshot_panels.pop(0).update_snapshot(self.snapshot)
+            return
+        group.refresh(self.metrics, self.probe_history)
+
+    def refresh_all(self) -> None:
+        """Redraw every panel now (exports and tests want the latest data everywhere)."""
         for panel in self.time_series:
             panel.refresh(self.metrics, self.probe_history)
-        if self._snapshot_dirty:
+        if self._snapshot_dirty or self._pending_snapshot_panels:
             self._snapshot_dirty = False
+            self._pending_snapshot_panels = []
             for panel in (self.samples, self.spectrum, self.histogram):
                 panel.update_snapshot(self.snapshot)
 
@@ -487,15 +516,18 @@ class QtMainWindow(QMainWindow):
         return self.samples.grid if self.samples.mode == "image" else None
 
     def export_plot(self, name: str, path: str | Path) -> Path:
+        self.refresh_all()
         return exporters.export_plot(self.panels[name].export_item, path)
 
     def export_grid(self, path: str | Path) -> Path:
+        self.refresh_all()
         grid = self.current_grid()
         if grid is not None:
             return exporters.save_grid_png(grid, path)
         return exporters.export_plot(self.samples.export_item, path)
 
     def export_all(self, folder: str | Path) -> list[Path]:
+        self.refresh_all()
         plots = {name: p.export_item for name, p in self.panels.items()}
         return exporters.export_all(folder, plots=plots, cfg=self.cfg, run_dir=self.run_dir,
                                     grid=self.current_grid(),

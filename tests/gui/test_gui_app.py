@@ -50,7 +50,7 @@ def test_screenshot_after_short_run(qtbot, window):
                     timeout=30000)
     window.pause()
     wait_paused(qtbot, window)
-    window.refresh_plots()
+    window.refresh_all()
     qtbot.wait(50)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(SCREENSHOT))

@@ -39,7 +39,7 @@ def _short_run(qtbot, w, steps=25):
     qtbot.waitUntil(lambda: len(w.events) >= 1 and w.step >= steps + 12, timeout=30000)
     w.pause()
     wait_paused(qtbot, w)
-    w.refresh_plots()
+    w.refresh_all()
 
 
 def test_every_plot_exports_png_svg_csv(qtbot, window, tmp_path):
