@@ -34,7 +34,8 @@ the dict may be handed to another thread). Keys (absent until first measured):
   ``landscape``: {"x": [n], "y": [n], "values": [n, n] (values[i, j] is D at (x[j], y[i]),
   raw logit / critic value, eval mode), "extent": (xmin, xmax, ymin, ymax)};
   ``coverage_samples``: [2500, 2] G's samples on the held-out noise; ``modes``, ``hq``,
-  ``mode_counts``: [K] high-quality samples per mode; ``centres``: [K, 2]; ``mode_std`` (slow).
+  ``mode_counts``: [K] high-quality samples per mode; ``centres``: [K, 2]; ``mode_std``;
+  ``landscape_step`` (slow, or on demand: ``session.prober.landscape()``).
 - image data: ``sample_grid``: uint8 [H, W, C] grid of G's samples on the fixed noise (eval
   mode); ``sample_path``: the PNG written for it (or None).
 - ``time_split_ms``: {"data", "g_step", "d_step", "constraint", "probe"}: mean milliseconds per

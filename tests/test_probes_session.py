@@ -241,3 +241,22 @@ def test_time_split_can_be_switched_off_live(tmp_path):
         second["time"] - first["time"]) / 5
     assert 0 < second["probe_time_share"] < 10
     assert session.snapshot()["time_split_ms"] == split
+
+
+def test_on_demand_landscape_is_the_slow_probes_measurement(tmp_path):
+    """What the GUI shows between slow probes (prober.landscape()) is the same measurement as
+    the metrics' modes / hq (held-out noise, eval mode), and it does not touch training."""
+    cfg = ring_cfg()
+    cfg.update({"run.log_every": 5, "run.probe_every": 5, "run.steps": 10})
+    session = TrainingSession(tmp_path / "run", cfg)
+    for _ in range(5):
+        record = session.advance()
+    assert record is not None and record["modes"] is not None
+    rng_before = session.trainer.generator.get_state()
+    fields = session.prober.landscape()
+    assert fields == {"modes": record["modes"], "hq": record["hq"]}
+    snap = session.snapshot()
+    assert snap["landscape_step"] == 5 and snap["modes"] == record["modes"]
+    assert snap["landscape"]["values"].shape == (LANDSCAPE_SIZE, LANDSCAPE_SIZE)
+    assert torch.equal(session.trainer.generator.get_state(), rng_before)
+    session.close()

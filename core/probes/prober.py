@@ -155,6 +155,19 @@ class Prober:
         self.seconds += time.perf_counter() - t0
         return image
 
+    def landscape(self) -> dict[str, Any]:
+        """2D data: refresh the coverage and critic landscape of the snapshot now (the GUI
+        asks between slow probes); the same measurement as the slow probe's, so ``modes`` and
+        ``hq`` keep their metrics meaning. Returns the ``modes`` / ``hq`` fields."""
+        t0 = time.perf_counter()
+        snap = dict(self._snapshot)
+        with _one_thread(self.device):
+            fields = self._landscape(snap)
+            _sync(self.device)
+        self._snapshot = snap
+        self.seconds += time.perf_counter() - t0
+        return fields
+
     # ------------------------------------------------------------------ helpers
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
         if self._input_shapes is None:
@@ -309,13 +322,21 @@ class Prober:
                     spectra={name: s["svdvals"] for name, s in spectra.items()},
                     histograms=hist, slow_step=tr.step_count)
         if self.is_2d:
-            samples = tr.generate(self.coverage_noise).cpu().numpy()
-            cov = mode_coverage(samples, self.centres, self.std)
-            fields["modes"], fields["hq"] = cov["modes"], cov["hq"]
-            with evaluating(D), cons.cached():
-                land = critic_grid(D, tr.sampler.extent(), LANDSCAPE_SIZE, self.device)
-            snap.update(modes=cov["modes"], hq=cov["hq"], mode_counts=cov["mode_counts"],
-                        centres=self.centres.copy(), mode_std=self.std,
-                        coverage_samples=samples, landscape=land)
+            fields.update(self._landscape(snap))
         return fields
+
+    @torch.no_grad()
+    def _landscape(self, snap: dict[str, Any]) -> dict[str, Any]:
+        """2D data: mode coverage of G on the held-out noise and D's value on a grid (both in
+        eval mode, no random draws) into ``snap``; returns the ``modes`` / ``hq`` fields."""
+        tr = self.trainer
+        cons, D = tr.constraints, tr.D
+        samples = tr.generate(self.coverage_noise).cpu().numpy()
+        cov = mode_coverage(samples, self.centres, self.std)
+        with evaluating(D), cons.cached():
+            land = critic_grid(D, tr.sampler.extent(), LANDSCAPE_SIZE, self.device)
+        snap.update(modes=cov["modes"], hq=cov["hq"], mode_counts=cov["mode_counts"],
+                    centres=self.centres.copy(), mode_std=self.std,
+                    coverage_samples=samples, landscape=land, landscape_step=tr.step_count)
+        return {"modes": cov["modes"], "hq": cov["hq"]}
 
