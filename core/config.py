@@ -67,7 +67,7 @@ class ModelConfig:
     # mlp (2D data) | dcgan (the notebook's 28x28 model) | sngan_cnn (the SN-GAN paper's
     # "standard CNN", 32x32 or any multiple of 8; g_width/d_width are its base widths: G has
     # 8w/4w/2w/w channels, D w,w,2w,2w,4w,4w,8w; the paper's model is 64/64 with z_dim 128)
-    arch: str = _choice("mlp", "mlp", "dcgan", "sngan_cnn")
+    arch: str = _choice("mlp", "mlp", *IMAGE_ARCHS)
     z_dim: int = _num(64, ge=1, le=4096)
     g_width: int = _num(64, ge=1, le=4096)
     d_width: int = _num(64, ge=1, le=4096)
@@ -203,8 +203,9 @@ class Config:
                 f"model.arch must be 'mlp' for 2D dataset '{self.data.dataset}', got '{self.model.arch}'")
         if not is_2d and self.model.arch == "mlp":
             raise ConfigError(
-                f"model.arch must be an image architecture ('dcgan' or 'sngan_cnn') for image "
-                f"dataset '{self.data.dataset}', got 'mlp'")
+                f"model.arch must be an image architecture "
+                f"({' or '.join(repr(a) for a in IMAGE_ARCHS)}) for image dataset "
+                f"'{self.data.dataset}', got 'mlp'")
         if not is_2d:
             _check_image_geometry(self)
 

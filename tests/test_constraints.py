@@ -9,7 +9,6 @@ from torch.nn.utils import parametrizations
 
 from core.config import ConstraintsConfig
 from core.constraints import ConstraintSet, linf_norm, weight_matrix
-from core.constraints.layer import LayerConstraint
 from core.constraints.penalty import gradient_penalty
 from core.constraints.rowsum import layer_geometry
 from core.trainer import Trainer
@@ -129,7 +128,7 @@ def test_power_iters_live_controls_iterations():
 def test_rowsum_effective_operator_linf(kind, target):
     torch.manual_seed(1)
     layer = LAYERS[kind]()
-    cs = _cs(nn.Sequential(layer), rowsum__enabled=True, rowsum__target=target)
+    _cs(nn.Sequential(layer), rowsum__enabled=True, rowsum__target=target)
     op = operator_matrix(layer, INPUT[kind])
     linf = op.abs().sum(1).max().item()
     assert linf <= target + 1e-5

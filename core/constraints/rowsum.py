@@ -46,15 +46,12 @@ def linf_norm(weight: torch.Tensor, transposed: bool = False, stride: tuple[int,
     if not transposed:
         # Largest absolute row sum of the [out, in*k] matrix: one call (ops count here).
         return torch.linalg.matrix_norm(weight.reshape(weight.shape[0], -1), ord=float("inf"))
-    a = weight.abs()
-    if transposed:
-        per_out = a.sum(0)  # [out, k1, k2, ...]: the input channels all reach every output
-        strides, dilations = stride, dilation
-        letters = "abcdefgh"[: per_out.dim() - 1]
-        classes = "pqrstuvw"[: per_out.dim() - 1]
-        mats = [_residue_onehot(per_out.shape[i + 1], strides[i], dilations[i],
-                                weight.device, weight.dtype) for i in range(per_out.dim() - 1)]
-        spec = ("o" + letters + "," + ",".join(c + l for c, l in zip(classes, letters))
-                + "->o" + classes)
-        sums = torch.einsum(spec, per_out, *mats)
-        return sums.amax()
+    per_out = weight.abs().sum(0)  # [out, k1, ...]: the input channels all reach every output
+    letters = "abcdefgh"[: per_out.dim() - 1]
+    classes = "pqrstuvw"[: per_out.dim() - 1]
+    mats = [_residue_onehot(per_out.shape[i + 1], stride[i], dilation[i],
+                            weight.device, weight.dtype) for i in range(per_out.dim() - 1)]
+    spec = ("o" + letters + "," + ",".join(c + l for c, l in zip(classes, letters))
+            + "->o" + classes)
+    sums = torch.einsum(spec, per_out, *mats)
+    return sums.amax()

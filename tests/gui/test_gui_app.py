@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtGui import QImage
 
 from conftest import PRESETS, ROOT, wait_paused
