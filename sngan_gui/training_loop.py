@@ -77,10 +77,8 @@ def run_training(cfg: Config | dict, run_dir: str | Path, torch_threads: int | N
 
 
 def _prepare_data(cfg: Config, cancel, emit: Emit, min_emit: float) -> bool:
-    try:
-        from core.data import prepare_dataset  # type: ignore[attr-defined]
-    except ImportError:
-        return True
+    from core.data import DownloadCancelled, prepare_dataset
+
     last = [0.0]
 
     def progress(done=None, total=None, label=""):
@@ -91,8 +89,10 @@ def _prepare_data(cfg: Config, cancel, emit: Emit, min_emit: float) -> bool:
 
     try:
         prepare_dataset(cfg, progress=progress, cancel=cancel)
-    except Exception as exc:
-        if type(exc).__name__ == "DownloadCancelled" or cancel.is_set():
+    except DownloadCancelled:
+        return False
+    except Exception:
+        if cancel.is_set():  # a download interrupted by stop fails in its own way
             return False
         raise
     finally:
