@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .convtranspose import GemmConvTranspose2d
 from .dcgan import _d_norm
 
 LEAK = 0.1
@@ -55,7 +56,7 @@ class SNGANGenerator(nn.Module):
         chans = [width * 8, width * 4, width * 2, width]
         for i, (cin, cout) in enumerate(zip(chans[:-1], chans[1:]), start=1):
             self.add_module(f"block{i}", nn.Sequential(
-                nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)))
+                GemmConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)))
         self.out = nn.Conv2d(width, channels, 3, 1, 1)
         self.tanh = nn.Tanh()
 

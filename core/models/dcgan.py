@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from .convtranspose import GemmConvTranspose2d
+
 
 def notebook_init(module: nn.Module) -> None:
     """The notebook's ``weights_init``: conv weights and BatchNorm weights N(0, 0.02), BN bias 0.
@@ -47,8 +49,8 @@ class DCGANGenerator(nn.Module):
         ]
         for i, (cin, cout, k, s) in enumerate(specs, start=1):
             self.add_module(f"block{i}", nn.Sequential(
-                nn.ConvTranspose2d(cin, cout, k, s), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)))
-        self.out = nn.ConvTranspose2d(hidden, channels, 4, 2)
+                GemmConvTranspose2d(cin, cout, k, s), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)))
+        self.out = GemmConvTranspose2d(hidden, channels, 4, 2)
         self.tanh = nn.Tanh()
         self.apply(notebook_init)
 
