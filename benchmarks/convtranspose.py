@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.models.convtranspose import GemmConvTranspose2d, _GemmConvTranspose2dFn  # noqa: E402
+from core.models.convtranspose import GemmConvTranspose2d, _GemmConvTranspose2dFn
 
 # (name, batch, in, out, kernel, stride, padding, input side)
 LAYERS = [
@@ -46,6 +46,21 @@ def best_ms(fn, n: int, reps: int) -> float:
     return best * 1000
 
 
+def time_layer(layer: GemmConvTranspose2d, x: torch.Tensor, n: int, reps: int):
+    """(stock, gemm) forward + backward ms of ``layer`` on ``x``."""
+    args = (layer.weight, layer.bias, layer.stride, layer.padding)
+    grad = torch.randn_like(F.conv_transpose2d(x, *args))
+    grad = grad.contiguous(memory_format=torch.channels_last)
+
+    def stock():
+        F.conv_transpose2d(x, *args).backward(grad)
+
+    def gemm():
+        _GemmConvTranspose2dFn.apply(x, *args, layer.output_padding).backward(grad)
+
+    return best_ms(stock, n, reps), best_ms(gemm, n, reps)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--reps", type=int, default=5)
@@ -59,18 +74,7 @@ def main() -> None:
     for name, batch, cin, cout, k, s, p, side in LAYERS:
         layer = GemmConvTranspose2d(cin, cout, k, s, p).to(memory_format=torch.channels_last)
         x = torch.randn(batch, cin, side, side).contiguous(memory_format=torch.channels_last)
-        x.requires_grad_()
-        grad = torch.randn_like(F.conv_transpose2d(x, layer.weight, layer.bias, s, p))
-        grad = grad.contiguous(memory_format=torch.channels_last)
-
-        def stock():
-            F.conv_transpose2d(x, layer.weight, layer.bias, s, p).backward(grad)
-
-        def gemm():
-            _GemmConvTranspose2dFn.apply(x, layer.weight, layer.bias, layer.stride,
-                                         layer.padding, layer.output_padding).backward(grad)
-
-        t_stock, t_gemm = best_ms(stock, args.n, args.reps), best_ms(gemm, args.n, args.reps)
+        t_stock, t_gemm = time_layer(layer, x.requires_grad_(), args.n, args.reps)
         picks_gemm = layer._gemm_applies(x, None)
         total = totals[name.split()[0]]
         total[0] += t_stock
