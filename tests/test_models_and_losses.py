@@ -81,3 +81,29 @@ def test_wasserstein_losses():
 def test_unknown_loss():
     with pytest.raises(ValueError):
         losses.d_loss("l2", torch.zeros(1), torch.zeros(1))
+
+
+def test_dcgan_generator_computes_the_notebooks_generator():
+    """Same weights -> same images and same weight gradients as the notebook's own Generator
+    (stock ConvTranspose2d), so the CPU GEMM path changes the speed, not the update."""
+    from benchmarks.notebook_reference import Generator
+
+    torch.manual_seed(0)
+    ours, _ = build_models(ModelConfig(arch="dcgan", z_dim=64, g_width=64, d_width=16), (1, 28, 28))
+    ours = ours.to(memory_format=torch.channels_last)  # as the trainer runs it on the CPU
+    notebook = Generator(z_dim=64)
+    ours_state = ours.state_dict()
+    assert len(ours_state) == len(notebook.state_dict())
+    notebook.load_state_dict(dict(zip(notebook.state_dict(), ours_state.values())))
+
+    z = torch.randn(32, 64)
+    out_ours, out_notebook = ours(z), notebook(z)
+    assert torch.allclose(out_ours, out_notebook, atol=1e-6)
+    weights = torch.randn_like(out_notebook)
+    (out_ours * weights).sum().backward()
+    (out_notebook * weights).sum().backward()
+    # One absolute scale for all: a conv bias followed by BatchNorm has a gradient that is
+    # zero up to float rounding in both models.
+    scale = max(q.grad.abs().max() for q in notebook.parameters())
+    for (name, p), q in zip(ours.named_parameters(), notebook.parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6 * scale), name
