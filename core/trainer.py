@@ -16,6 +16,8 @@ Speed notes (CPU and GPU):
 - During the generator update D's parameters do not require grad, so backward computes only
   the input gradient through D, not D's weight gradients that would be thrown away.
 - Conv models use channels_last on the CPU, where oneDNN's convolutions are faster in it.
+- The generators' small transposed convolutions run as one GEMM + col2im on the CPU
+  (``core/models/convtranspose.py``), about 1.6x faster than oneDNN's at those sizes.
 - Adam is fused (see ``_make_optimizer``).
 """
 

@@ -37,9 +37,9 @@ Emit = Callable[..., None]
 def default_torch_threads(cfg=None) -> int:
     """Intra-op threads for training, by workload (measured with benchmarks/gui_throughput.py
     on 2 cores, training in the child process): conv models are compute-bound and use every
-    core (the DCGAN: 13.1 steps/s in the GUI with 2 threads, ~7 with 1); the 2D MLPs are
-    dispatch-bound, gain little from a second thread and then compete with the GUI for a
-    core, so they leave one core to the GUI (ring8: 277 steps/s in the GUI with 1 thread,
+    core (the DCGAN, measured with oneDNN's transposed convolutions: 13.1 steps/s in the GUI
+    with 2 threads, ~7 with 1); the 2D MLPs are dispatch-bound, gain little from a second
+    thread and then compete with the GUI for a core, so they leave one core to the GUI (ring8: 277 steps/s in the GUI with 1 thread,
     244 with 2)."""
     try:
         cores = len(os.sched_getaffinity(0))
