@@ -56,7 +56,8 @@ def test_toggle_spectral_while_training(qtbot, window):
     qtbot.waitUntil(lambda: len(window.events) >= 1, timeout=10000)
     event = window.events[0]
     assert event["change"] == {"constraints.spectral.enabled": True}
-    qtbot.waitUntil(lambda: window.step >= event["step"] + 12, timeout=20000)
+    # Lines are logged every 10 steps: by event + 16 at least one lies past event + 5.
+    qtbot.waitUntil(lambda: window.step >= event["step"] + 16, timeout=20000)
     qtbot.mouseClick(_button(window, "playButton"), Qt.LeftButton)
     wait_paused(qtbot, window)
 
