@@ -335,6 +335,8 @@ class QtHistogramPanel(QtPlotPanel):
         self.layer.setMinimumContentsLength(8)
         self.layer.currentTextChanged.connect(self._redraw)
         self.header.addWidget(self.layer)
+        # the layer box takes the header's room: keep "step N" readable beside it
+        self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance("step 0000000"))
         p = self.export_item
         _style_plot(p, "weight", "count")
         self.curve = p.plot([], [], name="count", stepMode="center", fillLevel=0,
