@@ -80,17 +80,40 @@ def _nice_ceiling(x: float) -> float:
 
 class QtLogFriendlyAxis(pg.AxisItem):
     """An axis whose log-mode labels stay readable: when pyqtgraph would label every minor
-    tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text."""
+    tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text; when the range
+    is too narrow for two of pyqtgraph's log ticks (sigma under SN: 0.99 to 1.12), the ticks
+    are evenly spaced values (1, 1.05, 1.1) with enough digits to tell them apart, so a
+    0.1 wobble is not read as a jump."""
 
     MAX_LABELS = 6
+    MIN_TICKS = 2
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # pyqtgraph drops a whole tick level once its text would fill more than 20% of the
         # axis with >= 6 labels, which on short panels hid every label below 1 (0.5, 0.2).
         self.setStyle(textFillLimits=[(0, 0.8), (2, 0.65), (4, 0.5), (6, 0.45)])
+        self._linear_step: float | None = None  # set while the narrow-range ticks are in use
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        shown = sum(minVal <= v <= maxVal for _, values in ticks for v in values)
+        self._linear_step = None
+        if shown >= self.MIN_TICKS or not (math.isfinite(minVal) and math.isfinite(maxVal)):
+            return ticks
+        lo, hi = 10.0 ** minVal, 10.0 ** maxVal
+        step = _nice_step((hi - lo) / 4)
+        if step <= 0:
+            return ticks
+        first = math.ceil(lo / step) * step
+        values = [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+        self._linear_step = step
+        return [(None, [math.log10(v) for v in values if v > 0])]
 
     def logTickStrings(self, values, scale, spacing):
+        if self._linear_step is not None:
+            places = max(0, math.ceil(-math.log10(self._linear_step) - 1e-9))
+            return [f"{10.0 ** v * scale:.{places}f}" for v in values]
         strings = super().logTickStrings(values, scale, spacing)
         if sum(bool(s) for s in strings) <= self.MAX_LABELS:
             return strings
@@ -100,6 +123,14 @@ class QtLogFriendlyAxis(pg.AxisItem):
             keep = any(abs(mantissa - k) < 1e-3 * k for k in (1.0, 2.0, 5.0))
             out.append(text if keep else "")
         return out
+
+
+def _nice_step(raw: float) -> float:
+    """The 1, 2 or 5 x 10^k at or above ``raw`` (0 for a non-positive or non-finite raw)."""
+    if not (raw > 0 and math.isfinite(raw)):
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(k * power for k in (1, 2, 5, 10) if k * power >= raw * (1 - 1e-9))
 
 
 def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
