@@ -30,6 +30,8 @@ the dict may be handed to another thread). Keys (absent until first measured):
   float32 array of per-point ||grad_x D||} (eval-mode D).
 - ``histograms``: {layer: {"edges" [51+1], "counts" [51] (effective weight), "raw_edges",
   "raw_counts" (raw Parameter), "max_abs"}} (slow).
+- ``spectra_step``: of the latest ``spectra`` / ``histograms`` (slow, or on demand:
+  ``session.prober.spectra()``).
 - 2D data: ``arrows``: {"points": [m, 2] fake points, "grads": [m, 2] grad_x D there} (fast);
   ``landscape``: {"x": [n], "y": [n], "values": [n, n] (values[i, j] is D at (x[j], y[i]),
   raw logit / critic value, eval mode), "extent": (xmin, xmax, ymin, ymax)};

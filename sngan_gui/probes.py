@@ -14,7 +14,7 @@ panels read (every key optional):
 
 Everything comes from the engine's ``TrainingSession.snapshot()`` (core.probes), adapted to
 this layout; between the engine's own cadences the GUI asks its prober for a fresher image
-grid or 2D landscape on a small time budget (same measurements, so every number shown keeps
+grid or 2D landscape, and fresher spectra and histograms, on a small time budget (same measurements, so every number shown keeps
 its metrics meaning; eval mode, no random draws: training is untouched).
 """
 
@@ -43,7 +43,8 @@ def _np(x) -> Any:
 _DIRECT = {"spectra": "spectra", "conv_norm": "conv_norm", "sigma": "sigma", "modes": "modes",
            "hq": "hq", "lip_bound": "lip_bound", "lip_grad": "lip_grad", "step": "step",
            "time_split": "time_split_ms", "probe_share": "probe_time_share",
-           "sample_step": "sample_step", "slow_step": "slow_step",
+           "sample_step": "sample_step", "slow_step": "slow_step", "spectra_step": "spectra_step",
+           "fast_step": "fast_step",
            "lip_bound_note": "lip_bound_note", "landscape_step": "landscape_step"}
 
 
@@ -85,9 +86,10 @@ def adapt(raw: dict[str, Any], state: dict | None = None) -> dict[str, Any]:
 
 
 # Extra refreshes for the GUI between the engine's cadences: at most 3% of the time each, and
-# at most one image grid per second / one 2D landscape per 0.4 s.
+# at most one image grid per second / one 2D landscape per 0.4 s / one set of spectra and
+# histograms per 0.25 s (the panels' own redraw rate).
 BUDGET = 0.03
-MIN_INTERVAL = {"grid": 1.0, "landscape": 0.4}
+MIN_INTERVAL = {"grid": 1.0, "landscape": 0.4, "spectra": 0.25}
 
 
 def _refresh_on_budget(name: str, measure, fresh: bool, state: dict, force: bool) -> None:
@@ -114,8 +116,11 @@ def take_snapshot(session, state: dict, force: bool = False) -> dict[str, Any] |
     else:
         _refresh_on_budget("landscape", prober.landscape,
                            prober.snapshot().get("landscape_step") == step, state, force)
+    _refresh_on_budget("spectra", prober.spectra,
+                       prober.snapshot().get("spectra_step") == step, state, force)
     raw = session.snapshot()
-    key = (raw.get("step"), raw.get("sample_step"), raw.get("landscape_step"))
+    key = (raw.get("step"), raw.get("sample_step"), raw.get("landscape_step"),
+           raw.get("spectra_step"))
     if not force and key == state.get("key"):
         return None
     state["key"] = key

@@ -125,6 +125,14 @@ class QtLogFriendlyAxis(pg.AxisItem):
         return out
 
 
+def _spectra_step(snap: dict[str, Any]) -> Any:
+    """The step whose weights the spectra / histograms of ``snap`` were measured on."""
+    for key in ("spectra_step", "slow_step", "step"):
+        if snap.get(key) is not None:
+            return snap[key]
+    return "?"
+
+
 def _nice_step(raw: float) -> float:
     """The 1, 2 or 5 x 10^k at or above ``raw`` (0 for a non-positive or non-finite raw)."""
     if not (raw > 0 and math.isfinite(raw)):
@@ -345,9 +353,9 @@ class QtSpectrumPanel(QtPlotPanel):
             c.setData(x, s / s[0])
         conv = snap.get("conv_norm") or {}
         sigma = snap.get("sigma") or {}
-        text = f"step {snap.get('slow_step', snap.get('step', '?'))}"
-        if conv:
-            text += " · reshaped σ vs true conv norm: " + ", ".join(
+        text = f"step {_spectra_step(snap)}"
+        if conv:  # the log line's fast probe, whose step may differ from the spectra's
+            text += f" · step {snap.get('fast_step', '?')}: reshaped σ vs true conv norm: " + ", ".join(
                 f"{k} {sigma.get(k, float('nan')):.3g}/{v:.3g}" for k, v in conv.items())
         self.info.setText(text)
         self.info.setToolTip(text)
@@ -392,7 +400,7 @@ class QtHistogramPanel(QtPlotPanel):
         if not hist:
             return
         self._hist = hist
-        self.info.setText(f"step {snap.get('slow_step', snap.get('step', '?'))}")
+        self.info.setText(f"step {_spectra_step(snap)}")
         if self.layer.count() != len(hist):
             self.set_layers(list(hist))
         self._redraw()

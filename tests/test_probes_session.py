@@ -260,3 +260,30 @@ def test_on_demand_landscape_is_the_slow_probes_measurement(tmp_path):
     assert snap["landscape"]["values"].shape == (LANDSCAPE_SIZE, LANDSCAPE_SIZE)
     assert torch.equal(session.trainer.generator.get_state(), rng_before)
     session.close()
+
+
+def test_on_demand_spectra_are_the_slow_probes_measurement(tmp_path):
+    """prober.spectra() (what the GUI asks for between slow probes) measures the current
+    weights exactly as the slow probe does, and touches neither training nor the metrics."""
+    cfg = ring_cfg(constraints__spectral__enabled=True)
+    cfg.update({"run.log_every": 5, "run.probe_every": 100, "run.steps": 20})
+    session = TrainingSession(tmp_path / "run", cfg)
+    for _ in range(7):
+        session.advance()
+    before = session.snapshot()
+    assert before["spectra_step"] == before["slow_step"] == 5  # first log line: slow probe
+    rng_before = session.trainer.generator.get_state()
+
+    session.prober.spectra()
+    snap = session.snapshot()
+    assert snap["spectra_step"] == 7 and snap["slow_step"] == 5
+    assert snap["sigma"] == before["sigma"] and snap["fast_step"] == before["fast_step"]
+    cons = session.trainer.constraints
+    with torch.no_grad(), cons.cached():
+        for name, layer in cons.layers:
+            w = layer.weight.detach().flatten(1).double()
+            assert np.allclose(snap["spectra"][name], svdvals(w), rtol=1e-6), name
+            counts = snap["histograms"][name]["counts"]
+            assert int(np.sum(counts)) == w.numel(), name
+    assert torch.equal(session.trainer.generator.get_state(), rng_before)
+    session.close()

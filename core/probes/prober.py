@@ -159,14 +159,24 @@ class Prober:
         """2D data: refresh the coverage and critic landscape of the snapshot now (the GUI
         asks between slow probes); the same measurement as the slow probe's, so ``modes`` and
         ``hq`` keep their metrics meaning. Returns the ``modes`` / ``hq`` fields."""
+        return self._on_demand(self._landscape)
+
+    def spectra(self) -> None:
+        """Refresh the snapshot's full spectra and weight histograms from D's current weights
+        (the GUI asks between slow probes; ~1-2 ms on the presets' D). The same measurement as
+        the slow probe's; the metrics fields are left to the probes on the log cadence."""
+        self._on_demand(self._spectra)
+
+    def _on_demand(self, measure):
+        """Run ``measure(snapshot copy)`` between steps, publish the copy, count the time."""
         t0 = time.perf_counter()
         snap = dict(self._snapshot)
         with _one_thread(self.device):
-            fields = self._landscape(snap)
+            result = measure(snap)
             _sync(self.device)
         self._snapshot = snap
         self.seconds += time.perf_counter() - t0
-        return fields
+        return result
 
     # ------------------------------------------------------------------ helpers
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -305,25 +315,32 @@ class Prober:
     @torch.no_grad()
     def _slow(self, snap: dict[str, Any]) -> dict[str, Any]:
         tr = self.trainer
-        cons, D = tr.constraints, tr.D
         fields: dict[str, Any] = {}
-        with cons.cached():
-            spectra = layer_spectra(cons)
-            hist = weight_histograms(cons)
+        spectra = self._spectra(snap)
         # The exact values replace the power-iteration ones on this line.
         sigma = {name: s["sigma"] for name, s in spectra.items()}
         sigma_raw = {name: s["sigma_raw"] for name, s in spectra.items()}
         fields["sigma"], fields["sigma_raw"] = sigma, sigma_raw
         norms = {name: snap["conv_norm"].get(name, sigma[name]) for name in sigma}
-        bound, factors, note = lipschitz_bound(D, norms, self._leaves)
+        bound, factors, note = lipschitz_bound(tr.D, norms, self._leaves)
         fields["lip_bound"] = bound
         snap.update(sigma=dict(sigma), sigma_raw=dict(sigma_raw), lip_bound=bound,
-                    lip_bound_factors=factors, lip_bound_note=note,
-                    spectra={name: s["svdvals"] for name, s in spectra.items()},
-                    histograms=hist, slow_step=tr.step_count)
+                    lip_bound_factors=factors, lip_bound_note=note, slow_step=tr.step_count)
         if self.is_2d:
             fields.update(self._landscape(snap))
         return fields
+
+    @torch.no_grad()
+    def _spectra(self, snap: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Exact spectra and histograms of D's effective weights into ``snap``; returns
+        layer_spectra's per-layer results."""
+        cons = self.trainer.constraints
+        with cons.cached():
+            spectra = layer_spectra(cons)
+            hist = weight_histograms(cons)
+        snap.update(spectra={name: s["svdvals"] for name, s in spectra.items()},
+                    histograms=hist, spectra_step=self.trainer.step_count)
+        return spectra
 
     @torch.no_grad()
     def _landscape(self, snap: dict[str, Any]) -> dict[str, Any]:

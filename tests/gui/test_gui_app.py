@@ -103,3 +103,27 @@ def test_log_axis_labels_a_narrow_range_with_readable_values(qtbot):
     # a wide range keeps the decade labels
     wide = [t for _, t in _labels(axis, -2, 3) if t]
     assert "1" in wide and any("10" in t for t in wide)
+
+
+def test_snapshot_refreshes_spectra_between_slow_probes(tmp_path):
+    """The spectrum and histogram panels follow training between the engine's slow probes:
+    take_snapshot asks the prober for fresh spectra (on its time budget) and labels them."""
+    from core import config
+    from core.session import TrainingSession
+    from sngan_gui import probes
+
+    cfg = config.load(PRESETS / "ring8.toml")
+    cfg.update({"run.log_every": 5, "run.probe_every": 1000, "run.steps": 50})
+    session = TrainingSession(tmp_path / "run", cfg)
+    state: dict = {}
+    for _ in range(5):
+        session.advance()
+    first = probes.take_snapshot(session, state, force=True)
+    assert first["spectra_step"] == 5
+    for _ in range(12):
+        session.advance()
+    state["spectra_t"] = -1e9  # the budget's minimum interval has passed
+    snap = probes.take_snapshot(session, state)
+    assert snap["spectra_step"] == 17 and snap["slow_step"] == 5
+    assert set(snap["spectra"]) == set(snap["hist"]) == set(first["spectra"])
+    session.close()
