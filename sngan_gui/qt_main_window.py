@@ -101,6 +101,7 @@ class QtMainWindow(QMainWindow):
                                 "snapshot_panel", self.sigma, "snapshot_panel", "snapshot_panel"]
         self._refresh_index = 0
         self._pending_snapshot_panels: list = []
+        self._shown_keys: dict[str, tuple | None] = {}  # panel name -> snapshot_key drawn
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, PLOT_REFRESH_MS // len(self._refresh_groups)))
         self.timer.timeout.connect(self.refresh_plots)
@@ -342,6 +343,7 @@ class QtMainWindow(QMainWindow):
         self.events = []
         for panel in self.panels.values():
             panel.reset()
+        self._shown_keys.clear()
         self.step, self.rate, self.elapsed = 0, 0.0, 0.0
         self.run_dir = None
         self.device = ""
@@ -477,7 +479,8 @@ class QtMainWindow(QMainWindow):
         if group == "snapshot":
             if self._snapshot_dirty:
                 self._snapshot_dirty = False
-                self._pending_snapshot_panels = [self.samples, self.spectrum, self.histogram]
+                self._pending_snapshot_panels = [p for p in self.snapshot_panels
+                                                 if self._snapshot_is_new_for(p)]
             return
         if group == "snapshot_panel":
             if self._pending_snapshot_panels:
@@ -492,8 +495,22 @@ class QtMainWindow(QMainWindow):
         if self._snapshot_dirty or self._pending_snapshot_panels:
             self._snapshot_dirty = False
             self._pending_snapshot_panels = []
-            for panel in (self.samples, self.spectrum, self.histogram):
-                panel.update_snapshot(self.snapshot)
+            for panel in self.snapshot_panels:
+                if self._snapshot_is_new_for(panel):
+                    panel.update_snapshot(self.snapshot)
+
+    @property
+    def snapshot_panels(self) -> tuple:
+        return (self.samples, self.spectrum, self.histogram)
+
+    def _snapshot_is_new_for(self, panel) -> bool:
+        """Whether the snapshot holds data this panel has not drawn yet (it may only have
+        new data for the others: a redraw of an unchanged 64-image grid is not free)."""
+        key = panel.snapshot_key(self.snapshot)
+        if key is not None and self._shown_keys.get(panel.name) == key:
+            return False
+        self._shown_keys[panel.name] = key
+        return True
 
     def _update_status(self, extra: str = "") -> None:
         total = self.cfg.run.steps

@@ -35,6 +35,9 @@ class QtPlotPanel(QFrame):
     tooltip = ""
     name = ""          # object name of the plot widget
     csv_ok = True      # whether CSV export makes sense
+    # Snapshot entries that say when this panel's data was measured: while they stay the same,
+    # a new snapshot holds nothing new for it and it is not redrawn (see snapshot_key).
+    snapshot_keys: tuple[str, ...] = ()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,6 +74,10 @@ class QtPlotPanel(QFrame):
     def reset(self) -> None:
         pass
 
+    def snapshot_key(self, snap: dict[str, Any]) -> tuple | None:
+        """What identifies this panel's data in ``snap`` (None: always redraw)."""
+        return tuple(snap.get(k) for k in self.snapshot_keys) if self.snapshot_keys else None
+
 
 def _nice_ceiling(x: float) -> float:
     """The smallest of 1, 2, 5 x 10^k that is >= x."""
@@ -102,9 +109,9 @@ class QtLogFriendlyAxis(pg.AxisItem):
         if shown >= self.MIN_TICKS or not (math.isfinite(minVal) and math.isfinite(maxVal)):
             return ticks
         lo, hi = 10.0 ** minVal, 10.0 ** maxVal
-        step = _nice_step((hi - lo) / 4)
-        if step <= 0:
+        if not hi > lo:
             return ticks
+        step = _nice_ceiling((hi - lo) / 4)
         first = math.ceil(lo / step) * step
         values = [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
         self._linear_step = step
@@ -131,14 +138,6 @@ def _spectra_step(snap: dict[str, Any]) -> Any:
         if snap.get(key) is not None:
             return snap[key]
     return "?"
-
-
-def _nice_step(raw: float) -> float:
-    """The 1, 2 or 5 x 10^k at or above ``raw`` (0 for a non-positive or non-finite raw)."""
-    if not (raw > 0 and math.isfinite(raw)):
-        return 0.0
-    power = 10.0 ** math.floor(math.log10(raw))
-    return next(k * power for k in (1, 2, 5, 10) if k * power >= raw * (1 - 1e-9))
 
 
 def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
@@ -323,6 +322,7 @@ class QtSpectrumPanel(QtPlotPanel):
     tooltip = ("All singular values of each D layer's weight matrix divided by the largest one, "
                "as in the SN-GAN paper's figure. For conv layers the info line compares σ of the "
                "reshaped kernel with the true operator norm of the convolution.")
+    snapshot_keys = ("spectra_step", "fast_step")  # spectra; the info line's conv norms
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -365,6 +365,7 @@ class QtHistogramPanel(QtPlotPanel):
     title = "Weight histogram"
     name = "histogramPlot"
     tooltip = "Distribution of the effective weights (after constraints) of the chosen D layer."
+    snapshot_keys = ("spectra_step",)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -423,6 +424,12 @@ class QtSamplesPanel(QtPlotPanel):
     tooltip = ("Images: G(z) for a fixed noise batch. 2D: real (blue) and generated (orange) "
                "points over D's value (heat map); arrows show ∇ₓD at generated points, the "
                "direction G is pushed.")
+
+    def snapshot_key(self, snap: dict[str, Any]) -> tuple | None:
+        if snap.get("kind") == "image":
+            return ("image", snap.get("sample_step"))
+        # 2D: landscape + coverage, and the fast probe's gradient arrows
+        return ("2d", snap.get("landscape_step"), snap.get("fast_step"))
 
     def make_widget(self):
         return pg.GraphicsLayoutWidget()

@@ -127,3 +127,30 @@ def test_snapshot_refreshes_spectra_between_slow_probes(tmp_path):
     assert snap["spectra_step"] == 17 and snap["slow_step"] == 5
     assert set(snap["spectra"]) == set(snap["hist"]) == set(first["spectra"])
     session.close()
+
+
+def test_a_panel_is_redrawn_only_when_its_own_data_is_new(qtbot, window, monkeypatch):
+    drawn = []
+    for panel in window.snapshot_panels:
+        monkeypatch.setattr(panel, "update_snapshot",
+                            lambda snap, name=panel.name: drawn.append(name))
+    grid = np.zeros((30, 30), dtype=np.float32)
+    snap = {"kind": "image", "step": 5, "sample_step": 5, "spectra_step": 5, "fast_step": 5,
+            "grid": grid, "spectra": {"fc1": np.array([2.0, 1.0])}, "hist": {}}
+
+    def show(s):
+        drawn.clear()
+        window.snapshot, window._snapshot_dirty = s, True
+        window.refresh_all()
+        return sorted(drawn)
+
+    assert show(snap) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    assert show({**snap, "spectra_step": 9}) == ["histogramPlot", "spectrumPlot"]
+    assert show({**snap, "spectra_step": 9, "sample_step": 9}) == ["samplesView"]
+    assert show({**snap, "spectra_step": 9, "sample_step": 9, "fast_step": 9}) == [
+        "spectrumPlot"]  # the info line's conv norms; an image grid has no fast-probe data
+    two_d = {"kind": "2d", "step": 5, "landscape_step": 5, "fast_step": 5, "fake": grid}
+    assert show(two_d) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    assert show({**two_d, "fast_step": 9}) == ["samplesView", "spectrumPlot"]  # arrows
+    window.reset_run()  # a new run draws everything again
+    assert show(snap) == ["histogramPlot", "samplesView", "spectrumPlot"]
