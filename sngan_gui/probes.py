@@ -14,8 +14,9 @@ panels read (every key optional):
 
 Everything comes from the engine's ``TrainingSession.snapshot()`` (core.probes), adapted to
 this layout; between the engine's own cadences the GUI asks its prober for a fresher image
-grid or 2D landscape, and fresher spectra and histograms, on a small time budget (same measurements, so every number shown keeps
-its metrics meaning; eval mode, no random draws: training is untouched).
+grid or 2D landscape, and fresher spectra and histograms, on a small time budget (same
+measurements, so every number shown keeps its metrics meaning; eval mode, no random draws:
+training is untouched).
 """
 
 from __future__ import annotations

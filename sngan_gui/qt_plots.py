@@ -355,8 +355,9 @@ class QtSpectrumPanel(QtPlotPanel):
         sigma = snap.get("sigma") or {}
         text = f"step {_spectra_step(snap)}"
         if conv:  # the log line's fast probe, whose step may differ from the spectra's
-            text += f" · step {snap.get('fast_step', '?')}: reshaped σ vs true conv norm: " + ", ".join(
-                f"{k} {sigma.get(k, float('nan')):.3g}/{v:.3g}" for k, v in conv.items())
+            text += (f" · step {snap.get('fast_step', '?')}: reshaped σ vs true conv norm: "
+                     + ", ".join(f"{k} {sigma.get(k, float('nan')):.3g}/{v:.3g}"
+                                 for k, v in conv.items()))
         self.info.setText(text)
         self.info.setToolTip(text)
 
