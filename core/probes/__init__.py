@@ -23,9 +23,9 @@ from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bou
 from .power import matrix_sigma, power_sigma
 from .prober import Prober, layer_input_shapes
 from .spectra import layer_spectra, svdvals
-from .timing import PHASES, NullTimer, PhaseTimer
+from .timing import PHASES, PhaseTimer
 
-__all__ = ["COVERAGE_SAMPLES", "NullTimer", "PHASES", "PhaseTimer", "Prober",
+__all__ = ["COVERAGE_SAMPLES", "PHASES", "PhaseTimer", "Prober",
            "conv_operator_norm", "critic_grid", "evaluating", "grid_to_uint8", "im2col_bound",
            "input_grad_norms", "layer_input_shapes", "layer_spectra", "leaf_modules",
            "lipschitz_bound", "matrix_sigma", "mode_coverage", "operator_matrix",

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..constraints.matrix import is_transposed
 from .power import power_sigma
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -56,7 +57,7 @@ def conv_maps(layer: nn.Module, weight: torch.Tensor, input_shape: tuple[int, ..
     g = layer.groups
     if isinstance(p, str):
         raise ValueError("string padding is not supported")
-    transposed = isinstance(layer, nn.modules.conv._ConvTransposeNd)
+    transposed = is_transposed(layer)
     spatial = input_shape[1:]
     if not transposed:
         out_sp = tuple(_conv_out(spatial[i], k[i], s[i], p[i], d[i]) for i in range(nd))
@@ -113,8 +114,7 @@ def conv_operator_norm(layer: nn.Module, weight: torch.Tensor, input_shape: tupl
     weight = weight.detach()
     apply, adjoint, _ = conv_maps(layer, weight, tuple(input_shape))
     if v is None or tuple(v.shape[1:]) != tuple(input_shape):
-        v = torch.randn((1,) + tuple(input_shape), generator=generator, dtype=weight.dtype)
-        v = v.to(weight.device)
+        v = conv_start(input_shape, weight, generator)
     return power_sigma(apply, adjoint, v, max_iters=max_iters, tol=tol)
 
 

@@ -101,21 +101,36 @@ def lipschitz_bound(D: nn.Module, layer_norms: dict[str, float],
 
 
 @contextlib.contextmanager
-def evaluating(model: nn.Module):
-    """Put every submodule in eval mode and stop weight gradients; restore both on exit."""
-    modes = [(m, m.training) for m in model.modules()]
-    grads = [(p, p.requires_grad) for p in model.parameters()]
-    for m, _ in modes:
-        object.__setattr__(m, "training", False)  # = model.eval(), minus nn.Module overhead
-    for p, _ in grads:
+def eval_modes(modules: list[nn.Module]):
+    """Eval mode for the given modules (e.g. a model's ``modules()``), restored on exit."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        object.__setattr__(m, "training", False)  # = m.eval(), minus nn.Module's overhead
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            object.__setattr__(m, "training", mode)
+
+
+@contextlib.contextmanager
+def frozen(params: list[nn.Parameter]):
+    """No gradients for the given parameters, restored on exit."""
+    flags = [p.requires_grad for p in params]
+    for p in params:
         p.requires_grad_(False)
     try:
-        yield model
+        yield
     finally:
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
-        for p, flag in grads:
+        for p, flag in zip(params, flags):
             p.requires_grad_(flag)
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    """Put every submodule in eval mode and stop weight gradients; restore both on exit."""
+    with eval_modes(list(model.modules())), frozen(list(model.parameters())):
+        yield model
 
 
 def input_grad_norms(D: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

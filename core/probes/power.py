@@ -144,4 +144,4 @@ def matrix_sigma(matrix: torch.Tensor, v: torch.Tensor | None = None, *, generat
     matrix = matrix.detach()
     if v is None:
         v = torch.randn(matrix.shape[1], generator=generator, dtype=matrix.dtype).to(matrix.device)
-    return power_sigma(lambda x: torch.mv(matrix, x), lambda y: torch.mv(matrix.T, y), v, **kwargs)
+    return power_sigma(*matrix_ops(matrix), v, **kwargs)

@@ -26,7 +26,8 @@ from .convnorm import conv_maps, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
-from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bound
+from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_modules,
+                        lipschitz_bound)
 from .power import batched_matrix_sigmas, pad_stack, power_sigmas
 from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
 
@@ -52,19 +53,6 @@ def layer_input_shapes(D: torch.nn.Module, sample_shape: tuple[int, ...], device
         for h in hooks:
             h.remove()
     return shapes
-
-
-@contextlib.contextmanager
-def _eval_modes(modules: list[torch.nn.Module]):
-    """Eval mode for the given modules (a model's ``modules()``), restored on exit."""
-    modes = [m.training for m in modules]
-    for m in modules:
-        object.__setattr__(m, "training", False)  # = m.eval(), minus nn.Module's overhead
-    try:
-        yield
-    finally:
-        for m, mode in zip(modules, modes):
-            object.__setattr__(m, "training", mode)
 
 
 @contextlib.contextmanager
@@ -248,21 +236,14 @@ class Prober:
             D = self.trainer.D
             self._d_lists = (key, list(D.modules()), list(D.parameters()))
         _, modules, params = self._d_lists
-        flags = [p.requires_grad for p in params]
-        for p in params:
-            p.requires_grad_(False)
-        try:
-            with _eval_modes(modules):
-                yield
-        finally:
-            for p, flag in zip(params, flags):
-                p.requires_grad_(flag)
+        with eval_modes(modules), frozen(params):
+            yield
 
     def _probe_batch(self) -> dict[str, torch.Tensor]:
         tr, n = self.trainer, self.points
         real = tr.sampler.sample(n, self.gen)
         z = torch.randn(n, tr.cfg.model.z_dim, generator=self.gen, device=self.device)
-        with _eval_modes(self._g_modules):
+        with eval_modes(self._g_modules):
             fake = tr.G(z).to(real.dtype)
         shape = (n,) + (1,) * (real.dim() - 1)
         eps = torch.rand(shape, generator=self.gen, device=self.device, dtype=real.dtype)

@@ -83,8 +83,3 @@ class PhaseTimer:
             self.totals = defaultdict(float)
             self.steps = 0
         return totals, steps
-
-
-class NullTimer(PhaseTimer):
-    def __init__(self):
-        super().__init__("cpu", enabled=False)
