@@ -392,6 +392,20 @@ def test_folder_centre_crop_and_size_follow_the_model(tmp_path):
         == (1, 3, 28, 28)
 
 
+def test_folder_whose_files_cannot_be_stat_ed_loads_uncached(tmp_path, monkeypatch):
+    """A file that vanishes between the folder walk and the cache key's stat: the data still
+    loads (the fallback key once went through the torchvision file list: KeyError 'folder')."""
+    import core.data as data_mod
+
+    _save(tmp_path / "a.png", np.full((10, 10), 30, np.uint8))
+
+    def vanished(paths):
+        raise FileNotFoundError(paths[0])
+
+    monkeypatch.setattr(data_mod, "_stat_key", vanished)
+    assert prepare_dataset(image_cfg("folder", tmp_path)).images.shape == (1, 1, 28, 28)
+
+
 def test_folder_all_gray_is_one_channel_unless_asked(tmp_path):
     _save(tmp_path / "g1.png", np.full((10, 10), 30, np.uint8))
     _save(tmp_path / "g2.png", np.stack([np.full((12, 12), 70, np.uint8)] * 3, -1))  # RGB, gray

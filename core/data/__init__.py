@@ -39,10 +39,10 @@ from typing import Callable
 
 import torch
 
-from ..config import (ARCH_NATIVE_SIZE, DATASET_NATIVE_SIZE, DATASETS_2D, Config, DataConfig,
-                      image_size_for)
+from ..config import DATASETS_2D, Config, DataConfig, image_size_for
 from ..paths import dataset_root, datasets_dir
-from .downloads import TORCHVISION_SETS, load_torchvision, manual_hint, required_files
+from .downloads import (TORCHVISION_SETS, is_present, load_torchvision, manual_hint,
+                        required_files)
 from .folder import IMAGE_EXTENSIONS, find_images, load_folder
 from .images import DatasetError, DownloadCancelled, ImageTensorSampler, digits_uint8, fit_images
 from .toy2d import Toy2DSampler, mode_centres, mode_std
@@ -81,11 +81,10 @@ def clear_cache() -> None:
 
 
 def _geometry(cfg: Config | DataConfig) -> tuple[DataConfig, int]:
-    if isinstance(cfg, Config):
-        return cfg.data, image_size_for(cfg)
-    # A bare DataConfig does not know the model: digits/folder default to dcgan's 28x28.
-    return cfg, (cfg.image_size or DATASET_NATIVE_SIZE.get(cfg.dataset)
-                 or ARCH_NATIVE_SIZE["dcgan"])
+    # A bare DataConfig does not know the model: image_size_for's fallback for digits/folder
+    # is then 28x28, dcgan's size.
+    cfg = cfg if isinstance(cfg, Config) else Config(data=cfg)
+    return cfg.data, image_size_for(cfg)
 
 
 DISK_CACHED = ("digits", "folder")
@@ -146,6 +145,28 @@ def _stat_key(paths: list[Path]) -> tuple:
     return tuple(out)
 
 
+def _key_files(name: str, root: Path, files: list[Path] | None) -> list[Path] | None:
+    """The files whose size and mtime key a dataset's caches (None: not all on disk yet)."""
+    if name == "folder":
+        return files
+    if name in TORCHVISION_SETS:
+        return required_files(name, root) if is_present(name, root) else None
+    return []
+
+
+def _cache_key(name: str, root: Path, data: DataConfig, size: int,
+               key_files: list[Path] | None) -> tuple | None:
+    """The caches' key: dataset, where it came from, the requested geometry and the files'
+    (path, size, mtime); None when no cache entry can match (files missing or unreadable)."""
+    if key_files is None:
+        return None
+    try:
+        return (name, str(root) if name != "digits" else _sklearn_version(), data.channels,
+                size, _stat_key(key_files))
+    except OSError:
+        return None
+
+
 def prepare_dataset(cfg: Config | DataConfig, progress: Progress | None = None,
                     cancel: threading.Event | None = None) -> ImageData | None:
     """Make an image dataset ready: download it on first use, decode it, fit it to the
@@ -162,18 +183,7 @@ def prepare_dataset(cfg: Config | DataConfig, progress: Progress | None = None,
         if not data.root.strip():
             raise DatasetError("data.dataset = 'folder' needs data.root = the folder of images")
         files = find_images(root) if root.is_dir() else []
-        key_files = files
-    elif name in TORCHVISION_SETS:
-        key_files = [p for p in required_files(name, root) if p.is_file()]
-        if len(key_files) < len(required_files(name, root)):
-            key_files = None  # not on disk yet: no cache entry can match
-    else:
-        key_files = []
-    try:
-        key = (name, str(root) if name != "digits" else _sklearn_version(), data.channels,
-               size, _stat_key(key_files)) if key_files is not None else None
-    except OSError:
-        key = None
+    key = _cache_key(name, root, data, size, _key_files(name, root, files))
     with _cache_lock:
         if key is not None and _cache is not None and _cache[0] == key:
             return _cache[1]
@@ -208,10 +218,7 @@ def prepare_dataset(cfg: Config | DataConfig, progress: Progress | None = None,
     for note in notes:
         log.warning("%s", note)
     if key is None:  # first download: key the cache on the files now on disk
-        try:
-            key = (name, str(root), data.channels, size, _stat_key(required_files(name, root)))
-        except OSError:
-            key = None
+        key = _cache_key(name, root, data, size, _key_files(name, root, files))
     if key is not None:
         with _cache_lock:
             _cache = (key, result)
