@@ -55,7 +55,7 @@ from .checkpoint import load_trainer_state
 from .config import Config, ConfigError, is_live
 from .probes import Prober
 from .runfolder import RunFolder
-from .trainer import Trainer
+from .trainer import Diverged, Trainer
 
 
 def parse_change(text: str) -> tuple[int, str, str]:
@@ -118,6 +118,9 @@ class TrainingSession:
         self._sampled_step = -1
         self._elapsed0 = self.trainer.elapsed()
         self._probe_seconds_logged = 0.0
+        # Set when a log line found non-finite losses: from then on the run folder keeps the
+        # last good checkpoint and metrics (finish() only closes it).
+        self.diverged = False
 
     @property
     def cfg(self) -> Config:
@@ -154,7 +157,11 @@ class TrainingSession:
 
     def log(self, *, final: bool = False) -> dict[str, Any]:
         trainer = self.trainer
-        record = trainer.log_record()
+        try:
+            record = trainer.log_record()
+        except Diverged:
+            self.diverged = True
+            raise
         step, run = trainer.step_count, self.cfg.run
         # Slow probes on the first line, on the first line at or after each multiple of
         # run.probe_every, and on the run's last line.
@@ -200,9 +207,10 @@ class TrainingSession:
         self._saved_step = self.trainer.step_count
 
     def finish(self) -> None:
-        """Make the current step the run's last logged and checkpointed step, then close."""
+        """Make the current step the run's last logged and checkpointed step, then close.
+        After a divergence it only closes: the last good checkpoint must stay the last one."""
         try:
-            if self.trainer.step_count > 0:
+            if self.trainer.step_count > 0 and not self.diverged:
                 if self._logged_step != self.trainer.step_count:
                     self.log(final=True)
                 if self.trainer.is_image and self._sampled_step != self.trainer.step_count:

@@ -145,3 +145,27 @@ def test_generate_uses_eval_mode_and_restores_train():
     x = t.generate()
     assert x.shape == (64, 1, 28, 28)
     assert t.G.training
+
+
+def test_finishing_a_diverged_session_keeps_the_last_good_checkpoint(tmp_path):
+    """The GUI finishes its session when it stops; after a divergence that must not log a
+    line of zeros (the accumulator was read and reset) nor overwrite the good checkpoint."""
+    import json
+
+    from core.checkpoint import load_trainer_state
+    from core.session import TrainingSession
+
+    session = TrainingSession(tmp_path / "run", tiny_2d(run__checkpoint_every=5, run__steps=50))
+    for _ in range(5):
+        session.advance()
+    with torch.no_grad():
+        for p in session.trainer.D.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(Diverged):
+        for _ in range(5):
+            session.advance()
+    session.finish()
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [5]
+    state = load_trainer_state(session.folder.checkpoint_dir / "trainer.pt")
+    assert state["step"] == 5
