@@ -479,12 +479,11 @@ class QtMainWindow(QMainWindow):
         if group == "snapshot":
             if self._snapshot_dirty:
                 self._snapshot_dirty = False
-                self._pending_snapshot_panels = [p for p in self.snapshot_panels
-                                                 if self._snapshot_is_new_for(p)]
+                self._pending_snapshot_panels = list(self.snapshot_panels)
             return
         if group == "snapshot_panel":
             if self._pending_snapshot_panels:
-                self._pending_snapshot_panels.pop(0).update_snapshot(self.snapshot)
+                self._draw_snapshot(self._pending_snapshot_panels.pop(0))
             return
         group.refresh(self.metrics, self.probe_history)
 
@@ -496,21 +495,21 @@ class QtMainWindow(QMainWindow):
             self._snapshot_dirty = False
             self._pending_snapshot_panels = []
             for panel in self.snapshot_panels:
-                if self._snapshot_is_new_for(panel):
-                    panel.update_snapshot(self.snapshot)
+                self._draw_snapshot(panel)
 
     @property
     def snapshot_panels(self) -> tuple:
         return (self.samples, self.spectrum, self.histogram)
 
-    def _snapshot_is_new_for(self, panel) -> bool:
-        """Whether the snapshot holds data this panel has not drawn yet (it may only have
-        new data for the others: a redraw of an unchanged 64-image grid is not free)."""
+    def _draw_snapshot(self, panel) -> None:
+        """Draw the snapshot on ``panel`` unless the panel has drawn this data already (a
+        snapshot may only have new data for the others: redrawing an unchanged 64-image grid
+        is not free). The key is recorded when the panel draws, not before."""
         key = panel.snapshot_key(self.snapshot)
         if key is not None and self._shown_keys.get(panel.name) == key:
-            return False
+            return
         self._shown_keys[panel.name] = key
-        return True
+        panel.update_snapshot(self.snapshot)
 
     def _update_status(self, extra: str = "") -> None:
         total = self.cfg.run.steps

@@ -154,3 +154,10 @@ def test_a_panel_is_redrawn_only_when_its_own_data_is_new(qtbot, window, monkeyp
     assert show({**two_d, "fast_step": 9}) == ["samplesView", "spectrumPlot"]  # arrows
     window.reset_run()  # a new run draws everything again
     assert show(snap) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    # an export's refresh_all between the timer's "which panels" tick and their draws
+    drawn.clear()
+    window.snapshot, window._snapshot_dirty = {**snap, "spectra_step": 11}, True
+    while window._snapshot_dirty:
+        window.refresh_plots()
+    window.refresh_all()
+    assert sorted(drawn) == ["histogramPlot", "spectrumPlot"]
