@@ -57,9 +57,11 @@ def _svg_via_qtsvg(item: pg.PlotItem, path: Path) -> None:
 
 
 def grid_to_qimage(grid: np.ndarray, scale: int = 4) -> QImage:
-    """A [-1, 1] image grid ([H, W] or [H, W, 3]) as an 8-bit QImage, upscaled by ``scale``
-    with nearest-neighbour so pixels stay sharp."""
-    g = np.clip((np.asarray(grid, dtype=np.float32) + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    """A uint8 image grid ([H, W], [H, W, 1] or [H, W, 3]) as an 8-bit QImage, upscaled by
+    ``scale`` with nearest-neighbour so pixels stay sharp (and keep their values)."""
+    g = np.asarray(grid, dtype=np.uint8)
+    if g.ndim == 3 and g.shape[2] == 1:
+        g = g[:, :, 0]
     if scale > 1:
         g = np.repeat(np.repeat(g, scale, axis=0), scale, axis=1)
     g = np.ascontiguousarray(g)

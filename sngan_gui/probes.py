@@ -4,7 +4,7 @@
 panels read (every key optional):
 
 - ``step``; ``kind`` ("2d" or "image")
-- ``grid``: image grid [H, W] or [H, W, 3] in [-1, 1] (fixed noise)
+- ``grid``: image grid, uint8 [H, W, C] (fixed noise; the pixels the run's PNGs have)
 - ``real``, ``fake``: [N, 2] points; ``extent``: (x0, x1, y0, y1); ``critic``: [gy, gx] values
   of D on a regular grid over ``extent``; ``arrows``: [M, 4] (x, y, dx, dy) gradient at fakes
 - ``modes``, ``hq``
@@ -81,8 +81,8 @@ def adapt(raw: dict[str, Any], state: dict | None = None) -> dict[str, Any]:
         out["hist"] = {k: (np.asarray(v["counts"], dtype=float), np.asarray(v["edges"], dtype=float))
                        for k, v in hist.items()}
     grid = raw.get("sample_grid")
-    if grid is not None:  # uint8 [H, W, 3] -> float in [-1, 1] (the panel's levels)
-        out["grid"] = np.asarray(grid).astype(np.float32) / 127.5 - 1.0
+    if grid is not None:  # uint8 [H, W, C], the pixels of samples/step_*.png
+        out["grid"] = np.asarray(grid)
     return out
 
 

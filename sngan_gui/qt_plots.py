@@ -495,8 +495,8 @@ class QtSamplesPanel(QtPlotPanel):
         grid = snap.get("grid")
         if grid is not None and snap.get("kind") == "image":
             self._set_mode("image")
-            self.grid = np.asarray(grid, dtype=np.float32)
-            self.image.setImage(self.grid, levels=(-1, 1), autoLevels=False)
+            self.grid = np.asarray(grid, dtype=np.uint8)
+            self.image.setImage(self.grid, levels=(0, 255), autoLevels=False)
             self.image.setRect(0, 0, self.grid.shape[1], self.grid.shape[0])
             self.info.setText(f"fixed noise · step {snap.get('sample_step', snap.get('step', '?'))}")
             return

@@ -6,6 +6,7 @@ import csv
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtGui import QImage
 
 from conftest import PRESETS, wait_paused
@@ -85,6 +86,11 @@ def test_image_run_exports_the_sample_grid(qtbot, make_window, tmp_path):
     img = _png_ok(w.export_grid(tmp_path / "grid.png"))
     g = w.samples.grid
     assert (img.height(), img.width()) == (4 * g.shape[0], 4 * g.shape[1])
+    # the exported pixels are the engine's grid exactly (what samples/step_*.png holds)
+    rgb = img.convertToFormat(QImage.Format_RGB888)
+    pixels = np.frombuffer(rgb.constBits(), np.uint8).reshape(
+        rgb.height(), rgb.bytesPerLine())[:, : 3 * rgb.width()].reshape(rgb.height(), -1, 3)
+    assert g.dtype == np.uint8 and np.array_equal(pixels[::4, ::4], g)
     written = w.export_all(tmp_path / "all")
     assert "samples_grid.png" in {p.name for p in written}
 
