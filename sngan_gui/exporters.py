@@ -83,7 +83,7 @@ def save_grid_png(grid: np.ndarray, path: str | Path, scale: int = 4) -> Path:
 
 def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config_mod.Config,
                run_dir: str | Path | None, grid: np.ndarray | None,
-               samples_item: pg.PlotItem | None = None, csv_skip: tuple[str, ...] = ()) -> list[Path]:
+               csv_skip: tuple[str, ...] = ()) -> list[Path]:
     """Write config, metrics, events, every plot (PNG/SVG/CSV) and the current grid."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -108,6 +108,4 @@ def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config
             written.append(export_plot(item, folder / f"{name}.{fmt}"))
     if grid is not None:
         written.append(save_grid_png(grid, folder / "samples_grid.png"))
-    elif samples_item is not None:
-        written.append(export_plot(samples_item, folder / "samples.png"))
     return written

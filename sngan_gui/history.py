@@ -48,10 +48,6 @@ class History:
     def __len__(self) -> int:
         return self.n
 
-    @property
-    def columns(self) -> list[str]:
-        return list(self._cols)
-
     def append(self, step: float, values: dict[str, float]) -> None:
         self._seen += 1
         if (self._seen - 1) % self.stride:

@@ -544,9 +544,9 @@ class QtMainWindow(QMainWindow):
     def export_all(self, folder: str | Path) -> list[Path]:
         self.refresh_all()
         plots = {name: p.export_item for name, p in self.panels.items()}
+        grid = self.current_grid()
         return exporters.export_all(folder, plots=plots, cfg=self.cfg, run_dir=self.run_dir,
-                                    grid=self.current_grid(),
-                                    csv_skip=("samples",) if self.current_grid() is not None else ())
+                                    grid=grid, csv_skip=("samples",) if grid is not None else ())
 
     def _default_dir(self) -> str:
         return str(self.run_dir or paths.runs_dir())

@@ -34,7 +34,6 @@ class QtPlotPanel(QFrame):
     title = ""
     tooltip = ""
     name = ""          # object name of the plot widget
-    csv_ok = True      # whether CSV export makes sense
     # Snapshot entries that say when this panel's data was measured: while they stay the same,
     # a new snapshot holds nothing new for it and it is not redrawn (see snapshot_key).
     snapshot_keys: tuple[str, ...] = ()
@@ -130,14 +129,6 @@ class QtLogFriendlyAxis(pg.AxisItem):
             keep = any(abs(mantissa - k) < 1e-3 * k for k in (1.0, 2.0, 5.0))
             out.append(text if keep else "")
         return out
-
-
-def _spectra_step(snap: dict[str, Any]) -> Any:
-    """The step whose weights the spectra / histograms of ``snap`` were measured on."""
-    for key in ("spectra_step", "slow_step", "step"):
-        if snap.get(key) is not None:
-            return snap[key]
-    return "?"
 
 
 def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
@@ -353,7 +344,7 @@ class QtSpectrumPanel(QtPlotPanel):
             c.setData(x, s / s[0])
         conv = snap.get("conv_norm") or {}
         sigma = snap.get("sigma") or {}
-        text = f"step {_spectra_step(snap)}"
+        text = f"step {snap.get('spectra_step', '?')}"
         if conv:  # the log line's fast probe, whose step may differ from the spectra's
             text += (f" · step {snap.get('fast_step', '?')}: reshaped σ vs true conv norm: "
                      + ", ".join(f"{k} {sigma.get(k, float('nan')):.3g}/{v:.3g}"
@@ -402,7 +393,7 @@ class QtHistogramPanel(QtPlotPanel):
         if not hist:
             return
         self._hist = hist
-        self.info.setText(f"step {_spectra_step(snap)}")
+        self.info.setText(f"step {snap.get('spectra_step', '?')}")
         if self.layer.count() != len(hist):
             self.set_layers(list(hist))
         self._redraw()
@@ -421,7 +412,6 @@ class QtSamplesPanel(QtPlotPanel):
 
     title = "Samples"
     name = "samplesView"
-    csv_ok = True
     tooltip = ("Images: G(z) for a fixed noise batch. 2D: real (blue) and generated (orange) "
                "points over D's value (heat map); arrows show ∇ₓD at generated points, the "
                "direction G is pushed.")
@@ -450,7 +440,6 @@ class QtSamplesPanel(QtPlotPanel):
         self.plot.addItem(self.image)
         # Diverging map that fades into the background, so the points stay readable on top.
         self.heat_cmap = pg.ColorMap([0.0, 0.5, 1.0], [(48, 104, 160), (30, 32, 38), (168, 70, 52)])
-        self.gray_lut = None
         self.real = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.REAL_COLOR + "aa"),
                                        name="real")
         self.fake = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.FAKE_COLOR + "dd"),
@@ -535,4 +524,3 @@ class QtSamplesPanel(QtPlotPanel):
             parts.append(f"high quality {100 * float(snap['hq']):.0f}%")
         parts.append(f"step {snap.get('landscape_step', snap.get('step', '?'))}")
         self.info.setText(" · ".join(parts))
-        self.csv_ok = True

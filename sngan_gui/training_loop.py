@@ -13,7 +13,7 @@ order), calls ``TrainingSession.advance()`` and reports through ``emit(kind, *ar
   checkpoint
 
 Commands are tuples: ``("play",)``, ``("pause",)``, ``("step", n)``, ``("change", key, value)``,
-``("snapshot",)``, ``("stop",)``. Every payload is plain python/numpy data (picklable).
+``("stop",)``. Every payload is plain python/numpy data (picklable).
 
 This module must not import PySide6: a spawned child imports it to train.
 """
@@ -172,8 +172,6 @@ def _run(cfg: Config, run_dir: Path, torch_threads: int | None, commands, cancel
                     changed = True
                 except ConfigError as exc:
                     emit("message", "warning", f"change refused: {exc}")
-            elif kind == "snapshot":
-                want_snapshot = True
             dirty = True
             try:
                 cmd = commands.get_nowait()
@@ -224,7 +222,7 @@ def _run(cfg: Config, run_dir: Path, torch_threads: int | None, commands, cancel
                 "rate": rate, "elapsed": trainer.elapsed(), "records": records,
                 "events": events, "done": session.done}
             # The engine's snapshot is a cheap dict of its latest probes (taken on its own
-            # cadence); the local fallback probe is throttled to a share of the time.
+            # cadence) plus the GUI's budgeted refreshes; their cost throttles it further.
             snap_due = now - last_snap >= max(snapshot_min_interval, snap_cost / snapshot_budget)
             if want_snapshot or ((running or steps_left) and snap_due):
                 t0 = time.perf_counter()

@@ -118,9 +118,6 @@ class QtTrainingWorker(QObject):
         """Queue a live config change (already validated by the GUI)."""
         self._send(("change", key, value))
 
-    def request_snapshot(self) -> None:
-        self._send(("snapshot",))
-
     # ------------------------------------------------------------------ worker thread
     def _options(self) -> dict:
         return {"min_emit": self.min_emit, "snapshot_budget": self.snapshot_budget,
