@@ -87,10 +87,6 @@ class History:
             return np.full(self.n, np.nan)
         return col[: self.n]
 
-    def has(self, key: str) -> bool:
-        col = self._cols.get(key)
-        return col is not None and bool(np.isfinite(col[: self.n]).any())
-
     def columns_with_prefix(self, prefix: str) -> list[str]:
         return [k for k in self._cols if k.startswith(prefix)]
 

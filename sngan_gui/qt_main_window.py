@@ -86,7 +86,6 @@ class QtMainWindow(QMainWindow):
         self.restart_pending: set[str] = set()
         self.events: list[dict] = []
         self.metrics = History()
-        self.probe_history = History()
         self.snapshot: dict[str, Any] = {}
         self._snapshot_dirty = False
         self._retired: list[QtRunController] = []
@@ -338,7 +337,6 @@ class QtMainWindow(QMainWindow):
     def reset_run(self) -> None:
         self.stop_run()
         self.metrics.clear()
-        self.probe_history.clear()
         self.snapshot = {}
         self.events = []
         for panel in self.panels.values():
@@ -408,14 +406,6 @@ class QtMainWindow(QMainWindow):
         if snap:
             self.snapshot = snap
             self._snapshot_dirty = True
-            vals = {}
-            for k in ("lip_bound", "lip_grad", "modes", "hq"):
-                if isinstance(snap.get(k), (int, float)):
-                    vals[k] = float(snap[k])
-            for k, v in (snap.get("sigma") or {}).items():
-                vals[f"sigma.{k}"] = float(v)
-            if vals:
-                self.probe_history.append(snap.get("step", self.step), vals)
         if p.get("done") and self.running:  # the worker stops by itself at the last step
             self.running = False
             self.run_panel.set_running(False)
@@ -485,12 +475,12 @@ class QtMainWindow(QMainWindow):
             if self._pending_snapshot_panels:
                 self._draw_snapshot(self._pending_snapshot_panels.pop(0))
             return
-        group.refresh(self.metrics, self.probe_history)
+        group.refresh(self.metrics)
 
     def refresh_all(self) -> None:
         """Redraw every panel now (exports and tests want the latest data everywhere)."""
         for panel in self.time_series:
-            panel.refresh(self.metrics, self.probe_history)
+            panel.refresh(self.metrics)
         if self._snapshot_dirty or self._pending_snapshot_panels:
             self._snapshot_dirty = False
             self._pending_snapshot_panels = []

@@ -213,7 +213,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._x_max = None
         self.export_item.enableAutoRange(x=True)
 
-    def refresh(self, metrics: History, probes: History) -> None:
+    def refresh(self, metrics: History) -> None:
         raise NotImplementedError
 
 
@@ -238,7 +238,7 @@ class QtLossPanel(QtTimeSeriesPanel):
             col, label = theme.SERIES[key]
             self.curve(key, label, col, Qt.DashLine if key.startswith("d_") else Qt.SolidLine)
 
-    def refresh(self, metrics: History, probes: History) -> None:
+    def refresh(self, metrics: History) -> None:
         if metrics.version == self._version:
             return
         self._version = metrics.version
@@ -256,18 +256,17 @@ class QtSigmaPanel(QtTimeSeriesPanel):
     tooltip = ("σ(W) = max‖Wv‖/‖v‖ of each layer's effective weight as a matrix [out, in·k·k] "
                "(log axis). Spectral norm holds it at 1: W_SN = W / σ(W).")
 
-    def refresh(self, metrics: History, probes: History) -> None:
-        src = metrics if metrics.columns_with_prefix("sigma.") else probes
-        if (id(src), src.version) == self._version:
+    def refresh(self, metrics: History) -> None:
+        if metrics.version == self._version:
             return
-        self._version = (id(src), src.version)
-        x = src.steps
-        for i, key in enumerate(sorted(src.columns_with_prefix("sigma."))):
+        self._version = metrics.version
+        x = metrics.steps
+        for i, key in enumerate(sorted(metrics.columns_with_prefix("sigma."))):
             c = self.curve(key, key[len("sigma."):], theme.color(i))
-            y = src.column(key)
+            y = metrics.column(key)
             c.setData(x, np.where(y > 0, y, np.nan))
         self.grow_x(x)
-        last = {k[6:]: src.last(k) for k in src.columns_with_prefix("sigma.")}
+        last = {k[6:]: metrics.last(k) for k in metrics.columns_with_prefix("sigma.")}
         if last:
             self.info.setText("now: " + ", ".join(f"{v:.3g}" for v in last.values()))
 
@@ -285,18 +284,15 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
             col, label = theme.SERIES[key]
             self.curve(key, label, col)
 
-    def refresh(self, metrics: History, probes: History) -> None:
-        key_v = (metrics.version, probes.version)
-        if key_v == self._version:
+    def refresh(self, metrics: History) -> None:
+        if metrics.version == self._version:
             return
-        self._version = key_v
+        self._version = metrics.version
         for key, c in self.curves.items():
-            src = metrics if metrics.has(key) else probes
-            y = src.column(key)
-            c.setData(src.steps, np.where(y > 0, y, np.nan))
-            self.grow_x(src.steps)
-        b, g = (metrics if metrics.has("lip_bound") else probes).last("lip_bound"), \
-            (metrics if metrics.has("lip_grad") else probes).last("lip_grad")
+            y = metrics.column(key)
+            c.setData(metrics.steps, np.where(y > 0, y, np.nan))
+        self.grow_x(metrics.steps)
+        b, g = metrics.last("lip_bound"), metrics.last("lip_grad")
         parts = []
         if math.isfinite(b):
             parts.append(f"bound {b:.3g}")
