@@ -121,6 +121,7 @@ class TrainingSession:
         # Set when a log line found non-finite losses: from then on the run folder keeps the
         # last good checkpoint and metrics (finish() only closes it).
         self.diverged = False
+        self._new_events: list[dict[str, Any]] = []
 
     @property
     def cfg(self) -> Config:
@@ -137,8 +138,7 @@ class TrainingSession:
         for key, value in self.schedule.pop(trainer.step_count, ()):
             trainer.submit(key, value)
         trainer.step()
-        for event in trainer.drain_events():
-            self.folder.append_event(event)
+        self._write_events()
         step, run = trainer.step_count, self.cfg.run
         record = None
         if step % run.log_every == 0 or step >= run.steps:
@@ -152,8 +152,18 @@ class TrainingSession:
     def apply_pending(self) -> None:
         """Apply queued changes without training (e.g. while paused) and log their events."""
         self.trainer.apply_pending()
+        self._write_events()
+
+    def _write_events(self) -> None:
         for event in self.trainer.drain_events():
             self.folder.append_event(event)
+            self._new_events.append(dict(event))
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        """The events written to events.jsonl since the last call (for a front end that
+        shows them, e.g. the GUI's markers)."""
+        events, self._new_events = self._new_events, []
+        return events
 
     def log(self, *, final: bool = False) -> dict[str, Any]:
         trainer = self.trainer

@@ -131,15 +131,6 @@ def _run(cfg: Config, run_dir: Path, torch_threads: int | None, commands, cancel
 
     running, steps_left = False, 0
     records: list[dict] = []
-    events: list[dict] = []
-    # Every event the session writes to events.jsonl is also sent to the GUI (markers).
-    write_event = session.folder.append_event
-
-    def append_event(event: dict) -> None:
-        write_event(event)
-        events.append(dict(event))
-
-    session.folder.append_event = append_event
     rng_state: dict = {}
     last_emit = last_snap = 0.0
     snap_cost = 0.0
@@ -220,7 +211,7 @@ def _run(cfg: Config, run_dir: Path, torch_threads: int | None, commands, cancel
             payload: dict[str, Any] = {
                 "step": trainer.step_count, "running": running or steps_left > 0,
                 "rate": rate, "elapsed": trainer.elapsed(), "records": records,
-                "events": events, "done": session.done}
+                "events": session.drain_events(), "done": session.done}
             # The engine's snapshot is a cheap dict of its latest probes (taken on its own
             # cadence) plus the GUI's budgeted refreshes; their cost throttles it further.
             snap_due = now - last_snap >= max(snapshot_min_interval, snap_cost / snapshot_budget)
@@ -237,7 +228,7 @@ def _run(cfg: Config, run_dir: Path, torch_threads: int | None, commands, cancel
                 last_snap = time.perf_counter()
                 want_snapshot = False
             emit("progress", payload)
-            records, events = [], []
+            records = []
             last_emit = now
             dirty = False
 

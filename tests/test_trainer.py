@@ -169,3 +169,21 @@ def test_finishing_a_diverged_session_keeps_the_last_good_checkpoint(tmp_path):
     assert [json.loads(line)["step"] for line in lines] == [5]
     state = load_trainer_state(session.folder.checkpoint_dir / "trainer.pt")
     assert state["step"] == 5
+
+
+def test_session_hands_out_each_written_event_once(tmp_path):
+    import json
+
+    from core.session import TrainingSession
+
+    session = TrainingSession(tmp_path / "run", tiny_2d(run__steps=50))
+    session.advance()
+    session.trainer.submit("optim.lr_d", 5e-4)
+    session.advance()
+    session.trainer.submit("constraints.clip.enabled", True)
+    session.apply_pending()  # paused: applied without a step
+    on_disk = [json.loads(line) for line in
+               (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
+    assert session.drain_events() == on_disk and len(on_disk) == 2
+    assert session.drain_events() == []
+    session.finish()
