@@ -1,0 +1,205 @@
+"""Reading a run folder that is finished, or still being written by another process.
+
+One reader serves every consumer of a run folder's files: the app (open a run, follow one the
+CLI or a sweep is writing), sweeps (summaries of finished trials) and resume (which lines a
+checkpoint covers). Writers (``core.runfolder``) append one JSON object per line and flush
+after the newline, so a line without its newline is one still being written, or cut by a
+crash: it is held back, never parsed half. Lines that are complete but not a JSON object (a
+corrupt byte, a foreign file) are skipped and reported by file and line number; they never
+stop a reader.
+
+Following is incremental: :class:`JsonlTail` remembers its byte offset and reads only what was
+appended since the last call. A file that shrank or was replaced (a resume trims the lines
+after its checkpoint by writing a new file and renaming it over the old one) is read again from
+the start, and the caller is told so (``restarted``) to drop what it had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import config as config_mod
+from .config import Config, ConfigError
+
+SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
+
+
+class RunReadError(ValueError):
+    """A folder that is not a readable run; the message names the folder and the problem."""
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A complete line that could not be used: ``path:line: reason``."""
+
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class JsonlTail:
+    """Incremental reader of one JSONL file (see the module docstring).
+
+    :meth:`read_new` returns the objects of the lines completed since the previous call.
+    ``problems`` collects every unusable complete line; ``restarted`` is set by a call that
+    found the file shrunk or replaced, and so read it again from its first line.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._offset = 0
+        self._pending = b""
+        self._line = 0
+        self._inode: int | None = None
+        self.problems: list[LineProblem] = []
+        self.restarted = False
+
+    def _reset(self) -> None:
+        self._offset, self._pending, self._line = 0, b"", 0
+        self.problems = []
+        self.restarted = True
+
+    def read_new(self) -> list[dict[str, Any]]:
+        self.restarted = False
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RunReadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        if not os.path.isfile(self.path):
+            raise RunReadError(f"{self.path} is not a file")
+        if self._inode is not None and (st.st_ino != self._inode or st.st_size < self._offset):
+            self._reset()
+        self._inode = st.st_ino
+        if st.st_size == self._offset:
+            return []
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read(st.st_size - self._offset)
+        except OSError as exc:
+            raise RunReadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        self._offset += len(chunk)
+        *lines, self._pending = (self._pending + chunk).split(b"\n")
+        return [obj for obj in map(self._parse, lines) if obj is not None]
+
+    def _parse(self, raw: bytes) -> dict[str, Any] | None:
+        self._line += 1
+        if not raw.strip():
+            return None
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+        except json.JSONDecodeError as exc:
+            reason = f"not JSON ({exc.msg})"
+        else:
+            if isinstance(obj, dict):
+                return obj
+            reason = f"a JSON {type(obj).__name__}, not an object"
+        self.problems.append(LineProblem(self.path, self._line, reason))
+        return None
+
+    @property
+    def incomplete_tail(self) -> bool:
+        """Whether bytes after the last newline are held back (a line being written)."""
+        return bool(self._pending)
+
+
+def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
+    """Every complete object line of a JSONL file (none if it does not exist), and the problems."""
+    tail = JsonlTail(path)
+    return tail.read_new(), tail.problems
+
+
+@dataclass
+class RunUpdate:
+    """What :meth:`RunReader.poll` found since the previous poll."""
+
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[tuple[int, Path]] = field(default_factory=list)  # (step, png), by step
+    restarted: bool = False  # metrics or events were rewritten: drop what was read before
+
+    def __bool__(self) -> bool:
+        return bool(self.metrics or self.events or self.samples or self.restarted)
+
+
+def load_run_config(path: str | Path) -> Config:
+    """The config of the run folder ``path``; :class:`RunReadError` naming the folder if it is
+    not a run folder or its config.toml is unreadable or invalid."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise RunReadError(f"{folder} is not a run folder: "
+                           f"{'it does not exist' if not folder.exists() else 'not a folder'}")
+    if not (folder / "config.toml").is_file():
+        raise RunReadError(f"{folder} is not a run folder: it has no config.toml")
+    try:
+        return config_mod.load(folder / "config.toml")
+    except ConfigError as exc:
+        raise RunReadError(f"{folder} is not a readable run folder: {exc}") from None
+
+
+class RunReader:
+    """A run folder read once (a finished run) or polled while another process writes it.
+
+    The constructor checks that ``path`` is a run folder (a valid ``config.toml`` and a
+    ``metrics.jsonl``) and raises :class:`RunReadError` with one line otherwise; it reads no
+    lines yet. Each :meth:`poll` returns only what is new.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.cfg = load_run_config(self.path)
+        metrics_path = self.path / "metrics.jsonl"
+        if not metrics_path.is_file():
+            raise RunReadError(f"{self.path} is not a run folder: it has no metrics.jsonl")
+        self._metrics = JsonlTail(metrics_path)
+        self._events = JsonlTail(self.path / "events.jsonl")
+        self._samples_seen: set[str] = set()
+        self.last_step: int | None = None
+
+    @property
+    def problems(self) -> list[LineProblem]:
+        return [*self._metrics.problems, *self._events.problems]
+
+    def poll(self) -> RunUpdate:
+        update = RunUpdate(metrics=self._metrics.read_new(), events=self._events.read_new())
+        update.restarted = self._metrics.restarted or self._events.restarted
+        if update.restarted:  # give the caller the whole of both files again
+            self._metrics, self._events = JsonlTail(self._metrics.path), JsonlTail(self._events.path)
+            update.metrics, update.events = self._metrics.read_new(), self._events.read_new()
+            self.last_step = None
+        update.metrics = [m for m in update.metrics if isinstance(m.get("step"), int)]
+        if update.metrics:
+            self.last_step = update.metrics[-1]["step"]
+        update.samples = self._new_samples()
+        return update
+
+    def _new_samples(self) -> list[tuple[int, Path]]:
+        folder = self.path / "samples"
+        try:
+            names = [e.name for e in os.scandir(folder) if e.name not in self._samples_seen]
+        except OSError:
+            return []
+        found = []
+        for name in names:
+            match = SAMPLE_NAME.fullmatch(name)
+            if match:  # tmp files of an atomic write do not match
+                self._samples_seen.add(name)
+                found.append((int(match.group(1)), folder / name))
+        return sorted(found)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the last logged step reached the run's ``run.steps``."""
+        return self.last_step is not None and self.last_step >= self.cfg.run.steps
