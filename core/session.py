@@ -242,6 +242,7 @@ class TrainingSession:
         trainer = self.trainer
         try:
             record = trainer.log_record()
+            trainer.check_finite()  # weights too: the probes below cannot measure NaN weights
         except Diverged:
             self.diverged = True
             raise

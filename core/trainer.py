@@ -336,8 +336,10 @@ class Trainer:
         bad = [name for name, ok in zip(parts, flags) if not ok]
         if bad:
             what = {"losses": "the losses", "G": "G's weights", "D": "D's weights"}
-            raise Diverged(f"training diverged by step {self.step_count}: "
-                           f"{' and '.join(what[b] for b in bad)} became NaN or infinite")
+            names = [what[b] for b in bad]
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            raise Diverged(f"training diverged by step {self.step_count}: {listed} became NaN "
+                           f"or infinite")
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
