@@ -331,7 +331,9 @@ class Trainer:
         parts = {"losses": [self._acc]}
         for name, model in (("G", self.G), ("D", self.D)):
             parts[name] = [t for t in model.state_dict().values() if t.is_floating_point()]
-        flags = torch.stack([torch.stack([torch.isfinite(t).all() for t in tensors]).all()
+        # A tensor's sum is NaN/inf when one of its elements is (or when it overflows, which
+        # needs weights beyond 1e30: diverged as well), and costs ~10x less than isfinite().all().
+        flags = torch.stack([torch.stack([t.sum().float() for t in tensors]).sum().isfinite()
                              for tensors in parts.values()]).tolist()
         bad = [name for name, ok in zip(parts, flags) if not ok]
         if bad:
