@@ -151,7 +151,13 @@ class RunFolder:
             raise _os_error("repair", self.path / "checkpoints", exc) from None
 
     def has_checkpoint(self) -> bool:
-        return (self.checkpoint_dir / "trainer.pt").exists()
+        """Whether a checkpoint set was ever completed (trainer.pt is its last file; an older
+        build left G.pt/D.pt without it when killed during its first checkpoint)."""
+        last = self.checkpoint_dir
+        if last.exists() and not last.is_dir():
+            raise RunFolderError(f"{last} is not a folder; move it away (or restore the "
+                                 f"checkpoint folder) and try again")
+        return (last / "trainer.pt").exists()
 
     # Files are opened lazily, so validating a run creates nothing on disk.
     def open(self) -> None:

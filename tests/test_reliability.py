@@ -319,6 +319,8 @@ def _dir_instead(name):
     (_dir_instead("metrics.jsonl"), "metrics.jsonl is not a file"),
     (_dir_instead("checkpoints/last/trainer.pt"), "trainer.pt is not a file"),
     (_dir_instead("schedule.json"), "cannot read"),
+    (lambda run: __import__("shutil").rmtree(run / "checkpoints/last") or
+     (run / "checkpoints/last").write_text(""), "checkpoints/last is not a folder"),
 ])
 def test_damaged_run_files_exit_2_with_one_line_naming_the_file(tmp_path, capsys, damage,
                                                                  fragment):
@@ -494,3 +496,21 @@ def test_exploding_losses_warn_and_training_goes_on(tmp_path, capsys):
     assert warnings and "at step 10;" in warnings[0] and "lower learning rates" in warnings[0]
     assert err[-1].startswith("done: 30 steps")
     assert len(warnings) <= 2  # once, then only when 100 times larger again
+
+
+def test_a_first_checkpoint_cut_by_an_older_build_starts_over(tmp_path, capsys):
+    """Older builds wrote G.pt and D.pt in place, then trainer.pt: a kill in between left a
+    folder that could neither be resumed nor restarted. --resume now starts it over."""
+    cfg = _write_cfg(tmp_path, tiny_2d())
+    run = tmp_path / "run"
+    assert train_main(["--config", str(cfg), "--out", str(run), "--steps", "10",
+                       "--no-progress"]) == 0
+    (run / "checkpoints/last/trainer.pt").unlink()
+    (run / "checkpoints/last/G.pt.abc.tmp").write_bytes(b"half")
+    capsys.readouterr()
+    assert train_main(["--out", str(run), "--resume", "--steps", "10", "--no-progress"]) == 0
+    assert capsys.readouterr().err.startswith(f"note: {run} has no checkpoint yet")
+    assert _steps(run / "metrics.jsonl") == [5, 10]
+    assert sorted(p.name for p in (run / "checkpoints/last").iterdir()) == ["D.pt", "G.pt",
+                                                                           "trainer.pt"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last"]
