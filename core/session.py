@@ -46,10 +46,12 @@ the dict may be handed to another thread). Keys (absent until first measured):
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+import torch
 
 from .checkpoint import trainer_from_checkpoint
 from .config import Config, ConfigError, is_live
@@ -342,7 +344,8 @@ class TrainingSession:
         or a divergence (with other learning rates). ``settings`` are live changes applied
         before its first step and recorded in events.jsonl like any change; the metrics and
         events after the checkpoint are dropped, as on a resume. This session is closed and
-        its trainer released (device memory included); use only the returned one.
+        its trainer released (device memory included; call it after leaving the ``except``
+        block, whose traceback still holds the old tensors); use only the returned one.
 
         Without a checkpoint the run starts over from step 0 with its config."""
         settings = dict(settings or {})
@@ -355,12 +358,8 @@ class TrainingSession:
         old_device = self.trainer.device
         self.close()
         self.trainer = self.prober = None  # release the old state before the new one loads
-        import gc
-
         gc.collect()
         if old_device.type == "cuda":
-            import torch
-
             torch.cuda.empty_cache()
         session = TrainingSession(self.folder.path, resume=True, device=device, steps=steps)
         for key, value in settings.items():
