@@ -514,3 +514,28 @@ def test_a_first_checkpoint_cut_by_an_older_build_starts_over(tmp_path, capsys):
     assert sorted(p.name for p in (run / "checkpoints/last").iterdir()) == ["D.pt", "G.pt",
                                                                            "trainer.pt"]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last"]
+
+
+def test_a_full_disk_during_a_checkpoint_keeps_the_previous_set(tmp_path, monkeypatch, capsys):
+    import errno
+
+    cfg = _write_cfg(tmp_path, tiny_2d())
+    run = tmp_path / "run"
+    real_save = torch.save
+    saves = []
+
+    def save(obj, fh, *a, **k):
+        saves.append(1)
+        if len(saves) == 5:  # D.pt of the second checkpoint (step 20)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(obj, fh, *a, **k)
+
+    monkeypatch.setattr(torch, "save", save)
+    assert train_main(["--config", str(cfg), "--out", str(run), "--steps", "40",
+                       "--no-progress"]) == 2
+    err = _one_error_line(capsys)
+    assert err == (f"error: cannot write the checkpoint in {run / 'checkpoints' / 'last'}: No "
+                   f"space left on device; the last good checkpoint (step 10) is in "
+                   f"{run / 'checkpoints' / 'last'}")
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last"]
+    assert load_trainer_state(run / "checkpoints/last/trainer.pt")["step"] == 10
