@@ -219,10 +219,13 @@ def _train(args, signals: _Signals) -> int:
         bar.close()
         session.close()
         step = session.checkpoint_step if session.checkpoint_step is not None else 0
-        print(f"error: {exc}; {_checkpoint_note(session)}; continue with --out "
-              f"{session.folder.path} --resume --device cpu, or with a smaller batch: --resume "
-              f"--change {step}:data.batch_size={max(1, session.cfg.data.batch_size // 2)}",
-              file=sys.stderr)
+        smaller = (f"--change {step}:data.batch_size="
+                   f"{max(1, session.cfg.data.batch_size // 2)}")
+        how = (f"continue with a smaller batch: --out {session.folder.path} --resume {smaller}"
+               if session.trainer.device.type == "cpu" else
+               f"continue with --out {session.folder.path} --resume --device cpu, or with a "
+               f"smaller batch: --resume {smaller}")
+        print(f"error: {exc}; {_checkpoint_note(session)}; {how}", file=sys.stderr)
         return EXIT_DEVICE
     except KeyboardInterrupt:  # a (second) signal while the final line/checkpoint was written
         signals.ignore()

@@ -396,8 +396,8 @@ def test_out_of_memory_in_a_step_is_one_line_and_keeps_the_checkpoint(tmp_path, 
     assert err == (
         f"error: out of memory on cpu in step 23: CUDA out of memory. Tried to allocate 2.00 GiB "
         f"(GPU 0; 7.79 GiB total capacity); the last good checkpoint (step 20) is in "
-        f"{run / 'checkpoints' / 'last'}; continue with --out {run} --resume --device cpu, or "
-        f"with a smaller batch: --resume --change 20:data.batch_size=32")
+        f"{run / 'checkpoints' / 'last'}; continue with a smaller batch: --out {run} --resume "
+        f"--change 20:data.batch_size=32")
     assert load_trainer_state(run / "checkpoints/last/trainer.pt")["step"] == 20
     # The printed command continues the run.
     monkeypatch.undo()
@@ -539,3 +539,26 @@ def test_a_full_disk_during_a_checkpoint_keeps_the_previous_set(tmp_path, monkey
                    f"{run / 'checkpoints' / 'last'}")
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last"]
     assert load_trainer_state(run / "checkpoints/last/trainer.pt")["step"] == 10
+
+
+def test_a_gpu_failure_suggests_the_cpu(tmp_path, monkeypatch, capsys):
+    """The same line from a CUDA run (the device reported as cuda; no GPU is needed)."""
+    cfg = _write_cfg(tmp_path, tiny_2d())
+    run = tmp_path / "run"
+    real_step = Trainer._step
+
+    def step(self):
+        if self.step_count == 12:
+            self.device = torch.device("cuda", 0)  # what a CUDA trainer reports
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
+        real_step(self)
+
+    monkeypatch.setattr(Trainer, "_step", step)
+    assert train_main(["--config", str(cfg), "--out", str(run), "--steps", "40",
+                       "--no-progress"]) == 4
+    err = _one_error_line(capsys)
+    assert err == (f"error: out of memory on cuda:0 in step 13: CUDA out of memory. Tried to "
+                   f"allocate 8.00 GiB; the last good checkpoint (step 10) is in "
+                   f"{run / 'checkpoints' / 'last'}; continue with --out {run} --resume "
+                   f"--device cpu, or with a smaller batch: --resume --change "
+                   f"10:data.batch_size=32")
