@@ -27,6 +27,7 @@ from . import config as config_mod
 from .checkpoint import (CHECKPOINT_FILES, CheckpointError, fsync_dir, recover_checkpoint_set,
                          write_checkpoint_set)
 from .pause_points import pause_point
+from .runreader import parse_json_line
 
 SCHEDULE_FILE = "schedule.json"
 
@@ -51,14 +52,14 @@ def _os_error(action: str, path: Path, exc: OSError) -> RunFolderError:
     return RunFolderError(f"cannot {action} {path}: {why}")
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:
+def iter_step_lines(path: Path) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:
     """Yield (line number, byte offset, raw line, object) for each line of a run's JSONL file.
 
     A last line without its newline that does not parse is what a kill in the middle of a
     write leaves: it is skipped. Any other line that is not UTF-8 JSON holding an object with
     an integer ``step`` raises :class:`RunFolderError` naming the file and the line.
-    (Strict on purpose: the resume trims these files by step. A tolerant reader for display
-    may skip such lines instead.)"""
+    (Strict on purpose: the resume trims these files by step. ``core.runreader`` reads them
+    for display and skips such lines instead; both judge a line by ``parse_json_line``.)"""
     try:
         fh = open(path, "rb")
     except OSError as exc:
@@ -66,22 +67,13 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:
     with fh:
         offset = 0
         for number, raw in enumerate(fh, 1):
-            torn = not raw.endswith(b"\n")
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                if torn:
-                    return
-                raise RunFolderError(f"{path} line {number} is not UTF-8 text; remove that line "
-                                     f"(or restore the file) and try again") from None
-            except json.JSONDecodeError:
-                if torn:
-                    return
-                raise RunFolderError(f"{path} line {number} is not valid JSON; remove that line "
-                                     f"(or restore the file) and try again") from None
-            if not isinstance(obj, dict):
-                raise RunFolderError(f"{path} line {number} is not a JSON object "
-                                     f"(got {type(obj).__name__})")
+            obj, reason = parse_json_line(raw)
+            if reason is not None:
+                if not raw.endswith(b"\n"):
+                    return  # a torn last line
+                fix = "" if reason.startswith("is not a JSON object") else \
+                    "; remove that line (or restore the file) and try again"
+                raise RunFolderError(f"{path} line {number} {reason}{fix}")
             if not isinstance(obj.get("step"), int) or isinstance(obj.get("step"), bool):
                 raise RunFolderError(f"{path} line {number} has no integer 'step'")
             yield number, offset, raw, obj
@@ -284,7 +276,7 @@ class RunFolder:
             in_order = True   # no kept line after a dropped one
             end = 0           # end of the last line that parsed
             newline = True    # whether that line ends with its newline
-            for _, offset, raw, obj in read_jsonl(path):
+            for _, offset, raw, obj in iter_step_lines(path):
                 if keep(obj["step"]):
                     in_order = in_order and cut is None
                 elif cut is None:
@@ -308,7 +300,7 @@ class RunFolder:
                         os.fsync(fh.fileno())
                 else:
                     kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n"
-                                    for _, _, raw, obj in read_jsonl(path) if keep(obj["step"]))
+                                    for _, _, raw, obj in iter_step_lines(path) if keep(obj["step"]))
                     _write_bytes_atomic(path, kept)
             except OSError as exc:
                 raise _os_error("trim", path, exc) from None
