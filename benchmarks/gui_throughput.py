@@ -8,7 +8,7 @@ GUI training the same config with every plot refreshing, and reports steps/s of 
 round each), their ratio (budget: >= 0.95) and the GUI's worst event-loop stall, measured as
 the largest extra delay of a 5 ms QTimer while training (goal: <= 50 ms).
 
-The GUI trains in its child process (sngan_gui/training_loop.py) with
+The GUI trains in its child process (core.runloop.RunLoop) with
 ``default_torch_threads(cfg)`` (conv models: every core; 2D MLPs: all but one). The headless loop is measured with the same thread count and with torch's default;
 both ratios are printed.
 """
@@ -113,7 +113,7 @@ def main() -> int:
 
     import torch
 
-    from sngan_gui.worker import default_torch_threads
+    from core.runloop import default_torch_threads
 
     app = QApplication.instance() or QApplication([])
     from core import config as config_mod
