@@ -3,27 +3,26 @@ wires them to the current run (a :class:`RunModel` fed by a :class:`QtRunControl
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from core import config as config_mod
 from core import contract
+from core.contract import DownloadProgress
 from core.config import Config, ConfigError, is_live
 from core.presets import list_presets
 
-from . import exporters, paths
+from . import paths
+from .files import QtWindowFiles, make_action
 from .panels import QtPlotArea
-from .panels.controls import QtConfigForm, QtConstraintsPanel, QtExperimentPanel, QtRunPanel
+from .panels.controls import QtConfigForm, QtControlsDock
 from .run_model import DataKind, RunModel, RunState, status_parts
+from .status_bar import QtRunStatusBar
 from .worker import QtRunController, QtTrainingWorker
-
-SEP = "   ·   "
 
 
 class QtMainWindow(QMainWindow):
@@ -42,7 +41,6 @@ class QtMainWindow(QMainWindow):
         self.model = RunModel(cfg)
         self.controller: QtRunController | None = None
         self.run_dir: Path | None = None
-        self.restart_pending: set[str] = set()
         self._retired: list[QtRunController] = []
         self._status_shown: tuple | None = None
 
@@ -54,6 +52,7 @@ class QtMainWindow(QMainWindow):
         self.histogram = self.area.histogram
         self.area.show_run(self.model)
         self.area.cycled.connect(self._update_status_if_new)
+        self.files = QtWindowFiles(self)
         self._build_controls(preset_path)
         self._build_actions()
         self._build_status()
@@ -82,14 +81,20 @@ class QtMainWindow(QMainWindow):
         return self.model.event_dicts()
 
     @property
+    def restart_pending(self) -> set[str]:
+        """Changed keys that take effect in a new run."""
+        return self.form.pending
+
+    @property
     def snapshot_panels(self) -> tuple:
         return self.area.snapshot_panels
 
     # ================================================================= building
     def _build_controls(self, preset_path) -> None:
-        self.run_panel = QtRunPanel()
-        self.constraints_panel = QtConstraintsPanel(self.form)
-        self.experiment_panel = QtExperimentPanel(self.form, list_presets())
+        self.controls_dock = QtControlsDock(self.form, list_presets(), self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
+        self.run_panel = self.controls_dock.run_panel
+        self.experiment_panel = self.controls_dock.experiment_panel
         self.experiment_panel.set_preset(preset_path)
         self.experiment_panel.presetChosen.connect(self.load_preset)
         self.form.changed.connect(self._on_form_changed)
@@ -98,50 +103,23 @@ class QtMainWindow(QMainWindow):
         self.run_panel.step.clicked.connect(self.step_once)
         self.run_panel.reset.clicked.connect(self.reset_run)
 
-        body = QWidget()
-        lay = QVBoxLayout(body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(8)
-        for w in (self.run_panel, self.constraints_panel, self.experiment_panel):
-            lay.addWidget(w)
-        lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
-        self.controls_dock = QDockWidget("Controls", self)
-        self.controls_dock.setObjectName("controlsDock")
-        self.controls_dock.setWidget(scroll)
-        self.controls_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
-        self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
-
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
-        act = QAction(text, self)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        act.setToolTip(tip or text)
-        act.setStatusTip(tip or text)
-        if name:
-            act.setObjectName(name)
-        act.triggered.connect(slot)
-        return act
-
     def _build_actions(self) -> None:
-        a = self._action
-        self.act_open = a("&Open config…", self._open_config_dialog, QKeySequence.Open,
+        def a(*args):
+            return make_action(self, *args)
+
+        self.act_open = a("&Open config…", self.files.open_config_dialog, QKeySequence.Open,
                           "Load a TOML config (a new run starts on Play)")
-        self.act_save_cfg = a("&Save config as…", self._save_config_dialog, QKeySequence.Save,
+        self.act_save_cfg = a("&Save config as…", self.files.save_config_dialog, QKeySequence.Save,
                               "Save the current settings as TOML")
-        self.act_open_run = a("Open run &folder", self.open_run_folder, "Ctrl+Shift+O",
+        self.act_open_run = a("Open run &folder", self.files.open_run_folder, "Ctrl+Shift+O",
                               "Open this run's folder in the file manager")
         self.act_play = a("Play / Pause", self.run_panel.play.click, "Space",
                           "Start or pause training", "playAction")
         self.act_step = a("Step", self.step_once, "Ctrl+.", "One training step")
         self.act_reset = a("Reset", self.reset_run, "Ctrl+R", "New run with current settings")
-        self.act_grid = a("Sample grid as PNG…", self._export_grid_dialog, "Ctrl+E",
+        self.act_grid = a("Sample grid as PNG…", self.files.grid_dialog, "Ctrl+E",
                           "Save the current samples as PNG", "exportGridAction")
-        self.act_all = a("Export all…", self._export_all_dialog, "Ctrl+Shift+E",
+        self.act_all = a("Export all…", self.files.everything_dialog, "Ctrl+Shift+E",
                          "Config, metrics, events, every plot (PNG/SVG/CSV) and the grid",
                          "exportAllAction")
         mb = self.menuBar()
@@ -157,13 +135,7 @@ class QtMainWindow(QMainWindow):
         exportm.addAction(self.act_grid)
         exportm.addAction(self.act_all)
         exportm.addSeparator()
-        self.plot_export_actions: dict[tuple[str, str], QAction] = {}
-        for name, panel in self.panels.items():
-            sub = exportm.addMenu(panel.title)
-            for fmt in exporters.PLOT_FORMATS:
-                act = a(fmt.upper() + "…", lambda _=False, n=name, f=fmt: self._export_plot_dialog(n, f))
-                sub.addAction(act)
-                self.plot_export_actions[(name, fmt)] = act
+        self.files.add_plot_menus(exportm, a)
         mb.addMenu("&View").addAction(self.controls_dock.toggleViewAction())
         mb.addMenu("&Help").addAction(a("About", self._about))
 
@@ -178,27 +150,12 @@ class QtMainWindow(QMainWindow):
                 tb.addAction(act)
             tb.addSeparator()
         for name, label in (("loss", "Losses"), ("sigma", "σ"), ("lipschitz", "Lipschitz")):
-            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self._export_plot_dialog(n, "png")))
+            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self.files.plot_dialog(n, "png")))
 
     def _build_status(self) -> None:
-        sb = self.statusBar()
-        self.status_line = QLabel("")
-        self.status_line.setObjectName("statusLine")
-        self.run_label = QLabel("")
-        self.run_label.setObjectName("runFolderLabel")
-        self.run_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("downloadProgress")
-        self.progress.setMaximumWidth(220)
-        self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelDownloadButton")
-        self.cancel_button.hide()
-        self.cancel_button.clicked.connect(self.reset_run)
-        sb.addWidget(self.status_line)
-        sb.addWidget(self.progress)
-        sb.addWidget(self.cancel_button)
-        sb.addPermanentWidget(self.run_label)
+        self.setStatusBar(QtRunStatusBar())
+        self.status_line = self.statusBar().status_line
+        self.statusBar().cancel_button.clicked.connect(self.reset_run)
 
     # ================================================================= run lifecycle
     def ensure_run(self) -> QtTrainingWorker:
@@ -207,16 +164,14 @@ class QtMainWindow(QMainWindow):
             return self.controller.worker
         self.run_dir = paths.new_run_dir(f"{self.cfg.data.dataset}-{self.cfg.loss.kind}")
         self.model.cfg = self.cfg.copy()
-        worker = QtTrainingWorker(self.cfg, self.run_dir, torch_threads=self.torch_threads)
-        self.controller = QtRunController(worker, self.model, self)
+        self.controller = QtRunController.create(self.model, self.run_dir, self.torch_threads, self)
         self.controller.reported.connect(self._on_report)
         self.controller.ended.connect(self._update_status)
-        self.restart_pending.clear()
-        self._mark_restart()
+        self.form.clear_pending()
         self.area.show_banner("")
         self.controller.start()
         self._update_status()
-        return worker
+        return self.controller.worker
 
     def play(self) -> None:
         self.run_panel.play.setChecked(True)
@@ -236,13 +191,8 @@ class QtMainWindow(QMainWindow):
     def stop_run(self) -> None:
         """Stop the worker (its session writes the final log line and checkpoint)."""
         ctrl, self.controller = self.controller, None
-        if ctrl is not None:
-            ctrl.reported.disconnect(self._on_report)  # late reports stay with the old run
-            if ctrl.shutdown():
-                ctrl.deleteLater()
-            else:  # should not happen; never let Qt destroy it running
-                self._retired.append(ctrl)
-            ctrl.worker.deleteLater()
+        if ctrl is not None and not ctrl.retire():  # should not happen: keep it until closing
+            self._retired.append(ctrl)
         self.run_panel.set_running(False)
 
     def reset_run(self) -> None:
@@ -250,11 +200,9 @@ class QtMainWindow(QMainWindow):
         self.model = RunModel(self.cfg)
         self.area.show_run(self.model)
         self.run_dir = None
-        self.restart_pending.clear()
-        self._mark_restart()
+        self.form.clear_pending()
         self.area.show_banner("")
-        self.progress.hide()
-        self.cancel_button.hide()
+        self.statusBar().show_download(DownloadProgress(None, None))
         self._update_status("ready: press Play to start a new run")
 
     def load_config(self, cfg: Config, preset_path: str | Path | None = None) -> None:
@@ -277,14 +225,8 @@ class QtMainWindow(QMainWindow):
         if is_live(key):
             self.controller.worker.submit(key, value)
         else:
-            self.restart_pending.add(key)
-            self._mark_restart()
+            self.form.mark_pending(key)
             self.statusBar().showMessage(f"{key} takes effect in a new run: press Reset", 6000)
-
-    def _mark_restart(self) -> None:
-        for key, label in self.form.labels.items():
-            pending = key in self.restart_pending
-            label.setStyleSheet("color: #ff9f43; font-weight: 600;" if pending else "")
 
     # ================================================================= reports
     def _on_report(self, report: contract.Report, changed: set) -> None:
@@ -308,27 +250,13 @@ class QtMainWindow(QMainWindow):
                 if self.controller is not None and not (self.run_dir and self.run_dir.exists()):
                     self.stop_run()  # nothing was written: this run is over
             case contract.DownloadProgress():
-                self._show_download(report)
+                self.statusBar().show_download(report)
         if DataKind.EVENTS in changed:
             self.area.sync_markers()
         if DataKind.STATUS in changed and self.model.state is not RunState.RUNNING:
             self._update_status()  # paused / stepped: show the exact step at once
 
-    def _show_download(self, d: contract.DownloadProgress) -> None:
-        self.progress.setVisible(d.done is not None)
-        self.cancel_button.setVisible(d.done is not None)
-        if d.done is None:
-            return
-        self.progress.setRange(0, 1000 if d.total else 0)
-        if d.total:
-            self.progress.setValue(int(1000 * d.done / d.total))
-        self.progress.setFormat(f"{d.label} %p%")
-
     # ================================================================= drawing
-    def refresh_plots(self) -> None:
-        """One tick of the plot area's redraw throttle."""
-        self.area.refresh_next()
-
     def refresh_all(self) -> None:
         """Redraw every panel whose data is new, now (exports and tests want the latest)."""
         self.area.refresh_all()
@@ -340,78 +268,18 @@ class QtMainWindow(QMainWindow):
     def _update_status(self, extra: str = "") -> None:
         self._status_shown = (self.model.serial, self.model.version(DataKind.STATUS))
         parts = status_parts(self.model, self.cfg) + ([extra] if extra else [])
-        self.status_line.setText(SEP.join(parts))
+        self.statusBar().show_status(parts, self.run_dir)
         self.run_panel.status.setText(parts[0] + "\n" + " · ".join(parts[1:]))
-        self.run_label.setText(f"run folder: {self.run_dir}" if self.run_dir else
-                               f"runs are saved in {paths.runs_dir()}")
-        self.run_label.setToolTip(str(self.run_dir or paths.runs_dir()))
 
     # ================================================================= exports
-    def current_grid(self):
-        return self.samples.grid if self.samples.mode == "image" else None
-
     def export_plot(self, name: str, path: str | Path) -> Path:
-        self.refresh_all()
-        return exporters.export_plot(self.panels[name].export_item, path)
+        return self.files.plot(name, path)
 
     def export_grid(self, path: str | Path) -> Path:
-        self.refresh_all()
-        grid = self.current_grid()
-        if grid is not None:
-            return exporters.save_grid_png(grid, path)
-        return exporters.export_plot(self.samples.export_item, path)
+        return self.files.grid(path)
 
     def export_all(self, folder: str | Path) -> list[Path]:
-        self.refresh_all()
-        plots = {name: p.export_item for name, p in self.panels.items()}
-        grid = self.current_grid()
-        return exporters.export_all(folder, plots=plots, cfg=self.cfg, run_dir=self.run_dir,
-                                    grid=grid, csv_skip=("samples",) if grid is not None else ())
-
-    def _default_dir(self) -> Path:
-        return self.run_dir or paths.runs_dir()
-
-    def _export_plot_dialog(self, name: str, fmt: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {self.panels[name].title}",
-                                              str(self._default_dir() / f"{name}.{fmt}"),
-                                              f"{fmt.upper()} (*.{fmt})")
-        if path:
-            self._report(lambda: self.export_plot(name, path))
-
-    def _export_grid_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export sample grid", str(
-            self._default_dir() / f"samples_step{self.step}.png"), "PNG (*.png)")
-        if path:
-            self._report(lambda: self.export_grid(path))
-
-    def _export_all_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export all into folder", str(self._default_dir()))
-        if folder:
-            target = Path(folder) / f"export-step{self.step}-{time.strftime('%H%M%S')}"
-            self._report(lambda: self.export_all(target), target)
-
-    def _report(self, fn, shown=None) -> None:
-        try:
-            out = fn()
-        except Exception as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
-            return
-        self.statusBar().showMessage(f"exported {shown or out}", 8000)
-
-    def _open_config_dialog(self) -> None:
-        start = next(iter(list_presets().values()), Path.cwd() / "x").parent
-        path, _ = QFileDialog.getOpenFileName(self, "Open config", str(start), "TOML (*.toml)")
-        if path:
-            self.load_preset(path)
-
-    def _save_config_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save config", "config.toml", "TOML (*.toml)")
-        if path:
-            config_mod.save(self.cfg, path)
-
-    def open_run_folder(self) -> None:
-        if self.run_dir is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+        return self.files.everything(folder)
 
     def _about(self) -> None:
         QMessageBox.about(self, "Lipschitz Playground",

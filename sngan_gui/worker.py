@@ -198,6 +198,13 @@ class QtRunController(QObject):
         worker.report.connect(self._on_report)  # queued: this object lives in the GUI thread
         worker.finished.connect(self._on_finished)
 
+    @classmethod
+    def create(cls, model: RunModel, run_dir: str | Path, torch_threads: int | None,
+               parent: QObject | None = None) -> "QtRunController":
+        """A controller whose worker trains ``model.cfg`` into ``run_dir``."""
+        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads)
+        return cls(worker, model, parent)
+
     @Slot(object)
     def _on_report(self, report: contract.Report) -> None:
         self.reported.emit(report, self.model.apply(report))
@@ -228,3 +235,14 @@ class QtRunController(QObject):
             ok = True
         proc = self.worker.process
         return ok and (proc is None or not proc.is_alive())
+
+    def retire(self) -> bool:
+        """Shut down and let Qt delete this controller and its worker; later reports are
+        dropped. False when the thread would not end (then keep a reference and wait on
+        ``thread`` before the application quits)."""
+        self.reported.disconnect()
+        ok = self.shutdown()
+        self.worker.deleteLater()
+        if ok:
+            self.deleteLater()
+        return ok

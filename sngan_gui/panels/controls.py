@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
@@ -70,6 +70,18 @@ class QtConfigForm(QWidget):
         self.cfg = cfg.copy()
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
+        self.pending: set[str] = set()  # changed keys that wait for a new run
+
+    def mark_pending(self, key: str) -> None:
+        """Highlight a changed key that takes effect in a new run."""
+        self.pending.add(key)
+        if key in self.labels:
+            self.labels[key].setStyleSheet("color: #ff9f43; font-weight: 600;")
+
+    def clear_pending(self) -> None:
+        for key in self.pending & set(self.labels):
+            self.labels[key].setStyleSheet("")
+        self.pending.clear()
 
     # --------------------------------------------------------------- building editors
     def make_label(self, key: str) -> QLabel:
@@ -288,3 +300,28 @@ class QtRunPanel(QGroupBox):
         self.play.setText("⏸  Pause" if running else "▶  Play")
         self.play.blockSignals(False)
         self.step.setEnabled(not running)
+
+
+class QtControlsDock(QDockWidget):
+    """The run buttons, constraint toggles and experiment settings in one scrolling dock."""
+
+    def __init__(self, form: QtConfigForm, presets: dict[str, Path], parent=None):
+        super().__init__("Controls", parent)
+        self.setObjectName("controlsDock")
+        self.run_panel = QtRunPanel()
+        self.constraints_panel = QtConstraintsPanel(form)
+        self.experiment_panel = QtExperimentPanel(form, presets)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(8)
+        for w in (self.run_panel, self.constraints_panel, self.experiment_panel):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        self.setWidget(scroll)
+        self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)

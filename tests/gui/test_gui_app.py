@@ -123,6 +123,6 @@ def test_a_panel_is_redrawn_only_when_its_own_data_is_new(qtbot, window, monkeyp
     # an export's refresh_all between the timer's ticks draws each new panel once
     drawn.clear()
     window.model.replace_snapshot(snapshot(**{**image, "spectra_step": 11}))
-    window.refresh_plots()
+    window.area.refresh_next()  # one tick of the redraw throttle
     window.refresh_all()
     assert sorted(drawn) == ["histogramPlot", "spectrumPlot"]
