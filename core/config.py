@@ -1,4 +1,4 @@
-"""Experiment configuration: a dataclass tree that mirrors the TOML keys of DESIGN.md.
+"""Experiment configuration: a dataclass tree that mirrors the TOML keys (README "Config").
 
 Every leaf field carries its validation rule in ``metadata`` (allowed choices or a numeric
 range), so loading a file, ``--set KEY=VALUE`` overrides, live changes from the GUI and
@@ -164,7 +164,7 @@ class RowsumConfig:
                               "(l∞ operator norm),\nexact and cheap, no iteration.")
     target: float = _num(1.0, gt=0, le=1e6, live=True, label="target",
                          tip="Target t of the l∞ operator norm of each layer.")
-    on_disable: str = _choice("keep", "keep", "restore", live=True,  # extends DESIGN.md
+    on_disable: str = _choice("keep", "keep", "restore", live=True,
                               label="on disable",
                               tip="When switched off: keep the normalized weights or restore "
                                   "the raw ones.")
@@ -190,9 +190,9 @@ class RunConfig:
                           tip="Write a metrics line every N steps.")
     checkpoint_every: int = _num(500, ge=1, le=10**9, live=True, form=False,
                                  tip="Save checkpoints/last every N steps.")
-    # Extensions of DESIGN.md (issue 4, probes): the slow probe cadence (full spectra,
-    # 2D landscape and mode coverage, weight histograms), the image sample-grid cadence, and
-    # whether the trainer measures its per-phase time split.
+    # The probes' cadences (README "Metrics fields"): the slow probes (full spectra, 2D
+    # landscape and mode coverage, weight histograms), the image sample grids, and whether the
+    # trainer measures its per-phase time split.
     probe_every: int = _num(500, ge=1, le=10**9, live=True, form=False)
     sample_every: int = _num(250, ge=1, le=10**9, live=True, form=False)
     time_split: bool = _flag(True, form=False)

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from ..constraints.matrix import is_transposed
+from ..constraints.penalty import interpolates
 from ..contract import FastProbe, Histogram, Landscape, ProbeSnapshot, SampleGrid, Spectra
 from ..data.toy2d import mode_centres, mode_std
 from .convnorm import conv_maps, conv_start, is_conv
@@ -31,7 +33,7 @@ from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_modules,
                         lipschitz_bound)
 from .power import batched_matrix_sigmas, pad_stack, power_sigmas
-from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
+from .spectra import effective_matrix, layer_linf, layer_spectra, raw_matrix
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
 PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
@@ -152,7 +154,8 @@ class Prober:
 
     def spectra(self) -> None:
         """Refresh the snapshot's full spectra and weight histograms from D's current weights
-        (the GUI asks between slow probes; ~1-2 ms on the presets' D). The same measurement as
+        (the GUI asks between slow probes; ``python benchmarks/probes.py`` measures its
+        cost). The same measurement as
         the slow probe's; the metrics fields are left to the probes on the log cadence."""
         self._on_demand(self._spectra)
 
@@ -184,7 +187,7 @@ class Prober:
         transposed = []
         for name, layer in cons.layers:
             mats[(name, "eff")] = effective_matrix(layer)
-            if is_parametrized(layer):
+            if parametrize.is_parametrized(layer, "weight"):
                 mats[(name, "raw")] = raw_matrix(cons, layer)
             if is_conv(layer):
                 convs[name] = layer
@@ -247,10 +250,7 @@ class Prober:
         z = torch.randn(n, tr.cfg.model.z_dim, generator=self.gen, device=self.device)
         with eval_modes(self._g_modules):
             fake = tr.G(z).to(real.dtype)
-        shape = (n,) + (1,) * (real.dim() - 1)
-        eps = torch.rand(shape, generator=self.gen, device=self.device, dtype=real.dtype)
-        interp = torch.lerp(fake, real, eps)
-        return {"real": real, "fake": fake, "interp": interp}
+        return {"real": real, "fake": fake, "interp": interpolates(real, fake, self.gen)}
 
     # ------------------------------------------------------------------ fast probes
     @torch.no_grad()

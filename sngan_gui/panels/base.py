@@ -162,7 +162,7 @@ def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
         item = p.getAxis(axis)
         item.setTickFont(font)
         # With grid lines an axis's bounding rect covers the whole plot, so every curve update
-        # repainted it (QPicture replay, ~2 ms per axis). Cached, it is a pixmap blit until
+        # repainted it (a QPicture replay per axis). Cached, it is a pixmap blit until
         # its range or size actually changes.
         item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
     p.getViewBox().setDefaultPadding(0.02)
