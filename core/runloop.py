@@ -33,8 +33,8 @@ from .contract import (Change, DownloadProgress, MetricsRecord, Event, Pause, Pl
 
 Emit = Callable[[Report], None]
 
-# The share of training time that refreshing the drawn probe arrays may take (each kind of
-# refresh, and taking snapshots at all, keeps its measured cost under this share).
+# The share of training time that refreshing the drawn probe arrays between the engine's own
+# cadences may take, all kinds together.
 REFRESH_BUDGET = 0.03
 REPORT_INTERVAL = 1 / 30        # s between progress reports while training
 SNAPSHOT_MIN_INTERVAL = 0.25    # s between snapshots in reports
@@ -78,58 +78,56 @@ class LiveProbes:
 
     The image grid or 2D landscape and the spectra/histograms are re-measured on demand (the
     same measurements as the slow probes, so every number keeps its metrics meaning; eval mode,
-    no random draws: training is untouched), each at most every
-    ``REFRESH_MIN_INTERVAL[kind]`` seconds and within ``budget`` of the time.
+    no random draws: training is untouched), each kind at most every
+    ``REFRESH_MIN_INTERVAL[kind]`` seconds, and all of them together within ``budget`` of the
+    time: after a refresh that took c seconds the next one waits c / budget.
     """
 
     def __init__(self, session, budget: float = REFRESH_BUDGET):
         self.session = session
         self.budget = budget
         self._last: dict[str, float] = {}
-        self._cost: dict[str, float] = {}
+        self._next_refresh = 0.0  # perf_counter time before which the budget is spent
+        self._last_take = -1e9
         self._sent: ProbeSnapshot | None = None
 
-    def _due(self, kind: str, now: float, min_interval: float) -> bool:
-        return now - self._last.get(kind, -1e9) >= max(min_interval,
-                                                      self._cost.get(kind, 0.0) / self.budget)
-
-    def _timed(self, kind: str, fn: Callable[[], Any]) -> None:
-        t0 = time.perf_counter()
-        fn()
-        self._last[kind] = time.perf_counter()
-        self._cost[kind] = self._last[kind] - t0
-
-    def _refresh(self, kind: str, measure: Callable[[], Any], measured_step: int | None,
+    def _refresh(self, kinds: list[tuple[str, Callable[[], Any], int | None]],
                  force: bool) -> None:
-        if measured_step == self.session.trainer.step_count:
-            return  # already of this step
-        if force or self._due(kind, time.perf_counter(), REFRESH_MIN_INTERVAL[kind]):
-            self._timed(kind, measure)
+        """Refresh every kind not measured at this step when ``force``; else the one that
+        waited longest among those due, if the budget allows."""
+        step = self.session.trainer.step_count
+        stale = [(kind, measure) for kind, measure, measured in kinds if measured != step]
+        now = time.perf_counter()
+        if not force:
+            if now < self._next_refresh:
+                return
+            due = [(self._last.get(kind, -1e9), kind, measure) for kind, measure in stale
+                   if now - self._last.get(kind, -1e9) >= REFRESH_MIN_INTERVAL[kind]]
+            stale = [(kind, measure) for _, kind, measure in sorted(due)[:1]]
+        for kind, measure in stale:
+            measure()
+            self._last[kind] = time.perf_counter()
+        end = time.perf_counter()
+        if stale:
+            self._next_refresh = end + (end - now) / self.budget
 
     def snapshot_due(self) -> bool:
-        """Whether taking a snapshot now keeps its cost within the budget."""
-        return self._due("snapshot", time.perf_counter(), SNAPSHOT_MIN_INTERVAL)
+        return time.perf_counter() - self._last_take >= SNAPSHOT_MIN_INTERVAL
 
     def take(self, force: bool = False) -> ProbeSnapshot | None:
         """The parts of the latest snapshot that are new since the previous call (refreshing
         what is due first), or None when nothing is new."""
-        result: list[ProbeSnapshot | None] = [None]
-
-        def take() -> None:
-            prober = self.session.prober
-            snap = prober.snapshot()
-            steps = snap.part_steps()
-            if self.session.trainer.is_image:
-                self._refresh("samples", prober.samples, steps["samples"], force)
-            else:
-                self._refresh("landscape", prober.landscape, steps["landscape"], force)
-            self._refresh("spectra", prober.spectra, steps["spectra"], force)
-            snap = prober.snapshot()
-            result[0] = snap.changes_since(self._sent)
-            self._sent = snap
-
-        self._timed("snapshot", take)
-        return result[0]
+        self._last_take = time.perf_counter()
+        prober = self.session.prober
+        steps = prober.snapshot().part_steps()
+        view = (("samples", prober.samples) if self.session.trainer.is_image
+                else ("landscape", prober.landscape))
+        self._refresh([(*view, steps[view[0]]), ("spectra", prober.spectra, steps["spectra"])],
+                      force)
+        snap = prober.snapshot()
+        update = snap.changes_since(self._sent)
+        self._sent = snap
+        return update
 
 
 class RunLoop:

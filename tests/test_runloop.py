@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -232,7 +233,10 @@ def test_live_probes_refresh_spectra_between_slow_probes(tmp_path):
     assert first.spectra.step == 5
     for _ in range(12):
         session.advance()
-    live._last["spectra"] = -1e9  # the budget's minimum interval has passed
+    # the spectra's minimum interval and the budget's wait have passed; the landscape was
+    # just refreshed (else the two are due together and one waits for the other's budget)
+    live._last.update(spectra=-1e9, landscape=time.perf_counter())
+    live._next_refresh = -1e9
     snap = live.take()
     assert snap.spectra.step == 17 and snap.slow_step == 5
     assert (set(snap.spectra.singular_values) == set(snap.spectra.histograms)

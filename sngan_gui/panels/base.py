@@ -97,6 +97,22 @@ class QtPlotPanel(QFrame):
         self._drawn = None
 
 
+def steady_range(current: tuple[float, float] | None, lo: float, hi: float,
+                 min_span: float) -> tuple[float, float] | None:
+    """A new axis range for data spanning [lo, hi], or None to keep ``current``: it moves only
+    when the data leave it or fill less than a quarter of it. pyqtgraph's auto-range moves it
+    on every redraw, and each move re-renders the axis and its grid lines, which was most of
+    the app's painting."""
+    if not hi >= lo:
+        return None
+    span = max(hi - lo, min_span)
+    if current is not None and current[0] <= lo and hi <= current[1] \
+            and current[1] - current[0] <= 4 * span:
+        return None
+    pad = 0.15 * span
+    return lo - pad, hi + pad
+
+
 def _nice_ceiling(x: float) -> float:
     """The smallest of 1, 2, 5 x 10^k that is >= x."""
     k = 10 ** math.floor(math.log10(x))

@@ -11,7 +11,7 @@ from core.contract import FastProbe, Landscape, SampleGrid
 
 from .. import theme
 from ..run_model import DataKind, RunModel
-from .base import QtPlotPanel, _style_plot, pen
+from .base import QtPlotPanel, _style_plot, pen, steady_range
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
 
@@ -168,12 +168,15 @@ class QtSamplesPanel(QtPlotPanel):
         self.legend.addItem(self.fake, "generated")
         self.mode = None
         self.grid: np.ndarray | None = None
+        self._view: tuple = (None, None)  # 2D: (x range, y range) shown
         self._set_mode("2d")
 
     def _set_mode(self, mode: str) -> None:
         if mode == self.mode:
             return
         self.mode = mode
+        self._view = (None, None)
+        self.plot.enableAutoRange()
         image = mode == "image"
         for item in (self.real, self.fake, self.arrows):
             item.setVisible(not image)
@@ -194,6 +197,8 @@ class QtSamplesPanel(QtPlotPanel):
         self.fake.clear()
         self.arrows.setData([], [])
         self.grid = None
+        self._view = (None, None)
+        self.plot.enableAutoRange()
         self.info.setText("")
 
     def draw(self, model: RunModel) -> None:
@@ -204,6 +209,20 @@ class QtSamplesPanel(QtPlotPanel):
             return
         if snap.landscape is not None:
             self._draw_2d(snap.landscape, model.real_points, snap.fast, model.modes_total)
+
+    def _keep_in_view(self, points: np.ndarray, extent) -> None:
+        """The landscape and the generated points in view, the range moving in jumps (see
+        steady_range)."""
+        finite = points[np.isfinite(points).all(1)]
+        x0, x1, y0, y1 = extent
+        if finite.size:
+            x0, x1 = min(x0, finite[:, 0].min()), max(x1, finite[:, 0].max())
+            y0, y1 = min(y0, finite[:, 1].min()), max(y1, finite[:, 1].max())
+        new = [steady_range(cur, lo, hi, 1e-3) for cur, lo, hi in
+               ((self._view[0], x0, x1), (self._view[1], y0, y1))]
+        if any(r is not None for r in new):
+            self._view = tuple(r or cur for r, cur in zip(new, self._view))
+            self.plot.setRange(xRange=self._view[0], yRange=self._view[1], padding=0)
 
     def _draw_grid(self, samples: SampleGrid) -> None:
         self._set_mode("image")
@@ -224,7 +243,9 @@ class QtSamplesPanel(QtPlotPanel):
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
         if real is not None:
             self.real.setData(pos=real)
-        self.fake.setData(pos=np.asarray(land.samples[:FAKE_POINTS])[:, :2])
+        fake = np.asarray(land.samples[:FAKE_POINTS])[:, :2]
+        self.fake.setData(pos=fake)
+        self._keep_in_view(fake, land.extent)
         if fast is not None and fast.arrows is not None and len(fast.arrows):
             a = np.asarray(fast.arrows, dtype=float)
             norm = np.linalg.norm(a[:, 2:4], axis=1)

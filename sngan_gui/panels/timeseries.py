@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QSpinBox
 from .. import theme
 from ..history import smooth
 from ..run_model import DataKind, RunModel, marker_text
-from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen
+from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
 MAX_MARKERS = 100
 
@@ -39,6 +39,8 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self.markers: list[pg.InfiniteLine] = []
         self._events_marked: tuple[int, int] = (0, 0)  # (run serial, events marked)
         self._x_max: float | None = None
+        self._y_range: tuple[float, float] | None = None  # in view units (log10 on log axes)
+        p.enableAutoRange(y=False)  # fit_y moves it, in jumps
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
         return (DataKind.METRICS,)
@@ -55,6 +57,24 @@ class QtTimeSeriesPanel(QtPlotPanel):
         p = self.export_item
         p.enableAutoRange(x=False)
         p.setXRange(0, self._x_max, padding=0.02)
+
+    def fit_y(self) -> None:
+        """Keep every plotted value in view, moving the y range only when a value leaves it
+        or it is far too wide: pyqtgraph's auto-range moved it on every redraw, and each move
+        re-renders the axis and its grid lines, most of the app's painting."""
+        lo, hi = np.inf, -np.inf
+        for c in self.curves.values():
+            y = c.getData()[1]  # as displayed: log10 of the values on a log axis
+            if y is None or not len(y):
+                continue
+            y = y[np.isfinite(y)]
+            if y.size:
+                lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+        new = steady_range(self._y_range, lo, hi,
+                           0.05 if self.log_y else 1e-3 * max(abs(hi), abs(lo), 1e-3))
+        if new is not None:
+            self._y_range = new
+            self.export_item.setYRange(*new, padding=0)
 
     def curve(self, key: str, label: str, color: str, style=Qt.SolidLine) -> pg.PlotDataItem:
         c = self.curves.get(key)
@@ -99,6 +119,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
         for c in self.curves.values():
             c.setData([], [])
         self._x_max = None
+        self._y_range = None
         self.export_item.enableAutoRange(x=True)
 
 
@@ -130,6 +151,7 @@ class QtLossPanel(QtTimeSeriesPanel):
         for key, c in self.curves.items():
             c.setData(x, smooth(metrics.column(key), w))
         self.grow_x(x)
+        self.fit_y()
 
 
 class QtSigmaPanel(QtTimeSeriesPanel):
@@ -147,6 +169,7 @@ class QtSigmaPanel(QtTimeSeriesPanel):
             y = metrics.column(key)
             c.setData(x, np.where(y > 0, y, np.nan))
         self.grow_x(x)
+        self.fit_y()
         last = {k[6:]: metrics.last(k) for k in metrics.columns_with_prefix("sigma.")}
         if last:
             self.info.setText("now: " + ", ".join(f"{v:.3g}" for v in last.values()))
@@ -171,6 +194,7 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
             y = metrics.column(key)
             c.setData(metrics.steps, np.where(y > 0, y, np.nan))
         self.grow_x(metrics.steps)
+        self.fit_y()
         b, g = metrics.last("lip_bound"), metrics.last("lip_grad")
         parts = []
         if math.isfinite(b):
