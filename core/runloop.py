@@ -41,6 +41,7 @@ SNAPSHOT_MIN_INTERVAL = 0.25    # s between snapshots in reports
 # The fastest each on-demand refresh runs, in seconds: what a panel showing it can use.
 REFRESH_MIN_INTERVAL = {"samples": 1.0, "landscape": 0.4, "spectra": 1.0}
 IDLE_WAIT = 0.05                # s a paused loop waits for a command (stop stays prompt)
+PARENT_CHECK_INTERVAL = 0.5     # s between checks that the front end's process still lives
 
 
 def default_torch_threads(cfg: Config | None = None) -> int:
@@ -140,7 +141,8 @@ class RunLoop:
     """
 
     def __init__(self, cfg: Config | dict, run_dir: str | Path, commands, cancel, emit: Emit,
-                 *, torch_threads: int | None = None, report_interval: float = REPORT_INTERVAL):
+                 *, torch_threads: int | None = None, report_interval: float = REPORT_INTERVAL,
+                 front_end_alive: Callable[[], bool] | None = None):
         self.cfg = Config.from_dict(cfg) if isinstance(cfg, dict) else cfg
         self.run_dir = Path(run_dir)
         self.commands = commands
@@ -148,6 +150,11 @@ class RunLoop:
         self.emit = emit
         self.torch_threads = torch_threads
         self.report_interval = report_interval
+        # Checked every PARENT_CHECK_INTERVAL: when it says False the loop ends as on Stop
+        # (final log line and checkpoint), e.g. when the app that started it was killed.
+        self.front_end_alive = front_end_alive
+        self.front_end_gone = False
+        self._next_check = 0.0
         self.session = None
         self.live: LiveProbes | None = None
         self.running = False      # playing
@@ -246,12 +253,19 @@ class RunLoop:
     def tick(self) -> bool:
         """Apply the queued commands, train one step when playing or stepping, report when
         due. False once the loop must end (``Stop`` or ``cancel``)."""
-        if not self._apply_commands():
+        if not self._apply_commands() or self._front_end_gone():
             return False
         if self.busy and not self.session.done:
             self._train_one()
         self._report_if_due()
         return True
+
+    def _front_end_gone(self) -> bool:
+        if self.front_end_alive is None or time.perf_counter() < self._next_check:
+            return False
+        self._next_check = time.perf_counter() + PARENT_CHECK_INTERVAL
+        self.front_end_gone = not self.front_end_alive()
+        return self.front_end_gone
 
     def _next_command(self, wait: bool):
         try:
@@ -345,16 +359,24 @@ class RunLoop:
 def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands, cancel,
                out) -> None:
     """Entry point of a spawned training process: runs a :class:`RunLoop`, putting every
-    report on the ``out`` queue (the last one is ``RunFinished``)."""
+    report on the ``out`` queue (the last one is ``RunFinished``). When the process that
+    started it dies, the loop finishes the run folder and the process ends within about
+    ``PARENT_CHECK_INTERVAL`` plus one step."""
     import signal
 
     # Ctrl+C in a terminal reaches the whole process group: the front end decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()  # an orphan is re-parented: then nobody reads the reports
+    loop = RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads,
+                   front_end_alive=lambda: os.getppid() == parent)
     try:
-        RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads).run()
+        loop.run()
     finally:
         out.close()
-        out.join_thread()  # every report is in the pipe before the process ends
+        if loop.front_end_gone:
+            out.cancel_join_thread()  # nobody reads the pipe: do not wait to flush it
+        else:
+            out.join_thread()  # every report is in the pipe before the process ends
     # The run folder is closed and every report sent: end now. The interpreter's teardown
     # with torch loaded takes a second or more on a busy machine, and a front end that
     # stops a run waits for the process.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,3 +244,72 @@ def test_live_probes_refresh_spectra_between_slow_probes(tmp_path):
     assert (set(snap.spectra.singular_values) == set(snap.spectra.histograms)
             == set(first.spectra.singular_values))
     session.close()
+
+
+PARENT_SCRIPT = '''
+import multiprocessing as mp, sys, time
+sys.path.insert(0, {root!r})
+from core import config, contract
+from core.runloop import child_main
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    commands, cancel, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    cfg = config.load({preset!r})
+    cfg.update({{"run.log_every": 5, "run.checkpoint_every": 1000}})
+    child = ctx.Process(target=child_main, args=(cfg.to_dict(), {run_dir!r}, 1, commands,
+                                                 cancel, out), daemon=True)
+    child.start()
+    commands.put(contract.Play())
+    while True:
+        report = out.get()
+        if isinstance(report, contract.RunProgress) and report.step >= 7:
+            break
+    print(child.pid, flush=True)
+    time.sleep(600)
+'''
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")  # exited, not reaped
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to see the process end")
+def test_the_training_process_finishes_cleanly_when_the_app_is_killed(tmp_path):
+    """A killed front end leaves no training process behind, and the run folder ends on a
+    logged and checkpointed step."""
+    import signal
+    import subprocess
+    import sys
+
+    import torch
+
+    from helpers import PRESETS
+
+    root = Path(__file__).resolve().parents[1]
+    run_dir = tmp_path / "run"
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT.format(root=str(root), preset=str(PRESETS / "ring8.toml"),
+                                           run_dir=str(run_dir)))
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        child_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 20  # well above the 0.5 s check plus a step and finish
+        while not _gone(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(child_pid), "the training process outlived the app"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if not _gone(child_pid):
+            os.kill(child_pid, signal.SIGKILL)
+    last = _metrics(run_dir)[-1]
+    state = torch.load(run_dir / "checkpoints" / "last" / "trainer.pt", weights_only=False)
+    assert last["step"] == state["step"] >= 7
