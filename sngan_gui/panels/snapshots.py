@@ -216,8 +216,9 @@ class QtSamplesPanel(QtPlotPanel):
         finite = points[np.isfinite(points).all(1)]
         x0, x1, y0, y1 = extent
         if finite.size:
-            x0, x1 = min(x0, finite[:, 0].min()), max(x1, finite[:, 0].max())
-            y0, y1 = min(y0, finite[:, 1].min()), max(y1, finite[:, 1].max())
+            lo, hi = finite.min(0).tolist(), finite.max(0).tolist()  # Python floats: float32
+            x0, x1 = min(x0, lo[0]), max(x1, hi[0])  # scalars overflow in pyqtgraph's checks
+            y0, y1 = min(y0, lo[1]), max(y1, hi[1])
         new = [steady_range(cur, lo, hi, 1e-3) for cur, lo, hi in
                ((self._view[0], x0, x1), (self._view[1], y0, y1))]
         if any(r is not None for r in new):
