@@ -16,6 +16,7 @@ of range) is a :class:`CheckpointError` whose one-line message names the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -71,10 +72,8 @@ def atomic_save(obj: Any, path: str | Path) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -106,10 +105,8 @@ def recover_checkpoint_set(parent: str | Path, name: str = "last") -> None:
     for folder in (parent, final):
         if folder.is_dir():
             for tmp in folder.glob("*.tmp"):
-                try:
+                with contextlib.suppress(OSError):
                     tmp.unlink()
-                except OSError:
-                    pass
 
 
 def write_checkpoint_set(parent: str | Path, files: dict[str, Any], name: str = "last") -> None:

@@ -22,21 +22,11 @@ import threading
 from typing import Sequence
 
 from . import config as config_mod
-from .checkpoint import CheckpointError
 from .config import ConfigError
-from .data import DatasetError
-from .device import DeviceError
-from .runfolder import RunFolderError
-from .session import TrainingSession, parse_change
+from .contract import (EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_DIVERGED, EXIT_INTERRUPTED,
+                       EXIT_TERMINATED, MetricsRecord)
+from .session import USER_ERRORS, TrainingSession, parse_change
 from .trainer import DeviceStepError, Diverged
-
-EXIT_BAD_INPUT = 2
-EXIT_DIVERGED = 3
-EXIT_DEVICE = 4
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-
-USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -198,8 +188,9 @@ def _train(args, signals: _Signals) -> int:
                 record = session.advance()
                 bar.update(1)
                 if record is not None:
-                    bar.set_postfix(loss_d=f"{record['loss_d']:.3g}",
-                                    loss_g=f"{record['loss_g']:.3g}", refresh=False)
+                    rec = MetricsRecord.from_dict(record)
+                    bar.set_postfix(loss_d=f"{rec.loss_d:.3g}", loss_g=f"{rec.loss_g:.3g}",
+                                    refresh=False)
                 for warning in session.drain_warnings():
                     bar.write(f"warning: {warning}", file=sys.stderr)
             signals.defer = False
@@ -257,10 +248,3 @@ def _train(args, signals: _Signals) -> int:
           f"{session.folder.path}", file=sys.stderr)
     return 0
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] != "train":
-        print("usage: python main.py train --config FILE --out RUN_DIR [...]", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return train_main(argv[1:])

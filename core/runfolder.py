@@ -1,4 +1,4 @@
-"""The run folder of DESIGN.md ("Contract: run folder").
+"""The run folder (README "Run folder").
 
 ```
 RUN_DIR/config.toml              the resolved config at start

@@ -3,10 +3,10 @@
 Both front ends drive training through this class, so a headless run and a GUI run of the same
 config do exactly the same work and write the same files:
 ``python main.py train`` loops over :meth:`TrainingSession.advance`, and the GUI's worker thread
-calls it between its pause/step/stop checks.
+runs it in :class:`core.runloop.RunLoop` between its pause/step/stop checks.
 
-Probes (core.probes, issue 4)
------------------------------
+Probes (core.probes)
+--------------------
 Each metrics record gets the probe fields listed in README.md ("Metrics fields"): the fast
 probes (``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``, ``lip_bound``, ``lip_grad`` ...)
 on every log line, the slow ones (exact spectra, histograms, 2D landscape and coverage:
@@ -14,34 +14,8 @@ on every log line, the slow ones (exact spectra, histograms, 2D landscape and co
 a sample grid from the fixed noise to ``RUN_DIR/samples/step_NNNNNNN.png`` every
 ``run.sample_every`` steps and at the last step.
 
-:meth:`TrainingSession.snapshot` returns the latest probe results for the GUI: a new dict of
-plain Python / numpy data (never live tensors; arrays are never modified after publication, so
-the dict may be handed to another thread). Keys (absent until first measured):
-
-- ``step``: generator step of the latest probe; ``fast_step`` / ``slow_step``: of the latest
-  fast / slow probe; ``sample_step``: of the latest sample grid.
-- ``layers``: D's constrained layer names (qualified module names), in order.
-- ``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``: {layer: float}, as in the metrics.
-- ``spectra``: {layer: float64 array, all singular values of the effective weight matrix,
-  descending} (slow).
-- ``lip_bound``, ``lip_bound_note`` (str or None), ``lip_bound_factors``: {leaf module: its
-  factor in the product bound}; ``lip_grad``, ``lip_grad_real``, ``lip_grad_fake``,
-  ``lip_grad_interp``, ``lip_grad_mean_interp``; ``grad_norms``: {"real", "fake", "interp":
-  float32 array of per-point ||grad_x D||} (eval-mode D).
-- ``histograms``: {layer: {"edges" [51+1], "counts" [51] (effective weight), "raw_edges",
-  "raw_counts" (raw Parameter), "max_abs"}} (slow).
-- ``spectra_step``: of the latest ``spectra`` / ``histograms`` (slow, or on demand:
-  ``session.prober.spectra()``).
-- 2D data: ``arrows``: {"points": [m, 2] fake points, "grads": [m, 2] grad_x D there} (fast);
-  ``landscape``: {"x": [n], "y": [n], "values": [n, n] (values[i, j] is D at (x[j], y[i]),
-  raw logit / critic value, eval mode), "extent": (xmin, xmax, ymin, ymax)};
-  ``coverage_samples``: [2500, 2] G's samples on the held-out noise; ``modes``, ``hq``,
-  ``mode_counts``: [K] high-quality samples per mode; ``centres``: [K, 2]; ``mode_std``;
-  ``landscape_step`` (slow, or on demand: ``session.prober.landscape()``).
-- image data: ``sample_grid``: uint8 [H, W, C] grid of G's samples on the fixed noise (eval
-  mode); ``sample_path``: the PNG written for it (or None).
-- ``time_split_ms``: {"data", "g_step", "d_step", "constraint", "probe"}: mean milliseconds per
-  generator step since the previous log line (see core.probes.timing); ``probe_time_share``.
+:meth:`TrainingSession.snapshot` returns the latest probe arrays for a front end as a frozen
+:class:`core.contract.ProbeSnapshot` (its fields and parts are documented there).
 """
 
 from __future__ import annotations
@@ -53,8 +27,11 @@ from typing import Any, Iterable
 
 import torch
 
-from .checkpoint import trainer_from_checkpoint
+from .checkpoint import CheckpointError, trainer_from_checkpoint
 from .config import Config, ConfigError, is_live
+from .contract import ProbeSnapshot
+from .data import DatasetError
+from .device import DeviceError
 from .pause_points import pause_point
 from .probes import Prober
 from .runfolder import SCHEDULE_FILE, RunFolder, RunFolderError
@@ -64,6 +41,10 @@ from .trainer import DeviceStepError, Diverged, Trainer, device_failure
 # the run continues (only NaN/inf stop it), but a BCE loss or logit of 1e4 means a saturated D,
 # a critic value of 1e4 an unconstrained one running away.
 LOSS_WARNING_LEVEL = 1e4
+
+# What bad input raises while a run is prepared or changed: front ends report these as one
+# line (the CLI exits with status 2), never as a traceback.
+USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
 
 
 def parse_change(text: str) -> tuple[int, str, str]:
@@ -188,6 +169,19 @@ class TrainingSession:
     def done(self) -> bool:
         return self.trainer.step_count >= self.cfg.run.steps
 
+    @property
+    def run_dir(self) -> Path:
+        return self.folder.path
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.folder.checkpoint_dir
+
+    def submit(self, key: str, value: Any) -> None:
+        """Queue a live change; applied before the next step (or by :meth:`apply_pending`).
+        Raises ``ConfigError`` when the config refuses it."""
+        self.trainer.submit(key, value)
+
     def advance(self) -> dict[str, Any] | None:
         """One generator step (with its critic steps); returns the metrics record if one was
         logged at this step. Raises ``trainer.Diverged`` when losses or weights stop being
@@ -295,8 +289,7 @@ class TrainingSession:
             record["time_split_ms"] = None
         train_seconds = trainer.elapsed() - self._elapsed0 - prober.seconds
         record["probe_time_share"] = prober.seconds / train_seconds if train_seconds > 0 else None
-        prober.publish(time_split_ms=record["time_split_ms"],
-                       probe_time_share=record["probe_time_share"])
+        prober.publish(time_split_ms=record["time_split_ms"])
 
     def save_samples(self) -> None:
         """Save G's sample grid on the fixed noise to samples/ (image data)."""
@@ -304,8 +297,8 @@ class TrainingSession:
         self.prober.samples(self.folder.samples_dir / f"step_{step:07d}.png")
         self._sampled_step = step
 
-    def snapshot(self) -> dict[str, Any]:
-        """The latest probe results (plain Python / numpy data; keys in the module docstring)."""
+    def snapshot(self) -> ProbeSnapshot:
+        """The latest probe results (see :class:`core.contract.ProbeSnapshot`)."""
         return self.prober.snapshot()
 
     def checkpoint(self) -> None:
@@ -365,5 +358,11 @@ class TrainingSession:
         for key, value in settings.items():
             session.trainer.submit(key, value)
         return session
+
+    def finish_keeping_events(self) -> None:
+        """:meth:`finish` at the run's last step, keeping events.jsonl open for changes a
+        front end still applies to the finished run."""
+        self.finish()
+        self.folder.open()
 
 
