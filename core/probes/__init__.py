@@ -20,7 +20,7 @@ from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bound
-from .power import matrix_sigma, power_sigma
+from .power import krylov_sigmas, matrix_sigma
 from .prober import Prober, layer_input_shapes
 from .spectra import layer_spectra, svdvals
 from .timing import PHASES, PhaseTimer
@@ -29,4 +29,4 @@ __all__ = ["COVERAGE_SAMPLES", "PHASES", "PhaseTimer", "Prober",
            "conv_operator_norm", "critic_grid", "evaluating", "grid_to_uint8", "im2col_bound",
            "input_grad_norms", "layer_input_shapes", "layer_spectra", "leaf_modules",
            "lipschitz_bound", "matrix_sigma", "mode_coverage", "operator_matrix",
-           "power_sigma", "sample_grid", "save_grid", "svdvals", "weight_histograms"]
+           "krylov_sigmas", "sample_grid", "save_grid", "svdvals", "weight_histograms"]
