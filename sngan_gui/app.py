@@ -14,7 +14,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _default_config() -> tuple[Config, Path | None]:
-    from .qt_main_window import DEFAULT_PRESET, list_presets
+    from core.presets import DEFAULT_PRESET, list_presets
 
     preset = list_presets().get(DEFAULT_PRESET)
     if preset is not None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QP
 
 from core import config as config_mod
 from core.config import Config, ConfigError, is_live
+from core.presets import PRESETS_DIR, list_presets
 
 from . import exporters, paths
 from .history import History
@@ -22,8 +23,6 @@ from .qt_plots import (QtHistogramPanel, QtLipschitzPanel, QtLossPanel, QtSample
                        QtSigmaPanel, QtSpectrumPanel, QtTimeSeriesPanel)
 from .worker import QtRunController, QtTrainingWorker
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
-DEFAULT_PRESET = "ring8"
 # Every plot and the status line redraw 4 times per second, one panel group per timer tick
 # (refresh_plots), so that no single paint pass stalls the event loop: all six at once took
 # 50-110 ms on 2 cores, one at a time keeps the worst stall at 15-36 ms
@@ -33,10 +32,6 @@ DEFAULT_PRESET = "ring8"
 PLOT_REFRESH_MS = 250
 
 SHORT = {"clip": "clip", "gp": "GP", "spectral": "SN", "rowsum": "row-sum"}
-
-
-def list_presets() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
 
 
 def marker_text(change: dict[str, Any]) -> str:
