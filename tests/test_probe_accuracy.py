@@ -132,7 +132,7 @@ def test_dcgan_conv_norm_and_lip_bound_on_every_line(tmp_path, torch_threads):
     cfg.constraints.spectral.enabled = False
     cfg.data.batch_size = 64
     cfg.run.log_every = 10
-    session = TrainingSession(tmp_path / "run", cfg, steps=50)
+    session = TrainingSession(tmp_path / "run", cfg, steps=40)
     shapes = session.prober.input_shapes()
     while not session.done:
         record = session.advance()

@@ -1,10 +1,10 @@
 """Probes: what the playground measures about D (and G's samples) while it trains.
 
 One module per job:
-- :mod:`.power`: warm-started power iteration (top singular value of an operator);
+- :mod:`.power`: block Krylov iteration (top singular value of an operator, warm-startable);
 - :mod:`.spectra`: singular values of each D layer's effective / raw weight matrix, l-inf norm;
 - :mod:`.convnorm`: a conv layer's true operator norm for its stride, padding and input size
-  (power iteration with conv / conv_transpose), the explicit operator matrix, the im2col bound;
+  (block Krylov iteration with conv / conv_transpose), the explicit operator matrix, the im2col bound;
 - :mod:`.lipschitz`: the whole-D upper bound ``lip_bound`` and input-gradient norms
   (``lip_grad``), both for D in eval mode;
 - :mod:`.coverage`: 2D mode coverage (``modes``, ``hq``) and the critic's landscape;

@@ -304,7 +304,7 @@ class Prober:
         tr = self.trainer
         fields: dict[str, Any] = {}
         spectra = self._spectra(snap)
-        # The exact values replace the power-iteration ones on this line.
+        # The exact values replace the Krylov estimates on this line.
         sigma = {name: s["sigma"] for name, s in spectra.items()}
         sigma_raw = {name: s["sigma_raw"] for name, s in spectra.items()}
         fields["sigma"], fields["sigma_raw"] = sigma, sigma_raw
