@@ -17,8 +17,9 @@ loop (breakpoints, profilers), when tests monkeypatch the engine in the GUI proc
 frozen/embedded builds where ``multiprocessing`` spawn is unavailable. It trains slower on
 small models (the GIL is shared with painting).
 
-GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop`` and ``submit`` put
-commands on the loop's queue. Run folder, logging and checkpoints are those of
+GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop``, ``submit`` and
+``continue_run`` put commands on the loop's queue. A worker made with ``resume=True`` continues
+an existing run folder from its last checkpoint (after its training process died). Run folder, logging and checkpoints are those of
 ``core.session.TrainingSession``, so a GUI run writes exactly what ``python main.py train``
 writes.
 """
@@ -52,6 +53,18 @@ TERMINATE_AFTER = 2.0  # s after stop() before a child that has not finished is 
 KILL_AFTER = 1.0       # s after terminate() before it is killed
 
 
+def _signal_name(exitcode: int | None) -> str:
+    """", killed by SIGKILL" for a negative exit code of multiprocessing."""
+    import signal
+
+    if exitcode is None or exitcode >= 0:
+        return ""
+    try:
+        return f", killed by {signal.Signals(-exitcode).name}"
+    except ValueError:
+        return ""
+
+
 def in_process_default() -> bool:
     """True when ``SNGAN_GUI_INPROCESS`` asks for the in-thread fallback."""
     return os.environ.get("SNGAN_GUI_INPROCESS", "").strip().lower() in ("1", "true", "yes", "on")
@@ -64,11 +77,13 @@ class QtTrainingWorker(QObject):
     finished = Signal()      # after the loop (and its child process) has ended
 
     def __init__(self, cfg: Config, run_dir: str | Path, *, torch_threads: int | None = None,
-                 in_process: bool | None = None):
+                 in_process: bool | None = None, resume: bool = False,
+                 device: str | None = None, settings: dict[str, Any] | None = None):
         super().__init__()
         self.cfg = cfg.copy()
         self.run_dir = Path(run_dir)
         self.torch_threads = torch_threads
+        self.resume, self.device, self.settings = resume, device, dict(settings or {})
         self.in_process = in_process_default() if in_process is None else bool(in_process)
         if self.in_process:
             self._commands: Any = queue.SimpleQueue()
@@ -105,6 +120,10 @@ class QtTrainingWorker(QObject):
         """Queue a live config change (already validated by the GUI)."""
         self._send(contract.Change(key, value))
 
+    def continue_run(self, device: str | None, settings: dict[str, Any]) -> None:
+        """After a divergence or a device failure: continue from the last good checkpoint."""
+        self._send(contract.Continue(device, dict(settings)))
+
     # ------------------------------------------------------------------ worker thread
     def _dispatch(self, report: contract.Report) -> bool:
         """Emit one report; True for ``RunFinished``."""
@@ -118,7 +137,8 @@ class QtTrainingWorker(QObject):
         try:
             if self.in_process:
                 RunLoop(self.cfg, self.run_dir, self._commands, self._cancel, self._dispatch,
-                        torch_threads=self.torch_threads).run()
+                        torch_threads=self.torch_threads, resume=self.resume,
+                        device=self.device, settings=self.settings).run()
             else:
                 self._relay()
         except Exception as exc:  # never let an exception kill the thread silently
@@ -132,7 +152,7 @@ class QtTrainingWorker(QObject):
         proc = self._ctx.Process(
             target=child_main, name="sngan-training",
             args=(self.cfg.to_dict(), str(self.run_dir), self.torch_threads, self._commands,
-                  self._cancel, out),
+                  self._cancel, out, self.resume, self.device, self.settings),
             daemon=True)  # never outlives the GUI, whatever happens
         self.process = proc
         try:
@@ -156,7 +176,8 @@ class QtTrainingWorker(QObject):
                         pass
                     if not finished and not self._stop_requested.is_set():
                         self.report.emit(contract.RunFailed(
-                            f"training process ended unexpectedly (exit code {proc.exitcode})",
+                            f"The training process ended unexpectedly (exit code "
+                            f"{proc.exitcode}{_signal_name(proc.exitcode)}).",
                             exit_code=proc.exitcode))
                     break
                 if not finished and self._stop_requested.is_set():
@@ -200,9 +221,10 @@ class QtRunController(QObject):
 
     @classmethod
     def create(cls, model: RunModel, run_dir: str | Path, torch_threads: int | None,
-               parent: QObject | None = None) -> "QtRunController":
-        """A controller whose worker trains ``model.cfg`` into ``run_dir``."""
-        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads)
+               parent: QObject | None = None, **resume) -> "QtRunController":
+        """A controller whose worker trains ``model.cfg`` into ``run_dir`` (``resume=True``,
+        ``device``, ``settings``: continue that run folder, see :class:`QtTrainingWorker`)."""
+        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads, **resume)
         return cls(worker, model, parent)
 
     @Slot(object)

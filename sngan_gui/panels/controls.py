@@ -72,6 +72,12 @@ class QtConfigForm(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.pending: set[str] = set()  # changed keys that wait for a new run
 
+    def live_settings(self) -> dict[str, Any]:
+        """Every key that may change during a run, with its value here (what a run continued
+        from a checkpoint takes over)."""
+        return {key: self.cfg.get(key) for key, spec in config_mod.field_specs().items()
+                if spec.live}
+
     def mark_pending(self, key: str) -> None:
         """Highlight a changed key that takes effect in a new run."""
         self.pending.add(key)
@@ -289,6 +295,20 @@ class QtRunPanel(QGroupBox):
         for b in (self.play, self.step, self.reset):
             row.addWidget(b)
         lay.addLayout(row)
+        # Offered after a divergence, a device failure or the training process's death.
+        self.continue_run = QPushButton("Continue from last good checkpoint")
+        self.continue_run.setObjectName("continueButton")
+        self.continue_run.setToolTip(
+            "Go on from the run's last good checkpoint, in the same run folder, with the "
+            "settings shown now (e.g. a lower learning rate or a smaller batch).")
+        self.continue_cpu = QPushButton("Continue on CPU")
+        self.continue_cpu.setObjectName("continueCpuButton")
+        self.continue_cpu.setToolTip("Go on from the last good checkpoint on the CPU.")
+        fault_row = QHBoxLayout()
+        fault_row.addWidget(self.continue_run, 1)
+        fault_row.addWidget(self.continue_cpu)
+        lay.addLayout(fault_row)
+        self.show_fault(False, False, False)
         self.status = QLabel("ready")
         self.status.setObjectName("runStatus")
         self.status.setWordWrap(True)
@@ -299,7 +319,17 @@ class QtRunPanel(QGroupBox):
         self.play.setChecked(running)
         self.play.setText("⏸  Pause" if running else "▶  Play")
         self.play.blockSignals(False)
-        self.step.setEnabled(not running)
+        self.step.setEnabled(not running and self.play.isEnabled())
+
+    def show_fault(self, halted: bool, can_continue: bool, on_cpu_too: bool) -> None:
+        """A run that cannot train on (``halted``): Play and Step off; the continue buttons
+        shown when the run can go on from its last good checkpoint."""
+        if halted:
+            self.set_running(False)
+        self.play.setEnabled(not halted)
+        self.step.setEnabled(not halted and not self.play.isChecked())
+        self.continue_run.setVisible(can_continue)
+        self.continue_cpu.setVisible(can_continue and on_cpu_too)
 
 
 class QtControlsDock(QDockWidget):
