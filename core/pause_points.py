@@ -14,7 +14,8 @@ test deletes that file (at most two minutes), so the test can send its signal wh
 process is known to be there. Places: ``log`` (a metrics line was written),
 ``checkpoint:G.pt`` / ``checkpoint:D.pt`` / ``checkpoint:trainer.pt`` (that file of a new
 checkpoint is written, the set not yet swapped in), ``checkpoint:swap`` (the old set moved
-aside, the new one not yet in place), ``trim:NAME`` (a resume is about to cut NAME).
+aside, the new one not yet in place), ``trim:NAME`` (a resume is about to cut NAME),
+``prepare`` (the app's run loop is about to prepare its dataset).
 
 Device failures are injected the same way: ``SNGAN_GUI_TEST_DEVICE_FAULT="oom@N"`` makes the
 trainer's step that would complete step N raise ``torch.OutOfMemoryError`` (``error@N``: a

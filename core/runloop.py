@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
+from .pause_points import pause_point
 from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
                        ProbeSnapshot, Report, RunContinued, RunDeviceFailed, RunDiverged,
                        RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
@@ -304,6 +305,7 @@ class RunLoop:
                 last[0] = now
                 self.emit(DownloadProgress(done, total, str(label)))
 
+        pause_point("prepare")  # test-only (core.pause_points); inert otherwise
         try:
             prepare_dataset(self.cfg, progress=progress, cancel=self.cancel)
         except DownloadCancelled:
@@ -399,8 +401,7 @@ class RunLoop:
         except Diverged as exc:
             self._halt("diverged")
             self.emit(RunDiverged(
-                f"{exc}. Training is paused; the last good checkpoint is in "
-                f"{session.checkpoint_dir}.",
+                f"{exc}.",
                 step=session.trainer.step_count, checkpoint_dir=str(session.checkpoint_dir),
                 checkpoint_step=session.checkpoint_step))
             return

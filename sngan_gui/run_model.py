@@ -248,11 +248,13 @@ def fault_text(model: RunModel, run_dir: Any) -> str:
     match model.fault:
         case Fault.DIVERGED:
             todo = ("Lower the learning rates or switch on a constraint, then press "
-                    "“Continue from last good checkpoint” (with those settings), or Reset for a "
-                    "new run. Play would train the broken weights, so it waits.")
+                    "“Continue from last good checkpoint”, or Reset for a new run (Play would "
+                    "train the broken weights).")
         case Fault.DEVICE:
-            todo = ("Press “Continue on CPU”, or lower the batch size and press “Continue from "
-                    "last good checkpoint”; or Reset for a new run.")
+            todo = ("Lower the batch size and press “Continue from last good checkpoint”, or "
+                    "Reset for a new run.")
+            if model.info is not None and model.info.device != "cpu":
+                todo = "Press “Continue on CPU”, or lower" + todo[len("Lower"):]
         case Fault.CRASHED:
             kept = (f"{where} keeps everything up to its last checkpoint." if run_dir else
                     "Nothing was written.")
@@ -261,7 +263,8 @@ def fault_text(model: RunModel, run_dir: Any) -> str:
                     "Press Reset to start again.")
         case _:
             return f"{model.problem} Fix the setting and press Play for a new run, or Reset."
-    return f"{model.problem} {kept} {todo}"
+    problem = model.problem if model.problem.endswith(".") else model.problem + "."
+    return f"{problem} {kept} {todo}"
 
 
 def status_parts(model: RunModel, cfg: Config) -> list[str]:
