@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QFormLayout,
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
 
-from ..validators import QtConfigValidator
+from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
 RESTART_TIP = "\n⟳ Needs a new run: takes effect when you press Reset."
@@ -37,6 +38,7 @@ OBJECT_NAMES = {
     "constraints.rowsum.on_disable": "rowsumOnDisable",
 }
 CONSTRAINTS_PREFIX = "constraints."
+FOLDER_KEY = "data.root"  # a folder: a text field with a folder picker
 
 
 def _fmt(value: Any) -> str:
@@ -115,13 +117,15 @@ class QtConfigForm(QWidget):
             w = QCheckBox()
             w.toggled.connect(lambda on, k=key: self._commit(k, bool(on)))
         elif spec.kind == "int":
-            w = QSpinBox()
+            w = QtStrictSpinBox()
             lo = spec.ge if spec.ge is not None else (spec.gt or 0) + 1
             hi = spec.le if spec.le is not None else (spec.lt or 2**31) - 1
             w.setRange(int(lo), int(min(hi, 2**31 - 1)))
             w.setKeyboardTracking(False)
             w.setAccelerated(True)
             w.valueChanged.connect(lambda v, k=key: self._commit(k, int(v)))
+            w.lineEdit().textEdited.connect(lambda _t, k=key, e=w: self._mark_int(k, e))
+            w.editingFinished.connect(lambda e=w: self._set_invalid(e, ""))
         elif spec.kind == "float":
             w = QLineEdit()
             v = QtConfigValidator(key, lambda: self.cfg, w)
@@ -129,6 +133,12 @@ class QtConfigForm(QWidget):
             w.editingFinished.connect(lambda k=key, e=w: self._commit_text(k, e))
             w.textEdited.connect(lambda _t, k=key, e=w: self._mark(k, e))
             w.setAlignment(Qt.AlignRight)
+        elif key == FOLDER_KEY:
+            w = QLineEdit()
+            w.setValidator(QtFolderValidator(key, lambda: self.cfg, w))
+            w.setPlaceholderText("(the app's cache folder)")
+            w.editingFinished.connect(lambda k=key, e=w: self._commit_text(k, e))
+            w.textEdited.connect(lambda _t, k=key, e=w: self._mark(k, e))
         else:
             w = QLineEdit()
             w.editingFinished.connect(lambda k=key, e=w: self._commit(k, e.text()))
@@ -137,7 +147,31 @@ class QtConfigForm(QWidget):
         w.setObjectName(OBJECT_NAMES.get(key, key.replace(".", "_")))
         self.editors[key] = w
         self._show(key, self.cfg.get(key))
+        if key == FOLDER_KEY:
+            return self._with_folder_picker(key, w)
         return w
+
+    def _with_folder_picker(self, key: str, edit: QLineEdit) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setObjectName("dataRootBrowse")
+        browse.setToolTip("Choose the folder")
+
+        def pick() -> None:
+            folder = QFileDialog.getExistingDirectory(self, "Data folder", edit.text() or "")
+            if folder:
+                edit.setText(folder)
+                self._mark(key, edit)
+                self._commit_text(key, edit)
+
+        browse.clicked.connect(pick)
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        return box
 
     # --------------------------------------------------------------- values
     def _show(self, key: str, value: Any) -> None:
@@ -150,6 +184,7 @@ class QtConfigForm(QWidget):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
                 w.setValue(int(value))
+                self._set_invalid(w, "")
             elif isinstance(w, QLineEdit):
                 w.setText(_fmt(value))
                 self._set_invalid(w, "")
@@ -162,7 +197,7 @@ class QtConfigForm(QWidget):
         for key in self.editors:
             self._show(key, self.cfg.get(key))
 
-    def _set_invalid(self, w: QLineEdit, reason: str) -> None:
+    def _set_invalid(self, w: QWidget, reason: str) -> None:
         bad = bool(reason)
         if w.property("invalid") != bad:
             w.setProperty("invalid", bad)
@@ -175,6 +210,12 @@ class QtConfigForm(QWidget):
         validator: QtConfigValidator = w.validator()
         _, error = validator.check(w.text())
         self._set_invalid(w, error or "")
+        if error:
+            self.rejected.emit(key, error)
+
+    def _mark_int(self, key: str, w: QtStrictSpinBox) -> None:
+        error = w.problem()
+        self._set_invalid(w, error)
         if error:
             self.rejected.emit(key, error)
 
