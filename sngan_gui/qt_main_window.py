@@ -22,7 +22,7 @@ from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
 from .run_model import DataKind, Fault, RunModel, RunState, fault_text, status_parts
 from .status_bar import QtRunStatusBar
-from .worker import QtRunController, QtTrainingWorker
+from .worker import CLOSE_TERMINATE_AFTER, TERMINATE_AFTER, QtRunController, QtTrainingWorker
 
 
 class QtMainWindow(QMainWindow):
@@ -214,10 +214,10 @@ class QtMainWindow(QMainWindow):
         if not self.run_panel.play.isChecked():
             self.ensure_run().step(1)
 
-    def stop_run(self) -> None:
+    def stop_run(self, terminate_after: float = TERMINATE_AFTER) -> None:
         """Stop the worker (its session writes the final log line and checkpoint)."""
         ctrl, self.controller = self.controller, None
-        if ctrl is not None and not ctrl.retire():  # should not happen: keep it until closing
+        if ctrl is not None and not ctrl.retire(terminate_after):  # keep it until closing
             self._retired.append(ctrl)
         self.run_panel.set_running(False)
 
@@ -328,8 +328,9 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= closing
     def closeEvent(self, event) -> None:
+        self.hide()  # gone at once; the training process finishes its run folder meanwhile
         self.area.stop()
-        self.stop_run()
+        self.stop_run(CLOSE_TERMINATE_AFTER)
         for ctrl in self._retired:
             ctrl.thread.wait()
         super().closeEvent(event)

@@ -50,6 +50,9 @@ __all__ = ["QtTrainingWorker", "QtRunController", "default_torch_threads", "in_p
 # default 5 ms switch interval each re-acquire can wait for a GUI paint to be forced off the GIL.
 SWITCH_INTERVAL = 0.0005
 TERMINATE_AFTER = 2.0  # s after stop() before a child that has not finished is terminated
+# When the app closes, the window is already gone: give the child time to finish the step it
+# is in and write its final line and checkpoint (a DCGAN step on a busy machine takes seconds).
+CLOSE_TERMINATE_AFTER = 15.0
 KILL_AFTER = 1.0       # s after terminate() before it is killed
 
 
@@ -93,6 +96,7 @@ class QtTrainingWorker(QObject):
             self._commands = self._ctx.Queue()
             self._cancel = self._ctx.Event()
         self._stop_requested = threading.Event()
+        self._terminate_after = TERMINATE_AFTER
         self.process = None  # the child process (None in in-thread mode, or before run())
 
     # ------------------------------------------------------------------ GUI thread API
@@ -111,7 +115,10 @@ class QtTrainingWorker(QObject):
     def step(self, n: int = 1) -> None:
         self._send(contract.Step(int(n)))
 
-    def stop(self) -> None:
+    def stop(self, terminate_after: float = TERMINATE_AFTER) -> None:
+        """Stop the run (final line and checkpoint); a child still busy ``terminate_after``
+        seconds later is terminated (the run folder keeps its previous checkpoint set)."""
+        self._terminate_after = terminate_after
         self._cancel.set()
         self._stop_requested.set()
         self._send(contract.Stop())
@@ -183,7 +190,7 @@ class QtTrainingWorker(QObject):
                 if not finished and self._stop_requested.is_set():
                     now = time.monotonic()
                     stop_at = stop_at or now
-                    if term_at is None and now - stop_at >= TERMINATE_AFTER:
+                    if term_at is None and now - stop_at >= self._terminate_after:
                         proc.terminate()  # stuck: the run folder keeps its last checkpoint
                         term_at = now
                     elif term_at is not None and now - term_at >= KILL_AFTER:
@@ -246,24 +253,24 @@ class QtRunController(QObject):
     def is_running(self) -> bool:
         return self.thread.isRunning()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the worker and wait for its thread (and its child process); True when both have
-        ended."""
-        self.worker.stop()
+    def shutdown(self, terminate_after: float = TERMINATE_AFTER) -> bool:
+        """Stop the worker and wait for its thread (and its child process, terminated when it
+        is still busy ``terminate_after`` seconds later); True when both have ended."""
+        self.worker.stop(terminate_after)
         if self.thread.isRunning():
             self.thread.quit()
-            ok = self.thread.wait(timeout_ms)
+            ok = self.thread.wait(int(1000 * (terminate_after + 2 * KILL_AFTER)) + 1000)
         else:
             ok = True
         proc = self.worker.process
         return ok and (proc is None or not proc.is_alive())
 
-    def retire(self) -> bool:
+    def retire(self, terminate_after: float = TERMINATE_AFTER) -> bool:
         """Shut down and let Qt delete this controller and its worker; later reports are
         dropped. False when the thread would not end (then keep a reference and wait on
         ``thread`` before the application quits)."""
         self.reported.disconnect()
-        ok = self.shutdown()
+        ok = self.shutdown(terminate_after)
         self.worker.deleteLater()
         if ok:
             self.deleteLater()
