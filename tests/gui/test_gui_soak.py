@@ -59,6 +59,7 @@ SWITCHES = ("clipCheck", "gpCheck", "spectralCheck", "rowsumCheck")
 CHOICES = ("gpKind", "spectralOnDisable", "rowsumOnDisable")
 
 
+@pytest.mark.timeout(300 + ACTIONS)  # a long soak outlasts the suite's per-test limit
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads memory from /proc")
 def test_soak_random_session(qtbot, window, tmp_path, monkeypatch):
     from core.contract import MetricsRecord
