@@ -345,14 +345,14 @@ class QtRunPanel(QGroupBox):
         self.continue_cpu = QPushButton("Continue on CPU")
         self.continue_cpu.setObjectName("continueCpuButton")
         self.continue_cpu.setToolTip("Go on from the last good checkpoint on the CPU.")
-        fault_row = QHBoxLayout()
-        fault_row.addWidget(self.continue_run, 1)
-        fault_row.addWidget(self.continue_cpu)
-        lay.addLayout(fault_row)
+        lay.addWidget(self.continue_run)
+        lay.addWidget(self.continue_cpu)
         self.show_fault(False, False, False)
         self.status = QLabel("ready")
         self.status.setObjectName("runStatus")
         self.status.setWordWrap(True)
+        # room for three lines: a wrapped label in a scroll area does not grow by itself
+        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
         lay.addWidget(self.status)
 
     def set_running(self, running: bool) -> None:

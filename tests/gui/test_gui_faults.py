@@ -116,10 +116,29 @@ def test_device_failure_in_the_training_process_then_continue_with_a_smaller_bat
     assert proc.is_alive()
     _screen(w, "after_device_failure.png")
 
+    # On a GPU the app also offers the CPU (this machine has none: the run's identity says
+    # "cuda:0" from here on, as a GPU run's would; the child gets device="cpu" either way).
+    import dataclasses
+
+    sent = []
+    worker = w.controller.worker
+    real_continue = worker.continue_run
+    worker.continue_run = lambda device, settings: (sent.append(device),
+                                                    real_continue(device, settings))
+    w.model.info = dataclasses.replace(w.model.info, device="cuda:0")
+    w._update_status()
+    cpu = _button(w, "continueCpuButton")
+    assert cpu.isVisible() and cont.isVisible()
+    assert "Continue on CPU" in __import__("sngan_gui.run_model", fromlist=["x"]).fault_text(
+        w.model, w.run_dir)
+    _screen(w, "after_device_failure_gpu_offer.png")
+
     w.form.editors["data.batch_size"].setValue(64)
-    cont.click()
+    cpu.click()
+    assert sent == ["cpu"]
     qtbot.waitUntil(lambda: w.model.fault is None and w.step == 10, timeout=15000)
     assert w.controller.worker.process is proc  # continued in the same training process
+    assert w.model.info.device == "cpu" and not cpu.isVisible()
     w.step_once()
     qtbot.waitUntil(lambda: w.step == 11, timeout=10000)
     events = _lines(w.run_dir / "events.jsonl")
