@@ -162,6 +162,9 @@ class QtMainWindow(QMainWindow):
     # ================================================================= run lifecycle
     def ensure_run(self) -> QtTrainingWorker:
         """The current run's worker, starting the run (and its folder) if it has none."""
+        if self.controller is not None and not self.controller.is_running() \
+                and self.model.fault is Fault.ERROR:
+            self.stop_run()  # an error ended its training process: Play starts a new run
         if self.controller is not None:
             return self.controller.worker
         if self.model.fault is not None:  # a run that failed to start: a fresh one
@@ -211,7 +214,7 @@ class QtMainWindow(QMainWindow):
         self.run_panel.set_running(on)
 
     def step_once(self) -> None:
-        if not self.run_panel.play.isChecked():
+        if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
             self.ensure_run().step(1)
 
     def stop_run(self, terminate_after: float = TERMINATE_AFTER) -> None:
@@ -305,7 +308,8 @@ class QtMainWindow(QMainWindow):
         self.run_panel.status.setText(parts[0] + "\n" + " · ".join(parts[1:]))
         model = self.model
         self.run_panel.show_fault(
-            halted=model.fault is not None and self.controller is not None,
+            halted=model.fault is not None and model.fault is not Fault.ERROR
+            and self.controller is not None,
             can_continue=model.can_continue and self.run_dir is not None,
             on_cpu_too=model.fault is Fault.DEVICE and model.info is not None
             and model.info.device != "cpu")

@@ -92,8 +92,11 @@ def test_soak_random_session(qtbot, window, tmp_path, monkeypatch):
     rss_start = {"app": rss_mb(os.getpid()), "training": rss_mb(child)}
     step_start, t0 = w.step, time.perf_counter()
     counts: dict[str, int] = {}
+    trace: list[tuple[int, float, float]] = []  # (action, app MB, training MB): the trend
 
-    for _ in range(ACTIONS):
+    for i in range(ACTIONS):
+        if i % max(1, ACTIONS // 10) == 0:
+            trace.append((i, round(rss_mb(os.getpid()), 1), round(rss_mb(child), 1)))
         action = rng.choice(["switch", "switch", "float", "float", "choice", "iters", "play",
                              "step", "export", "open"])
         counts[action] = counts.get(action, 0) + 1
@@ -151,7 +154,8 @@ def test_soak_random_session(qtbot, window, tmp_path, monkeypatch):
     figures = {"actions": ACTIONS, "seed": SEED, "changes": len(sent), "steps": steps,
                "seconds": round(seconds, 1), "counts": counts,
                "rss_start_mb": {k: round(v, 1) for k, v in rss_start.items()},
-               "rss_end_mb": {k: round(v, 1) for k, v in rss_end.items()}}
+               "rss_end_mb": {k: round(v, 1) for k, v in rss_end.items()},
+               "rss_trace_mb": trace}
     print("soak:", json.dumps(figures))
     if os.environ.get("SOAK_REPORT"):
         Path(os.environ["SOAK_REPORT"]).write_text(json.dumps(figures, indent=1))
