@@ -351,8 +351,11 @@ class TrainingSession:
         old_device = self.trainer.device
         self.close()
         self.trainer = self.prober = None  # release the old state before the new one loads
-        gc.collect()
         if old_device.type == "cuda":
+            # Device memory held by tensors in reference cycles must be freed before the new
+            # state loads. Only there: a forced collection on a front end's worker thread (the
+            # app's in-thread mode) can destroy Qt objects off their own thread and crash.
+            gc.collect()
             torch.cuda.empty_cache()
         session = TrainingSession(self.folder.path, resume=True, device=device, steps=steps)
         for key, value in settings.items():
