@@ -312,3 +312,32 @@ def test_main_dispatches_sweep(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: sweep file not found: nope.toml"
+
+
+def test_sweep_on_a_local_ray_instance_gives_the_local_results(tmp_path):
+    pytest.importorskip("ray", reason="Ray is the optional extra 'cluster'")
+    _base(tmp_path)
+    sweep_path = _sweep_file(tmp_path, f'base = "base.toml"\nsteps = 60\nseeds = [0, 1]\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    outs = {}
+    for how in (["--ray", "local"], ["--workers", "2"]):
+        out = outs[how[0]] = tmp_path / how[0].strip("-")
+        result = subprocess.run([sys.executable, str(ROOT / "main.py"), "sweep", str(sweep_path),
+                                 "--out", str(out), "--no-progress", *how], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stderr[-2000:]
+    rows = _rows(outs["--ray"])
+    assert [(r["name"], r["status"], r["threads"]) for r in rows] == [
+        ("seed0", "done", "1"), ("seed1", "done", "1")]
+    for name in ("seed0", "seed1"):  # the same trial function, the same training
+        a = torch.load(outs["--ray"] / name / "checkpoints/last/D.pt", weights_only=True)
+        b = torch.load(outs["--workers"] / name / "checkpoints/last/D.pt", weights_only=True)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_ray_and_workers_together_are_refused(tmp_path, capsys):
+    _base(tmp_path)
+    path = _sweep_file(tmp_path, 'base = "base.toml"\n')
+    assert sweep_main([str(path), "--out", str(tmp_path / "o"), "--ray", "auto",
+                       "--workers", "2"]) == 2
+    assert "--workers is for local runs" in capsys.readouterr().err
