@@ -30,6 +30,7 @@ from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_m
                         lipschitz_bound)
 from .power import batched_matrix_sigmas, pad_stack, power_sigmas
 from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
+from .weights import clip_shares
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
 PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
@@ -280,6 +281,7 @@ class Prober:
             "lip_grad": stats[0], "lip_bound": bound, "lip_bound_note": note,
             "lip_grad_real": stats[1], "lip_grad_fake": stats[2], "lip_grad_interp": stats[3],
             "lip_grad_mean_interp": stats[4],
+            "clip_share": clip_shares(cons),
         }
         snap.update({k: (dict(v) if isinstance(v, dict) else v) for k, v in fields.items()})
         snap["layers"] = names
