@@ -151,9 +151,12 @@ def _resolve_base(text: Any, sweep_path: Path) -> Path:
                      f"folder and beside the sweep file)")
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] | None = None,
+               changes: list[str] | None = None) -> Sweep:
     """Parse and validate a sweep file and every trial's config; :class:`SweepError` (one
-    line naming the file) on any problem. Nothing is written."""
+    line naming the file) on any problem. Nothing is written. ``steps``, ``seeds`` and
+    ``changes``, when given, replace the file's (``reproduce --quick`` uses them)."""
+    overrides = {"steps": steps, "seeds": seeds, "changes": changes}
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -164,6 +167,7 @@ def load_sweep(path: str | Path) -> Sweep:
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"{path} is not valid TOML: {exc}") from None
 
+    raw.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(raw) - set(SWEEP_KEYS))
     if unknown:
         raise SweepError(f"{path}: unknown key '{unknown[0]}' (known: {', '.join(SWEEP_KEYS)}; "
@@ -423,57 +427,74 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def run_sweep(sweep: Sweep, out: str | Path, *, workers: int | None = None,
-              threads: int | None = None, ray_address: str | None = None, progress: bool = True,
-              echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> int:
+class _Job:
+    """One sweep and its output folder: the statuses of its trials and its summary."""
+
+    def __init__(self, sweep: Sweep, out: str | Path):
+        self.sweep, self.out = sweep, Path(out)
+        _prepare_out(self.out, sweep)
+        old_rows = read_summary(self.out)
+        self.statuses: dict[str, str] = {}
+        self.results: dict[str, dict[str, Any]] = {}
+        self.todo: list[Trial] = []
+        for trial in sweep.trials:
+            previous = old_rows.get(trial.name, {}).get("status")
+            folder = self.out / trial.name
+            if previous == "diverged" and folder.is_dir():
+                self.statuses[trial.name] = "diverged"
+                self.results[trial.name] = _kept(old_rows[trial.name])
+            elif previous == "done" and _is_finished(folder, trial.steps):
+                self.statuses[trial.name] = "done"
+                self.results[trial.name] = _kept(old_rows[trial.name])
+            else:
+                self.statuses[trial.name] = "pending"
+                self.todo.append(trial)
+        self.write()
+
+    def write(self) -> Path:
+        return write_summary(self.out, self.sweep, [
+            trial_row(self.out, t, self.statuses[t.name], self.results.get(t.name))
+            for t in self.sweep.trials])
+
+
+def run_sweep(sweep: Sweep, out: str | Path, **options) -> int:
     """Run (or resume) every trial of ``sweep`` into ``out``; returns the exit status."""
+    return run_sweeps([(sweep, out)], **options)
+
+
+def run_sweeps(jobs: Sequence[tuple[Sweep, str | Path]], *, workers: int | None = None,
+               threads: int | None = None, ray_address: str | None = None,
+               progress: bool = True,
+               echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> int:
+    """Run several sweeps, each into its own folder, on one pool of workers (or Ray), so
+    the trials of all of them share the cores; returns the exit status."""
     from .trial import thread_share
 
-    out = Path(out)
-    _prepare_out(out, sweep)
-    old_rows = read_summary(out)
-    statuses: dict[str, str] = {}
-    results: dict[str, dict[str, Any]] = {}
-    todo: list[Trial] = []
-    for trial in sweep.trials:
-        previous = old_rows.get(trial.name, {}).get("status")
-        folder = out / trial.name
-        if previous == "diverged" and folder.is_dir():
-            statuses[trial.name] = "diverged"
-            results[trial.name] = _kept(old_rows[trial.name])
-        elif _is_finished(folder, trial.steps) and previous == "done":
-            statuses[trial.name] = "done"
-            results[trial.name] = _kept(old_rows[trial.name])
-        else:
-            statuses[trial.name] = "pending"
-            todo.append(trial)
-    skipped = len(sweep.trials) - len(todo)
+    prepared = [_Job(sweep, out) for sweep, out in jobs]
+    todo = [(job, trial) for job in prepared for trial in job.todo]
+    total = sum(len(job.sweep.trials) for job in prepared)
+    skipped = total - len(todo)
     n_workers = workers or default_workers(len(todo))
     threads = threads or (1 if ray_address else thread_share(n_workers))
-
-    def summary() -> None:
-        write_summary(out, sweep, [trial_row(out, t, statuses[t.name], results.get(t.name))
-                                   for t in sweep.trials])
-
-    summary()
     if skipped:
-        echo(f"resuming {out}: {skipped} of {len(sweep.trials)} trials already finished")
+        echo(f"resuming: {skipped} of {total} trials already finished")
     from tqdm import tqdm
 
     where = (f"Ray ({ray_address}), {threads} threads each" if ray_address
              else f"{n_workers} workers x {threads} threads")
-    bar = tqdm(total=len(sweep.trials), initial=skipped, unit="trial", dynamic_ncols=True,
+    bar = tqdm(total=total, initial=skipped, unit="trial", dynamic_ncols=True,
                disable=not progress, desc=f"sweep on {where}")
     t0 = time.perf_counter()
 
-    def finished(trial: Trial, result: dict[str, Any]) -> None:
-        statuses[trial.name] = result["status"]
-        results[trial.name] = result
+    def finished(item: tuple[_Job, Trial], result: dict[str, Any]) -> None:
+        job, trial = item
+        job.statuses[trial.name] = result["status"]
+        job.results[trial.name] = result
         if result["status"] in ("done", "diverged", "failed"):
             bar.update(1)
         if result["status"] in ("diverged", "failed"):
-            bar.write(f"{trial.name}: {result['status']}: {result.get('message', '')}")
-        summary()
+            bar.write(f"{job.out / trial.name}: {result['status']}: {result.get('message', '')}")
+        job.write()
 
     interrupted = False
     previous_term = signal.getsignal(signal.SIGTERM)
@@ -485,29 +506,32 @@ def run_sweep(sweep: Sweep, out: str | Path, *, workers: int | None = None,
     try:
         if ray_address:
             from .sweep_ray import run_on_ray
-            interrupted = run_on_ray(todo, out, ray_address, threads, finished)
+            interrupted = run_on_ray(todo, ray_address, threads, finished)
         else:
-            interrupted = _run_local(todo, out, n_workers, threads, finished)
+            interrupted = _run_local(todo, n_workers, threads, finished)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         bar.close()
-    for t in todo:  # trials stopped before they started stay resumable
-        if statuses[t.name] == "pending" and interrupted:
-            statuses[t.name] = "interrupted"
-    path = write_summary(out, sweep, [trial_row(out, t, statuses[t.name], results.get(t.name))
-                                      for t in sweep.trials])
-    counts = {s: list(statuses.values()).count(s) for s in dict.fromkeys(statuses.values())}
+    statuses: list[str] = []
+    paths = []
+    for job in prepared:
+        for name, status in job.statuses.items():
+            if status == "pending" and interrupted:  # never started: stays resumable
+                job.statuses[name] = "interrupted"
+        paths.append(str(job.write()))
+        statuses += job.statuses.values()
+    counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
     echo(f"{'interrupted' if interrupted else 'sweep finished'} in "
          f"{time.perf_counter() - t0:.1f} s: "
-         + ", ".join(f"{n} {s}" for s, n in counts.items()) + f" -> {path}")
+         + ", ".join(f"{n} {s}" for s, n in counts.items()) + f" -> {', '.join(paths)}")
     if interrupted:
         echo("run the same command again to resume")
         return EXIT_INTERRUPTED
-    return EXIT_TRIAL_FAILED if "failed" in statuses.values() else EXIT_OK
+    return EXIT_TRIAL_FAILED if "failed" in statuses else EXIT_OK
 
 
-def _run_local(todo: list[Trial], out: Path, workers: int, threads: int,
-               finished: Callable[[Trial, dict[str, Any]], None]) -> bool:
+def _run_local(todo: list[tuple[_Job, Trial]], workers: int, threads: int,
+               finished: Callable[[tuple[_Job, Trial], dict[str, Any]], None]) -> bool:
     """Run trials in ``workers`` spawned processes; True if interrupted (Ctrl-C / SIGTERM)."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -523,7 +547,8 @@ def _run_local(todo: list[Trial], out: Path, workers: int, threads: int,
     futures = {}
     reported = set()
     try:
-        futures = {pool.submit(run_trial, trial_args(t, out, threads)): t for t in todo}
+        futures = {pool.submit(run_trial, trial_args(t, job.out, threads)): (job, t)
+                   for job, t in todo}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -537,10 +562,10 @@ def _run_local(todo: list[Trial], out: Path, workers: int, threads: int,
         stop.set()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            for fut, trial in futures.items():
+            for fut, item in futures.items():
                 if fut in reported or fut.cancel():
                     continue
-                finished(trial, _result_of(fut))
+                finished(item, _result_of(fut))
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         return True

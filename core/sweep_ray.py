@@ -38,8 +38,8 @@ def _connect(address: str) -> None:
                 from None
 
 
-def run_on_ray(todo: list[Trial], out: Path, address: str, threads: int,
-               finished: Callable[[Trial, dict[str, Any]], None]) -> bool:
+def run_on_ray(todo: list[tuple[Any, Trial]], address: str, threads: int,
+               finished: Callable[[tuple[Any, Trial], dict[str, Any]], None]) -> bool:
     """Run the trials as Ray tasks; True if interrupted (Ctrl-C / SIGTERM)."""
     import ray
 
@@ -51,10 +51,10 @@ def run_on_ray(todo: list[Trial], out: Path, address: str, threads: int,
     try:
         remote = ray.remote(run_trial)
         refs = {}
-        for t in todo:
+        for job, t in todo:
             task = remote.options(num_cpus=threads, num_gpus=1 if t.device == "cuda" else 0,
                                   max_retries=0)
-            refs[task.remote(trial_args(t, Path(out).resolve(), threads))] = t
+            refs[task.remote(trial_args(t, Path(job.out).resolve(), threads))] = (job, t)
         pending = list(refs)
         try:
             while pending:
