@@ -9,8 +9,9 @@ trials are kept (the sweep's resume), and the report is rewritten.
 ``--report REPORT_DIR`` puts RESULTS.md and the figures elsewhere (the committed report in
 ``docs/reproduction/`` is ``reproduce --out runs/reproduction --report docs/reproduction``).
 
-``--quick`` runs the same experiments with tiny step counts and 2 seeds (1 for the DCGAN
-runs), for CI: the same tables with every row, numbers that mean little.
+``--quick`` runs the same experiments with small step counts and 2 seeds (1 for the DCGAN
+runs), for CI: the same tables with every row, numbers that mean little. ``--tiny`` goes
+further (a handful of steps, one seed): what the test suite runs.
 """
 
 from __future__ import annotations
@@ -34,28 +35,37 @@ class Experiment:
     quick_steps: int
     quick_seeds: tuple[int, ...]
     quick_changes: tuple[str, ...] | None = None
+    tiny_steps: int = 6            # --tiny: one seed, a handful of steps (the test suite's)
+    tiny_changes: tuple[str, ...] | None = None
 
 
 # Longest trials first, so the pool's last minutes are not one DCGAN run alone.
 EXPERIMENTS = (
     Experiment("dcgan", 30, (0,)),
-    Experiment("dcgan_switch", 30, (0,), ("15:constraints.spectral.enabled=true",)),
-    Experiment("timing", 10, (0,)),
+    Experiment("dcgan_switch", 30, (0,), ("15:constraints.spectral.enabled=true",),
+               tiny_changes=("3:constraints.spectral.enabled=true",)),
+    Experiment("timing", 10, (0,), tiny_steps=4),
     Experiment("weights", 40, (0, 1)),
-    Experiment("coverage_grid25", 200, (0, 1)),
-    Experiment("coverage_ring8", 200, (0, 1)),
+    Experiment("coverage_grid25", 200, (0, 1), tiny_steps=20),
+    Experiment("coverage_ring8", 200, (0, 1), tiny_steps=20),
 )
+MODES = ("full", "quick", "tiny")
 
 
-def load_experiments(quick: bool, sweep_dir: Path = SWEEP_DIR):
-    """[(experiment, Sweep)]; ``quick`` replaces steps, seeds (and scheduled changes)."""
+def load_experiments(mode: str = "full", sweep_dir: Path = SWEEP_DIR):
+    """[(experiment, Sweep)]; ``quick`` and ``tiny`` replace steps, seeds (and scheduled
+    changes) of the sweep files."""
     loaded = []
     for exp in EXPERIMENTS:
-        options = {}
-        if quick:
+        options: dict = {}
+        if mode == "quick":
             options = {"steps": exp.quick_steps, "seeds": list(exp.quick_seeds)}
             if exp.quick_changes is not None:
                 options["changes"] = list(exp.quick_changes)
+        elif mode == "tiny":
+            options = {"steps": exp.tiny_steps, "seeds": [0]}
+            if exp.tiny_changes is not None:
+                options["changes"] = list(exp.tiny_changes)
         loaded.append((exp, load_sweep(sweep_dir / f"{exp.name}.toml", **options)))
     return loaded
 
@@ -72,8 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder (run again to resume)")
     p.add_argument("--report", metavar="REPORT_DIR", help="write RESULTS.md and the figures "
                    "there instead of --out (e.g. docs/reproduction, without the run folders)")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny step counts and 2 seeds: the same tables, for CI (minutes)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="small step counts and 2 seeds: the same tables, for CI (minutes)")
+    size.add_argument("--tiny", action="store_true",
+                      help="a handful of steps and one seed per trial: checks that every "
+                      "sweep runs and every table is written (the test suite uses it)")
     p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
     p.add_argument("--report-only", action="store_true",
                    help="only rewrite RESULTS.md and the figures from the run folders in --out")
@@ -90,7 +104,8 @@ def reproduce_main(argv: Sequence[str]) -> int:
     try:
         if args.workers is not None and args.workers < 1:
             raise SweepError(f"--workers must be >= 1, got {args.workers}")
-        experiments = load_experiments(args.quick)
+        mode = "quick" if args.quick else "tiny" if args.tiny else "full"
+        experiments = load_experiments(mode)
         t0 = time.perf_counter()
         if not args.report_only:
             status = run_sweeps([(sweep, out / exp.name) for exp, sweep in experiments],
@@ -104,7 +119,7 @@ def reproduce_main(argv: Sequence[str]) -> int:
         return EXIT_BAD_INPUT
     from .report import write_report
 
-    path = write_report(out, experiments, report_dir=args.report, quick=args.quick,
+    path = write_report(out, experiments, report_dir=args.report, mode=mode,
                         sweep_seconds=None if args.report_only else time.perf_counter() - t0)
     print(f"report: {path}", file=sys.stderr)
     return 0

@@ -616,19 +616,21 @@ second backward) is a visible share (README, "Benchmarks").
 """)
 
 
-def write_report(out: Path, experiments, *, quick: bool, sweep_seconds: float | None,
+def write_report(out: Path, experiments, *, mode: str, sweep_seconds: float | None,
                  report_dir: str | Path | None = None) -> Path:
     out = Path(out)
     report_dir = Path(report_dir) if report_dir else out
     report_dir.mkdir(parents=True, exist_ok=True)
+    quick = mode != "full"
     rep = Report(out, experiments, quick, report_dir)
     import torch
 
-    mode = ("**quick mode** (`--quick`: tiny step counts, for CI; the numbers mean little)"
+    flag = f" --{mode}" if quick else ""
+    mode = (f"**{mode} mode** (`--{mode}`: small step counts, for CI; the numbers mean little)"
             if quick else "full mode")
     took = f" The sweeps of this invocation took {sweep_seconds / 60:.1f} min." \
         if sweep_seconds else ""
-    command = (f"python main.py reproduce{' --quick' if quick else ''} --out {out}"
+    command = (f"python main.py reproduce{flag} --out {out}"
                + (f" --report {report_dir}" if report_dir != out else ""))
     unfinished = ""
     if rep.unfinished:
