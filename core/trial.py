@@ -85,6 +85,8 @@ def run_trial(args: dict[str, Any]) -> dict[str, Any]:
     from .session import TrainingSession, parse_change
     from .trainer import Diverged
 
+    if _should_stop():  # queued before the sweep was stopped: leave its folder untouched
+        return {"status": "interrupted", "message": "not started", "resumed_from": None}
     if args.get("threads"):
         torch.set_num_threads(int(args["threads"]))
     folder = Path(args["folder"])

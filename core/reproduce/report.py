@@ -381,7 +381,8 @@ and STL-10). Each weight as the matrix SN normalizes, [out, in·kh·kw]. "Stable
                 for v, style in (("clip", "-"), ("spectral", "--")):
                     ratio = curves.get((layer, v))
                     if ratio is not None:
-                        ax.plot(np.linspace(0, 1, len(ratio)), ratio, style, label=v)
+                        ax.plot(np.linspace(0, 1, len(ratio)), ratio, style, label=v,
+                                marker="o" if len(ratio) < 3 else None)
                 ax.set_title(layer, fontsize=10)
                 ax.set_xlabel("index / rank")
                 ax.set_ylim(0, 1.05)
