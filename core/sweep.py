@@ -156,7 +156,7 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
     """Parse and validate a sweep file and every trial's config; :class:`SweepError` (one
     line naming the file) on any problem. Nothing is written. ``steps``, ``seeds`` and
     ``changes``, when given, replace the file's (``reproduce --quick`` uses them)."""
-    overrides = {"steps": steps, "seeds": seeds, "changes": changes}
+    replaced = {"steps": steps, "seeds": seeds, "changes": changes}
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -167,7 +167,7 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"{path} is not valid TOML: {exc}") from None
 
-    raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw.update({k: v for k, v in replaced.items() if v is not None})
     unknown = sorted(set(raw) - set(SWEEP_KEYS))
     if unknown:
         raise SweepError(f"{path}: unknown key '{unknown[0]}' (known: {', '.join(SWEEP_KEYS)}; "
