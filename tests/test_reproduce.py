@@ -42,8 +42,10 @@ def test_every_table_has_every_row(tiny):
     assert "Incomplete" not in text  # every trial finished
     tables = _tables(text)
     titles = list(tables)
-    assert len(titles) == 7
-    coverage, weights, spectra, sigma, gp, dwins, timing = (tables[t] for t in titles)
+    assert len(titles) == 8 and titles[-1] == "Findings at a glance"
+    coverage, weights, spectra, sigma, gp, dwins, timing, glance = (tables[t] for t in titles)
+    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing
+    assert len(glance) == 12 and all(len(r) == 4 and r[3] for r in glance)
     assert [r[0] for r in coverage] == [f"ours: {v}" for v in CONSTRAINTS] + list(PUBLISHED)
     assert all("n/a" not in r for r in coverage)
     assert [r[0] for r in weights] == ["fc1", "fc2", "fc3", "out"]
