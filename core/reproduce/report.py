@@ -72,12 +72,17 @@ class Run:
         return None
 
     def critic(self) -> dict[str, np.ndarray]:
+        """The exported critic's tensors ({} while the trial has no checkpoint yet)."""
         if self._d is None:
             import torch
-            state = torch.load(self.folder / "checkpoints" / "last" / "D.pt",
-                               map_location="cpu", weights_only=True)
+            path = self.folder / "checkpoints" / "last" / "D.pt"
+            state = torch.load(path, map_location="cpu", weights_only=True) \
+                if path.is_file() else {}
             self._d = {k: v.double().numpy() for k, v in state.items()}
         return self._d
+
+    def weight(self, layer: str) -> np.ndarray | None:
+        return self.critic().get(layer + ".weight")
 
     def ms_per_step(self) -> float | None:
         from ..sweep import _weighted_ms_per_step
@@ -279,10 +284,12 @@ a Lipschitz constraint: our constraint rows have no published counterpart here.
                 s, v = r.series("clip_share", layer)
                 if len(v):
                     first.append(v[0]); mid.append(v[len(v) // 2]); final.append(v[-1])
-                clip_edge_d.append(edge_share(r.critic()[layer + ".weight"], c))
+                if r.weight(layer) is not None:
+                    clip_edge_d.append(edge_share(r.weight(layer), c))
             for r in gp_runs:
-                w = r.critic()[layer + ".weight"]
-                gp_edge.append(edge_share(w, float(np.abs(w).max())))
+                w = r.weight(layer)
+                if w is not None:
+                    gp_edge.append(edge_share(w, float(np.abs(w).max())))
             firsts += first
             lasts += final
             gps += gp_edge
@@ -342,11 +349,11 @@ c. For the GP critic, which has no bound, the same share is measured against its
             ax.legend(fontsize=7)
             for i, layer in enumerate(layers, start=1):
                 ax = axes[0][i]
-                if clip_runs:
-                    w = clip_runs[0].critic()[layer + ".weight"].ravel()
+                if clip_runs and clip_runs[0].weight(layer) is not None:
+                    w = clip_runs[0].weight(layer).ravel()
                     ax.hist(w / c, bins=41, alpha=0.6, label="clip (w / c)", density=True)
-                if gp_runs:
-                    w = gp_runs[0].critic()[layer + ".weight"].ravel()
+                if gp_runs and gp_runs[0].weight(layer) is not None:
+                    w = gp_runs[0].weight(layer).ravel()
                     ax.hist(w / np.abs(w).max(), bins=41, alpha=0.6,
                             label="GP (w / max|w|)", density=True)
                 ax.set_title(f"{layer}: final weights", fontsize=10)
@@ -362,10 +369,10 @@ c. For the GP critic, which has no bound, the same share is measured against its
         for layer in layers:
             row = [layer]
             for v in ("clip", "spectral"):
-                if not pair[v]:
+                if not pair[v] or pair[v][0].weight(layer) is None:
                     row += ["n/a"] * 3
                     continue
-                w = matrix(pair[v][0].critic()[layer + ".weight"])
+                w = matrix(pair[v][0].weight(layer))
                 s = np.linalg.svd(w, compute_uv=False)
                 ratio = (s / s[0]) ** 2
                 curves[(layer, v)] = ratio
