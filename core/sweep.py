@@ -562,10 +562,11 @@ def _run_local(todo: list[tuple[_Job, Trial]], workers: int, threads: int,
         stop.set()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            for fut, item in futures.items():
-                if fut in reported or fut.cancel():
-                    continue
-                finished(item, _result_of(fut))
+            # Cancel every queued trial first: while we wait for the running ones, the pool
+            # would otherwise hand the next queued ones to the freed workers.
+            started = [f for f in futures if f not in reported and not f.cancel()]
+            for fut in started:
+                finished(futures[fut], _result_of(fut))
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         return True
