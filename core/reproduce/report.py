@@ -588,18 +588,29 @@ probes measure the mean ‖∇ₓD‖ on 32 fresh interpolates per log line (D i
                        + ("inside (0, 2), as the forum says." if inside else
                           "not inside (0, 2) throughout."))
         around = ""
+        none = runs.get("none", [])
         if switch and switch[0].ok and switch_step:
-            before = [m for m in switch[0].lines if m["step"] <= switch_step][-4:]
-            after = [m for m in switch[0].lines if m["step"] > switch_step][:4]
-            if before and after:
-                def avg(ms, k):
-                    return statistics.mean(m[k] for m in ms)
-                around = (f"Around the switch (the 4 lines before / after step {switch_step}): "
-                          f"D loss {avg(before, 'loss_d'):.3g} -> {avg(after, 'loss_d'):.3g}, "
-                          f"G loss {avg(before, 'loss_g'):.3g} -> {avg(after, 'loss_g'):.3g}, "
-                          f"d_fake {avg(before, 'd_fake'):.3g} -> {avg(after, 'd_fake'):.3g}, "
-                          f"lip_bound {avg(before, 'lip_bound'):.3g} -> "
-                          f"{avg(after, 'lip_bound'):.3g}.")
+            def avg(ms, k):
+                vals = [m[k] for m in ms if isinstance(m.get(k), (int, float))]
+                return statistics.mean(vals) if vals else float("nan")
+
+            def change(run, what):
+                b = [m for m in run.lines if m["step"] <= switch_step][-4:]
+                a = [m for m in run.lines if m["step"] > switch_step][:4]
+                if not b or not a:
+                    return ""
+                return (f"{what}: D loss {avg(b, 'loss_d'):.3g} -> {avg(a, 'loss_d'):.3g}, "
+                        f"G loss {avg(b, 'loss_g'):.3g} -> {avg(a, 'loss_g'):.3g}, d_fake "
+                        f"{avg(b, 'd_fake'):.3g} -> {avg(a, 'd_fake'):.3g}, lip_bound "
+                        f"{avg(b, 'lip_bound'):.3g} -> {avg(a, 'lip_bound'):.3g}")
+            switched = change(switch[0], "with the switch")
+            if switched:
+                around = (f"Around the switch (means of the 4 lines before and the 4 after step "
+                          f"{switch_step}), {switched}.")
+                if none and none[0].ok:  # same seed: identical to the switch run until then
+                    control = change(none[0], "without it (the same run, no switch)")
+                    around += (f" The control, {control}: compare the two before crediting "
+                               f"the switch with a change.")
         steps = self.sweeps["dcgan"].trials[0].steps
         self.add(f"""
 ## 6. "D wins": BCE without spectral norm
