@@ -55,6 +55,7 @@ class MetricsRecord:
     hq: float | None = None
     time_split_ms: dict[str, float] | None = None
     probe_time_share: float | None = None
+    clip_share: dict[str, float] | None = None  # while clipping is on: weights within 1 % of +-c
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "MetricsRecord":

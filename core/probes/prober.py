@@ -34,6 +34,7 @@ from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_m
                         lipschitz_bound)
 from .power import WARM, column_mask, krylov_sigmas, matrix_gram, pad_stack, random_block
 from .spectra import effective_matrix, layer_spectra, raw_matrix
+from .weights import clip_shares
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
 PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
@@ -287,6 +288,7 @@ class Prober:
             "lip_grad": stats[0], "lip_bound": bound, "lip_bound_note": note,
             "lip_grad_real": stats[1], "lip_grad_fake": stats[2], "lip_grad_interp": stats[3],
             "lip_grad_mean_interp": stats[4],
+            "clip_share": clip_shares(cons),
         }
         arrows = None
         if self.is_2d:

@@ -1,0 +1,126 @@
+"""``python main.py reproduce [--quick] --out DIR``: the reproduction sweeps and their report.
+
+Runs the sweeps of ``resources/reproduce/`` (each an ordinary sweep file, each into its own
+``DIR/<experiment>/`` sweep folder with its run folders and ``summary.csv``) on one pool of
+worker processes, then writes ``DIR/RESULTS.md`` and its PNG figures from those run folders
+(:mod:`core.reproduce.report`). Running it again with the same ``--out`` resumes: finished
+trials are kept (the sweep's resume), and the report is rewritten.
+
+``--report REPORT_DIR`` puts RESULTS.md and the figures elsewhere (the committed report in
+``docs/reproduction/`` is ``reproduce --out runs/reproduction --report docs/reproduction``).
+
+``--quick`` runs the same experiments with small step counts and 2 seeds (1 for the DCGAN
+runs), for CI: the same tables with every row, numbers that mean little. ``--tiny`` goes
+further (a handful of steps, one seed): what the test suite runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..sweep import SweepError, load_sweep, run_sweeps
+
+EXIT_BAD_INPUT = 2
+SWEEP_DIR = Path(__file__).resolve().parents[2] / "resources" / "reproduce"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str                      # DIR/<name>/ and resources/reproduce/<name>.toml
+    quick_steps: int
+    quick_seeds: tuple[int, ...]
+    quick_changes: tuple[str, ...] | None = None
+    tiny_steps: int = 6            # --tiny: one seed, a handful of steps (the test suite's)
+    tiny_changes: tuple[str, ...] | None = None
+
+
+# Longest trials first, so the pool's last minutes are not one DCGAN run alone; the report's
+# sections follow their own order.
+EXPERIMENTS = (
+    Experiment("dcgan", 30, (0,)),
+    Experiment("dcgan_switch", 30, (0,), ("15:constraints.spectral.enabled=true",),
+               tiny_changes=("3:constraints.spectral.enabled=true",)),
+    Experiment("timing", 10, (0,), tiny_steps=4),
+    Experiment("weights", 40, (0, 1)),
+    Experiment("coverage_ring8", 200, (0, 1), tiny_steps=20),
+    Experiment("coverage_grid25", 200, (0, 1), tiny_steps=20),
+)
+MODES = ("full", "quick", "tiny")
+
+
+def load_experiments(mode: str = "full", sweep_dir: Path = SWEEP_DIR):
+    """[(experiment, Sweep)]; ``quick`` and ``tiny`` replace steps, seeds (and scheduled
+    changes) of the sweep files."""
+    loaded = []
+    for exp in EXPERIMENTS:
+        options: dict = {}
+        if mode == "quick":
+            options = {"steps": exp.quick_steps, "seeds": list(exp.quick_seeds)}
+            if exp.quick_changes is not None:
+                options["changes"] = list(exp.quick_changes)
+        elif mode == "tiny":
+            options = {"steps": exp.tiny_steps, "seeds": [0]}
+            if exp.tiny_changes is not None:
+                options["changes"] = list(exp.tiny_changes)
+        loaded.append((exp, load_sweep(sweep_dir / f"{exp.name}.toml", **options)))
+    return loaded
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="main.py reproduce",
+                description="Run the reproduction sweeps and write DIR/RESULTS.md with figures.")
+    p.add_argument("--out", required=True, help="output folder (run again to resume)")
+    p.add_argument("--report", metavar="REPORT_DIR", help="write RESULTS.md and the figures "
+                   "there instead of --out (e.g. docs/reproduction, without the run folders)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="small step counts and 2 seeds: the same tables, for CI (minutes)")
+    size.add_argument("--tiny", action="store_true",
+                      help="a handful of steps and one seed per trial: checks that every "
+                      "sweep runs and every table is written (the test suite uses it)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    p.add_argument("--report-only", action="store_true",
+                   help="only rewrite RESULTS.md and the figures from the run folders in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def reproduce_main(argv: Sequence[str]) -> int:
+    try:
+        args = build_parser().parse_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    out = Path(args.out)
+    try:
+        if args.workers is not None and args.workers < 1:
+            raise SweepError(f"--workers must be >= 1, got {args.workers}")
+        mode = "quick" if args.quick else "tiny" if args.tiny else "full"
+        experiments = load_experiments(mode)
+        t0 = time.perf_counter()
+        if not args.report_only:
+            status = run_sweeps([(sweep, out / exp.name) for exp, sweep in experiments],
+                                workers=args.workers, progress=not args.no_progress)
+            if status != 0:
+                return status
+        elif not out.is_dir():
+            raise SweepError(f"--report-only: {out} does not exist")
+    except SweepError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .report import write_report
+
+    path = write_report(out, experiments, report_dir=args.report, mode=mode,
+                        sweep_seconds=None if args.report_only else time.perf_counter() - t0)
+    print(f"report: {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,132 @@
+"""One sweep trial, run in a local worker process or as a Ray task (core.sweep).
+
+The same :func:`run_trial` serves both: it starts the trial's run folder, or resumes it from
+its last checkpoint (:class:`core.session.TrainingSession` resume), or restarts it when the
+folder has no checkpoint yet, and trains to the trial's step count. It returns a small dict
+(status, message, resumed_from, threads); the numbers of the summary are read from the run
+folder afterwards.
+
+Threads: several torch processes on a few cores must not each use every core (OpenMP threads
+spin while they wait; see TRAPS.md). A local worker gets ``OMP_NUM_THREADS`` in its
+initializer, which runs in the fresh spawned process before this module imports torch (this
+module imports torch only inside :func:`run_trial`), and ``torch.set_num_threads`` per trial.
+On Ray, the task's ``num_cpus`` is the share; Ray sets ``OMP_NUM_THREADS`` to it.
+
+Stopping: a local worker ignores SIGINT (a terminal's Ctrl-C reaches every process of the
+group); the sweep sets a shared event instead, and the worker, between two steps, writes a
+final checkpoint and returns "interrupted". A worker whose sweep process died (kill -9) sees
+its parent change and does the same, then exits. A Ray task stopped by ``ray.cancel`` gets
+a KeyboardInterrupt and checkpoints likewise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+from .runreader import RunReader, RunReadError
+
+_STOP = None          # multiprocessing Event set by the sweep to stop (local workers)
+_PARENT_PID: int | None = None
+
+
+def thread_share(workers: int, cores: int | None = None) -> int:
+    """torch threads per worker: a fair share of the cores, at least one."""
+    if cores is None:
+        from .sweep import available_cores
+        cores = available_cores()
+    return max(1, cores // max(1, workers))
+
+
+def init_worker(threads: int, stop, parent_pid: int) -> None:
+    """Initializer of a spawned local worker (runs before torch is imported there)."""
+    global _STOP, _PARENT_PID
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["MKL_NUM_THREADS"] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STOP, _PARENT_PID = stop, parent_pid
+
+
+def trial_args(trial, out: Path, threads: int) -> dict[str, Any]:
+    """The picklable arguments of :func:`run_trial` for a ``core.sweep.Trial``."""
+    return {"name": trial.name, "folder": str(Path(out) / trial.name), "config": trial.config,
+            "changes": list(trial.changes), "threads": threads}
+
+
+def _parent_gone() -> bool:
+    return _PARENT_PID is not None and os.getppid() != _PARENT_PID
+
+
+def _should_stop() -> bool:
+    return (_STOP is not None and _STOP.is_set()) or _parent_gone()
+
+
+def _finished_step(folder: Path) -> int | None:
+    """The last logged step of a run folder, or None if it is not a readable run."""
+    try:
+        reader = RunReader(folder)
+    except RunReadError:
+        return None
+    reader.poll()
+    return reader.last_step
+
+
+def run_trial(args: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    from .checkpoint import CheckpointError, load_trainer_state
+    from .config import Config, ConfigError
+    from .data import DatasetError
+    from .device import DeviceError
+    from .runfolder import RunFolderError
+    from .session import TrainingSession, parse_change
+    from .trainer import Diverged
+
+    if _should_stop():  # queued before the sweep was stopped: leave its folder untouched
+        return {"status": "interrupted", "message": "not started", "resumed_from": None}
+    if args.get("threads"):
+        torch.set_num_threads(int(args["threads"]))
+    folder = Path(args["folder"])
+    cfg = Config.from_dict(args["config"])
+    steps = cfg.run.steps
+    changes = [parse_change(text) for text in args["changes"]]
+    result: dict[str, Any] = {"status": "done", "message": "", "resumed_from": 0,
+                              "threads": torch.get_num_threads()}
+    trainer_pt = folder / "checkpoints" / "last" / "trainer.pt"
+    try:
+        if trainer_pt.is_file():
+            state_step = int(load_trainer_state(trainer_pt)["step"])
+            if state_step >= steps and (_finished_step(folder) or 0) >= steps:
+                result["resumed_from"] = state_step
+                return result  # finished before the sweep was interrupted
+            session = TrainingSession(folder, resume=True, steps=steps, changes=changes)
+            result["resumed_from"] = session.trainer.step_count
+        else:
+            if folder.exists():  # started, but stopped before its first checkpoint
+                shutil.rmtree(folder)
+            session = TrainingSession(folder, cfg, changes=changes)
+    except (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError) as exc:
+        return {**result, "status": "failed", "message": str(exc)}
+
+    stopped = False
+    try:
+        while not session.done:
+            if _should_stop():
+                stopped = True
+                break
+            session.advance()
+    except Diverged as exc:
+        session.close()
+        return {**result, "status": "diverged", "message": str(exc)}
+    except KeyboardInterrupt:  # ray.cancel
+        stopped = True
+    session.finish()
+    if stopped:
+        if _parent_gone():  # nobody reads the result: leave quietly
+            os._exit(0)
+        return {**result, "status": "interrupted",
+                "message": f"stopped at step {session.trainer.step_count}"}
+    return result

@@ -1,0 +1,106 @@
+"""``python main.py reproduce``: every sweep runs and every table of RESULTS.md has every row,
+with numbers that are those of the run folders (``--tiny``: the smallest setting)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.reproduce import EXPERIMENTS, load_experiments, reproduce_main
+from core.reproduce.report import CONSTRAINTS, PUBLISHED
+
+
+def _tables(text: str) -> dict[str, list[list[str]]]:
+    """{section title: rows of the first table in it (header excluded)}."""
+    out = {}
+    for section in re.split(r"\n## ", text)[1:]:
+        title, body = section.split("\n", 1)
+        rows = [line.strip("|").split(" | ") for line in body.splitlines()
+                if line.startswith("| ")]
+        out[title] = [[c.strip() for c in r] for r in rows[1:]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reproduce")
+    out, rep = root / "runs", root / "report"
+    rc = reproduce_main(["--tiny", "--out", str(out), "--report", str(rep), "--workers", "2",
+                         "--no-progress"])
+    assert rc == 0
+    return out, rep
+
+
+def test_every_table_has_every_row(tiny):
+    out, rep = tiny
+    text = (rep / "RESULTS.md").read_text(encoding="utf-8")
+    assert "Incomplete" not in text  # every trial finished
+    tables = _tables(text)
+    titles = list(tables)
+    assert len(titles) == 8 and titles[-1] == "Findings at a glance"
+    coverage, weights, spectra, sigma, gp, dwins, timing, glance = (tables[t] for t in titles)
+    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing
+    assert len(glance) == 12 and all(len(r) == 4 and r[3] for r in glance)
+    assert [r[0] for r in coverage] == [f"ours: {v}" for v in CONSTRAINTS] + list(PUBLISHED)
+    assert all("n/a" not in r for r in coverage)
+    assert [r[0] for r in weights] == ["fc1", "fc2", "fc3", "out"]
+    assert [r[0] for r in spectra] == ["block1.conv", "block2.conv", "out"]
+    assert [r[0] for r in sigma] == ["block1.conv", "block2.conv", "out"]
+    assert len(gp) == 3 and all("n/a" not in r for r in gp)
+    assert [r[0] for r in dwins][:4] == ["no constraint", "no constraint, 4x wider D",
+                                         "spectral norm", "weight clipping"]
+    assert len(dwins) == 5 and all("n/a" not in r for r in dwins)
+    assert [r[0] for r in timing] == list(CONSTRAINTS) and all("n/a" not in r[:5] for r in timing)
+    for png in re.findall(r"\]\((\w+\.png)\)", text):
+        assert (rep / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(re.findall(r"\]\((\w+\.png)\)", text)) == 6
+
+
+def test_table_numbers_are_the_run_folders(tiny):
+    out, rep = tiny
+    tables = _tables((rep / "RESULTS.md").read_text(encoding="utf-8"))
+    coverage, _, spectra = (tables[t] for t in list(tables)[:3])
+    # Mode coverage: one seed in --tiny, so the cell is the last line's value.
+    for row, v in zip(coverage, CONSTRAINTS):
+        last = json.loads((out / "coverage_ring8" / f"{v}_seed0" / "metrics.jsonl")
+                          .read_text().splitlines()[-1])
+        assert row[1] == f"{last['modes']:.1f}"
+        assert row[2] == f"{100 * last['hq']:.1f} %"
+    # Spectra: the top singular value of the exported clipped critic, computed here.
+    D = torch.load(out / "dcgan" / "clip_seed0" / "checkpoints/last/D.pt", weights_only=True)
+    for row in spectra:
+        w = D[row[0] + ".weight"].double()
+        s1 = float(torch.linalg.svdvals(w.reshape(w.shape[0], -1))[0])
+        assert row[1] == f"{s1:.3g}"
+
+
+def test_report_only_rewrites_the_same_report(tiny, capsys):
+    out, rep = tiny
+    before = (rep / "RESULTS.md").read_text(encoding="utf-8")
+    assert reproduce_main(["--tiny", "--out", str(out), "--report", str(rep),
+                           "--report-only"]) == 0
+    after = (rep / "RESULTS.md").read_text(encoding="utf-8")
+    strip = lambda t: re.sub(r" The sweeps of this invocation took [\d.]+ min [^)]*\)\.", "",  # noqa: E731
+                             t)
+    assert strip(after) == strip(before)
+
+
+def test_sweep_files_load_in_every_mode():
+    for mode in ("full", "quick", "tiny"):
+        loaded = load_experiments(mode)
+        assert [exp.name for exp, _ in loaded] == [e.name for e in EXPERIMENTS]
+    full = dict((e.name, s) for e, s in load_experiments("full"))
+    assert {len(s.trials) for n, s in full.items() if n.startswith("coverage")} == {25}
+    assert {t.seed for t in full["coverage_ring8"].trials} == {0, 1, 2, 3, 4}
+
+
+def test_bad_arguments_exit_2(tmp_path, capsys):
+    assert reproduce_main(["--quick", "--tiny", "--out", str(tmp_path)]) == 2
+    assert reproduce_main(["--report-only", "--out", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    np.testing.assert_equal(list(tmp_path.iterdir()), [])
