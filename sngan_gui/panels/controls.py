@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
+from core.presets import preset_guide
 
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
@@ -247,8 +248,42 @@ class QtConfigForm(QWidget):
             self.changed.emit(key, value)
 
 
+class QtGuidePanel(QGroupBox):
+    """The preset's "what to look for" text (its ``[guide]`` table: what it sets up, what to
+    watch, which control to flip mid-run and what then happens), shown beside the plots;
+    hidden for a config without one."""
+
+    def __init__(self, parent=None):
+        super().__init__("What to look for", parent)
+        self.setObjectName("guidePanel")
+        lay = QVBoxLayout(self)
+        lay.setSpacing(4)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay.addWidget(self.title)
+        lay.addWidget(self.text)
+        self.setVisible(False)
+
+    def show_guide(self, path: str) -> None:
+        guide = preset_guide(path) if path else None
+        self.setVisible(guide is not None)
+        if guide is not None:
+            title, text = guide
+            # The TOML text is wrapped at 100 columns; the label wraps it to its own width.
+            paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+            self.title.setText(title)
+            self.text.setText("\n\n".join(paragraphs))
+
+
 class QtExperimentPanel(QGroupBox):
     presetChosen = Signal(str)
+    presetShown = Signal(str)  # the file of the config shown ("" for none)
 
     def __init__(self, form: QtConfigForm, presets: dict[str, Path], parent=None):
         super().__init__("Experiment", parent)
@@ -273,6 +308,7 @@ class QtExperimentPanel(QGroupBox):
 
     def set_preset(self, path: str | Path | None) -> None:
         path = str(Path(path).resolve()) if path else ""
+        self.presetShown.emit(path)
         for i in range(self.preset.count()):
             if str(Path(self.preset.itemData(i)).resolve()) == path:
                 self.preset.setCurrentIndex(i)
@@ -382,11 +418,14 @@ class QtControlsDock(QDockWidget):
         self.run_panel = QtRunPanel()
         self.constraints_panel = QtConstraintsPanel(form)
         self.experiment_panel = QtExperimentPanel(form, presets)
+        self.guide_panel = QtGuidePanel()
+        self.experiment_panel.presetShown.connect(self.guide_panel.show_guide)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(8)
-        for w in (self.run_panel, self.constraints_panel, self.experiment_panel):
+        for w in (self.run_panel, self.guide_panel, self.constraints_panel,
+                  self.experiment_panel):
             lay.addWidget(w)
         lay.addStretch(1)
         scroll = QScrollArea()
