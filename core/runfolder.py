@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,10 @@ class RunFolder:
         self._metrics = self._events = None
 
     def write_config(self, cfg: config_mod.Config) -> None:
-        config_mod.save(cfg, self.path / "config.toml")
+        # whole or not at all: a reader following this folder never sees half a config
+        tmp = self.path / "config.toml.tmp"
+        config_mod.save(cfg, tmp)
+        os.replace(tmp, self.path / "config.toml")
 
     @staticmethod
     def _append(fh, obj: dict[str, Any]) -> None:
