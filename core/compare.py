@@ -3,7 +3,9 @@
 
 Labels name only what tells the runs apart, in the words a user would use: a run with spectral
 normalization against one without is "spectral on" / "spectral off"; two seeds are "seed 0" /
-"seed 1"; several differences are joined ("spectral on, loss hinge"). Keys that change how a
+"seed 1"; several differences are joined ("spectral on, loss hinge"). When several constraint
+switches differ, a label names the ones its run has on ("gp + spectral on", or "gp/spectral
+off" for none of them). Keys that change how a
 run is recorded but not how it trains (``run.steps``, the logging cadences, the device) are
 named only when nothing else differs. Runs whose labels would still be equal get a number:
 "run 1" / "run 2" for identical configs, "spectral off (1)" / "spectral off (2)" otherwise.
@@ -73,6 +75,11 @@ def _order(key: str) -> tuple:
 _KEY_INDEX = {key: i for i, key in enumerate(config_mod.all_keys())}
 
 
+def _is_switch(key: str) -> bool:
+    parts = key.split(".")
+    return parts[0] == "constraints" and parts[-1] == "enabled"
+
+
 def differing_keys(configs: Sequence[Config]) -> list[str]:
     """The dotted keys whose values are not the same in every config, most telling first."""
     if len(configs) < 2:
@@ -96,9 +103,14 @@ def run_labels(configs: Sequence[Config], base: str = "run") -> list[str]:
     Equal labels are told apart by a number; labels are unique. A lone run is ``base``.
     """
     keys = label_keys(configs)
+    switches = [k for k in keys if _is_switch(k)]
     labels = []
     for cfg in configs:
-        parts = [describe(k, cfg.get(k)) for k in keys]
+        parts = [describe(k, cfg.get(k)) for k in keys if len(switches) < 2 or k not in switches]
+        if len(switches) >= 2:  # one part for the switches: the ones this run has on
+            on = [short_name(k) for k in switches if cfg.get(k)]
+            parts.insert(0, " + ".join(on) + " on" if on
+                         else "/".join(short_name(k) for k in switches) + " off")
         if len(parts) > MAX_LABEL_PARTS:
             parts = parts[:MAX_LABEL_PARTS] + [f"+{len(parts) - MAX_LABEL_PARTS} more"]
         labels.append(", ".join(parts))

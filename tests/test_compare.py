@@ -139,3 +139,14 @@ def test_comparison_csv_has_one_column_per_run(tmp_path):
 def test_comparison_keeps_the_last_value_of_a_repeated_step():
     header, rows = C.comparison_rows([C.Series("a", [1, 2, 2, 3], [1.0, 2.0, 2.5, 3.0])])
     assert rows == [["1", "1.0"], ["2", "2.5"], ["3", "3.0"]]
+
+
+def test_several_constraint_switches_read_as_what_is_on():
+    labels = C.run_labels([
+        _cfg(constraints__spectral__enabled=True),
+        _cfg(),
+        _cfg(constraints__gp__enabled=True, loss__kind="wasserstein"),
+        _cfg(constraints__gp__enabled=True, constraints__spectral__enabled=True),
+    ])
+    assert labels == ["spectral on, loss bce", "gp/spectral off, loss bce",
+                      "gp on, loss wasserstein", "gp + spectral on, loss bce"]
