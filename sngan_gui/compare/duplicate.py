@@ -19,11 +19,10 @@ SUGGESTED_KEYS = ("constraints.spectral.enabled", "constraints.gp.enabled",
 
 
 def _text(value: Any) -> str:
+    """A value as it is typed (``true``, not the labels' ``on``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return compare.format_value(value)
 
 
 def suggested_value(cfg: Config, key: str) -> str:

@@ -18,15 +18,17 @@ def _cfg(**values):
     return cfg
 
 
+def _plot(qtbot):
+    w, plot = _plot(qtbot)
+    return w, plot
+
+
 def _legend_names(plot):
     return [label.text for _, label in plot.legend.items]
 
 
 def test_two_runs_overlay_with_labels_colours_and_markers(qtbot):
-    w = pg.PlotWidget()
-    qtbot.addWidget(w)
-    plot = w.getPlotItem()
-    plot.addLegend()
+    w, plot = _plot(qtbot)
     runs = RunCollection()
     a = runs.add(_cfg(constraints__spectral__enabled=True))
     b = runs.add(_cfg())
@@ -69,10 +71,7 @@ def test_two_runs_overlay_with_labels_colours_and_markers(qtbot):
 
 
 def test_one_series_per_run_is_named_by_the_run_and_dashed_by_its_style(qtbot):
-    w = pg.PlotWidget()
-    qtbot.addWidget(w)
-    plot = w.getPlotItem()
-    plot.addLegend()
+    w, plot = _plot(qtbot)
     runs = RunCollection()
     keys = [runs.add(_cfg(run__seed=i)) for i in range(9)]
     overlay = RunOverlay(plot)
