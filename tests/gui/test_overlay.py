@@ -19,7 +19,10 @@ def _cfg(**values):
 
 
 def _plot(qtbot):
-    w, plot = _plot(qtbot)
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    plot = w.getPlotItem()
+    plot.addLegend()
     return w, plot
 
 
