@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.notebook_reference import NotebookLoop  # noqa: E402
+from tests.notebook_reference import NotebookLoop  # noqa: E402
 from core import config as C  # noqa: E402
 from core.trainer import Trainer  # noqa: E402
 

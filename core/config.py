@@ -1,4 +1,4 @@
-"""Experiment configuration: a dataclass tree that mirrors the TOML keys of DESIGN.md.
+"""Experiment configuration: a dataclass tree that mirrors the TOML keys (README "Config").
 
 Every leaf field carries its validation rule in ``metadata`` (allowed choices or a numeric
 range), so loading a file, ``--set KEY=VALUE`` overrides, live changes from the GUI and
@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,21 +24,34 @@ class ConfigError(ValueError):
     """A config problem, phrased as one line that names the key."""
 
 
-def _choice(default: str, *choices: str, live: bool = False) -> Any:
-    return field(default=default, metadata={"choices": choices, "live": live})
+# Every leaf field's metadata: its rule (``choices`` or a numeric range ``gt/ge/lt/le``),
+# ``live`` (may change while a run trains), and for forms a ``label``, a ``tip`` and ``form``
+# (offered in the app's settings; the others are set in files or with --set). See field_specs().
+def _doc(label: str, tip: str, form: bool) -> dict[str, Any]:
+    return {"label": label, "tip": tip, "form": form}
+
+
+def _choice(default: str, *choices: str, live: bool = False, label: str = "", tip: str = "",
+            form: bool = True) -> Any:
+    return field(default=default, metadata={"choices": choices, "live": live,
+                                            **_doc(label, tip, form)})
 
 
 def _num(default: float | int, *, gt: float | None = None, ge: float | None = None,
-         lt: float | None = None, le: float | None = None, live: bool = False) -> Any:
-    return field(default=default, metadata={"gt": gt, "ge": ge, "lt": lt, "le": le, "live": live})
+         lt: float | None = None, le: float | None = None, live: bool = False,
+         label: str = "", tip: str = "", form: bool = True) -> Any:
+    return field(default=default, metadata={"gt": gt, "ge": ge, "lt": lt, "le": le, "live": live,
+                                            **_doc(label, tip, form)})
 
 
-def _flag(default: bool, live: bool = True) -> Any:
-    return field(default=default, metadata={"live": live})
+def _flag(default: bool, live: bool = True, label: str = "", tip: str = "",
+          form: bool = True) -> Any:
+    return field(default=default, metadata={"live": live, **_doc(label, tip, form)})
 
 
-def _text(default: str, live: bool = False) -> Any:
-    return field(default=default, metadata={"live": live})
+def _text(default: str, live: bool = False, label: str = "", tip: str = "",
+          form: bool = False) -> Any:
+    return field(default=default, metadata={"live": live, **_doc(label, tip, form)})
 
 
 DATASETS_2D = ("ring8", "grid25", "swissroll")
@@ -51,15 +65,18 @@ ARCH_NATIVE_SIZE = {"dcgan": 28, "sngan_cnn": 32}
 
 @dataclass
 class DataConfig:
-    dataset: str = _choice("ring8", *DATASETS_2D, *DATASETS_IMAGE)
-    batch_size: int = _num(256, ge=1, le=65536, live=True)
+    dataset: str = _choice(
+        "ring8", *DATASETS_2D, *DATASETS_IMAGE, label="Dataset",
+        tip="Training data: 2D Gaussian mixtures (ring8, grid25, swissroll) or images.")
+    batch_size: int = _num(256, ge=1, le=65536, live=True, label="Batch size",
+                           tip="Samples per batch for both D and G updates.")
     root: str = _text("")  # "" = the app's cache folder; for "folder": the image folder
     # Image datasets only. channels: 0 = the dataset's own (folder: 1 if every image is gray,
     # else 3), 1 = grayscale, 3 = RGB. image_size: 0 = the dataset's own size (mnist and
     # fashion_mnist 28, cifar10 32; digits and folder: the model's, dcgan 28, sngan_cnn 32);
     # otherwise images are resized (and centre-cropped) to image_size x image_size.
-    channels: int = _num(0, ge=0, le=3)  # 0 | 1 | 3 (checked in Config.validate)
-    image_size: int = _num(0, ge=0, le=512)
+    channels: int = _num(0, ge=0, le=3, form=False)  # 0 | 1 | 3 (checked in Config.validate)
+    image_size: int = _num(0, ge=0, le=512, form=False)
 
 
 @dataclass
@@ -67,54 +84,90 @@ class ModelConfig:
     # mlp (2D data) | dcgan (the notebook's 28x28 model) | sngan_cnn (the SN-GAN paper's
     # "standard CNN", 32x32 or any multiple of 8; g_width/d_width are its base widths: G has
     # 8w/4w/2w/w channels, D w,w,2w,2w,4w,4w,8w; the paper's model is 64/64 with z_dim 128)
-    arch: str = _choice("mlp", "mlp", *IMAGE_ARCHS)
-    z_dim: int = _num(64, ge=1, le=4096)
-    g_width: int = _num(64, ge=1, le=4096)
-    d_width: int = _num(64, ge=1, le=4096)
-    depth: int = _num(3, ge=1, le=16)  # hidden layers of the MLPs (2D data only)
-    d_norm: str = _choice("none", "none", "batch", "layer")
+    arch: str = _choice("mlp", "mlp", *IMAGE_ARCHS, label="Architecture",
+                        tip="mlp for 2D data; dcgan (the notebook's 28x28 conv net) or sngan_cnn "
+                            "(the SN-GAN paper's standard CNN, 32x32) for images.")
+    z_dim: int = _num(64, ge=1, le=4096, label="Noise dim",
+                      tip="Dimension of the noise z ~ N(0, I) fed to G.")
+    g_width: int = _num(64, ge=1, le=4096, label="G width",
+                        tip="Width (units / base channels) of the generator.")
+    d_width: int = _num(64, ge=1, le=4096, label="D width",
+                        tip="Width (units / base channels) of the discriminator.")
+    depth: int = _num(3, ge=1, le=16, label="MLP depth",  # 2D data only
+                      tip="Hidden layers of the MLPs (2D data).")
+    d_norm: str = _choice("none", "none", "batch", "layer", label="D normalization",
+                          tip="Normalization inside D. BatchNorm changes D's Lipschitz "
+                              "constant: the layer constraints do not cover it.")
 
 
 @dataclass
 class LossConfig:
-    kind: str = _choice("bce", "bce", "hinge", "wasserstein", live=True)
+    kind: str = _choice(
+        "bce", "bce", "hinge", "wasserstein", live=True, label="Loss",
+        tip="bce: D max log D(x)+log(1−D(G(z))), G max log D(G(z)).\nhinge: D min "
+            "E[max(0,1−D(x))]+E[max(0,1+D(G(z)))].  wasserstein: D max E[D(x)]−E[D(G(z))].")
 
 
 @dataclass
 class OptimConfig:
-    name: str = _choice("adam", "adam", "rmsprop")
-    lr_g: float = _num(2e-4, gt=0, le=1, live=True)
-    lr_d: float = _num(2e-4, gt=0, le=1, live=True)
-    beta1: float = _num(0.5, ge=0, lt=1, live=True)
-    beta2: float = _num(0.999, ge=0, lt=1, live=True)
-    n_critic: int = _num(1, ge=1, le=100, live=True)
+    name: str = _choice("adam", "adam", "rmsprop", label="Optimizer",
+                        tip="Optimizer for both networks.")
+    lr_g: float = _num(2e-4, gt=0, le=1, live=True, label="LR G", tip="Generator learning rate.")
+    lr_d: float = _num(2e-4, gt=0, le=1, live=True, label="LR D",
+                       tip="Discriminator learning rate.")
+    beta1: float = _num(0.5, ge=0, lt=1, live=True, label="β₁",
+                        tip="Adam β₁ (momentum), m ← β₁m + (1−β₁)g.")
+    beta2: float = _num(0.999, ge=0, lt=1, live=True, label="β₂",
+                        tip="Adam β₂, v ← β₂v + (1−β₂)g².")
+    n_critic: int = _num(1, ge=1, le=100, live=True, label="n_critic",
+                         tip="Discriminator updates per generator update.")
 
 
 @dataclass
 class ClipConfig:
-    enabled: bool = _flag(False)
-    c: float = _num(0.01, gt=0, le=100, live=True)
+    enabled: bool = _flag(False, label="Weight clipping",
+                          tip="Weight clipping (WGAN): after every D update,\n"
+                              "w ← clamp(w, −c, c) for every D parameter.")
+    c: float = _num(0.01, gt=0, le=100, live=True, label="c",
+                    tip="Clip bound c: parameters stay in [−c, c].")
 
 
 @dataclass
 class GPConfig:
-    enabled: bool = _flag(False)
-    weight: float = _num(10.0, ge=0, le=1e6, live=True)
-    kind: str = _choice("two_sided", "two_sided", "one_sided", "r1", live=True)
+    enabled: bool = _flag(False, label="Gradient penalty",
+                          tip="Gradient penalty added to the D loss, e.g. WGAN-GP:\n"
+                              "λ·(‖∇ₓD(x̂)‖ − 1)², x̂ = εx + (1−ε)G(z).")
+    weight: float = _num(10.0, ge=0, le=1e6, live=True, label="λ", tip="Penalty weight λ.")
+    kind: str = _choice("two_sided", "two_sided", "one_sided", "r1", live=True, label="kind",
+                        tip="two_sided: λ(‖∇D(x̂)‖−1)² (WGAN-GP); one_sided: "
+                            "λ·max(0,‖∇D(x̂)‖−1)² (WGAN-LP);\nr1: (λ/2)‖∇D(x_real)‖².")
 
 
 @dataclass
 class SpectralConfig:
-    enabled: bool = _flag(False)
-    power_iters: int = _num(1, ge=1, le=100, live=True)
-    on_disable: str = _choice("keep", "keep", "restore", live=True)
+    enabled: bool = _flag(False, label="Spectral norm",
+                          tip="Spectral normalization (SN-GAN): W ← W / σ(W), σ by power "
+                              "iteration\n(u ← Wv/‖Wv‖, v ← Wᵀu/‖Wᵀu‖), so every layer has "
+                              "operator norm 1.")
+    power_iters: int = _num(1, ge=1, le=100, live=True, label="power iters",
+                            tip="Power iterations per training step for σ(W).")
+    on_disable: str = _choice("keep", "keep", "restore", live=True, label="on disable",
+                              tip="When switched off: keep = write W/σ into the weights (D "
+                                  "does not jump);\nrestore = go back to the raw weights "
+                                  "(D jumps).")
 
 
 @dataclass
 class RowsumConfig:
-    enabled: bool = _flag(False)
-    target: float = _num(1.0, gt=0, le=1e6, live=True)
-    on_disable: str = _choice("keep", "keep", "restore", live=True)  # extension of DESIGN.md
+    enabled: bool = _flag(False, label="Row-sum (l∞) norm",
+                          tip="Row-sum normalization: W ← W·t / ‖W‖∞, ‖W‖∞ = maxᵢ Σⱼ |Wᵢⱼ| "
+                              "(l∞ operator norm),\nexact and cheap, no iteration.")
+    target: float = _num(1.0, gt=0, le=1e6, live=True, label="target",
+                         tip="Target t of the l∞ operator norm of each layer.")
+    on_disable: str = _choice("keep", "keep", "restore", live=True,
+                              label="on disable",
+                              tip="When switched off: keep the normalized weights or restore "
+                                  "the raw ones.")
 
 
 @dataclass
@@ -127,17 +180,22 @@ class ConstraintsConfig:
 
 @dataclass
 class RunConfig:
-    seed: int = _num(0, ge=0, le=2**63 - 1)
-    device: str = _choice("auto", "auto", "cpu", "cuda", "mps")
-    steps: int = _num(2000, ge=1, le=10**9, live=True)
-    log_every: int = _num(10, ge=1, le=10**6, live=True)
-    checkpoint_every: int = _num(500, ge=1, le=10**9, live=True)
-    # Extensions of DESIGN.md (issue 4, probes): the slow probe cadence (full spectra,
-    # 2D landscape and mode coverage, weight histograms), the image sample-grid cadence, and
-    # whether the trainer measures its per-phase time split.
-    probe_every: int = _num(500, ge=1, le=10**9, live=True)
-    sample_every: int = _num(250, ge=1, le=10**9, live=True)
-    time_split: bool = _flag(True)
+    seed: int = _num(0, ge=0, le=2**63 - 1, label="Seed",
+                     tip="Random seed of models, data and noise.")
+    device: str = _choice("auto", "auto", "cpu", "cuda", "mps", label="Device",
+                          tip="auto picks cuda, then mps, then cpu.")
+    steps: int = _num(2000, ge=1, le=10**9, live=True, label="Steps",
+                      tip="Total generator steps of the run.")
+    log_every: int = _num(10, ge=1, le=10**6, live=True, form=False,
+                          tip="Write a metrics line every N steps.")
+    checkpoint_every: int = _num(500, ge=1, le=10**9, live=True, form=False,
+                                 tip="Save checkpoints/last every N steps.")
+    # The probes' cadences (README "Metrics fields"): the slow probes (full spectra, 2D
+    # landscape and mode coverage, weight histograms), the image sample grids, and whether the
+    # trainer measures its per-phase time split.
+    probe_every: int = _num(500, ge=1, le=10**9, live=True, form=False)
+    sample_every: int = _num(250, ge=1, le=10**9, live=True, form=False)
+    time_split: bool = _flag(True, form=False)
 
 
 @dataclass
@@ -193,6 +251,27 @@ class Config:
         self.set(key, value)
         return value
 
+    def with_change(self, key: str, value: Any) -> tuple["Config", dict[str, Any]]:
+        """(the config after setting ``key`` to ``value``, every key that changes with it).
+
+        For forms: a dataset switch between 2D data and images also switches the architecture
+        to :func:`suggested_arch` when the current one does not fit. Raises ConfigError for a
+        value the config refuses (this config is left as it was)."""
+        trial = self.copy()
+        try:
+            trial.set(key, value)
+            return trial, {key: trial.get(key)}
+        except ConfigError:
+            if key != "data.dataset":
+                raise
+            first = sys.exc_info()[1]
+        try:
+            arch = suggested_arch(value)
+            trial.update({key: value, "model.arch": arch})
+        except ConfigError:
+            raise first from None
+        return trial, {"model.arch": arch, key: value}
+
     # ----------------------------------------------------------------- validation
     def validate(self) -> None:
         for key, f, value in iter_fields(self):
@@ -246,8 +325,54 @@ def _check_image_geometry(cfg: "Config") -> None:
 
 def is_live(key: str) -> bool:
     """Whether a key may change while a run is going (else it needs a new run)."""
-    node, name = _resolve(Config(), key)
-    return bool(_field(node, name).metadata.get("live", False))
+    return field_spec(key).live
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a form needs to offer one config key: its type, default, label and tooltip, its
+    choices or numeric range (``gt``/``ge``/``lt``/``le`` bounds, None when open), whether it
+    may change while a run trains (``live``) and whether the app's settings show it
+    (``form``)."""
+
+    key: str
+    kind: str  # "bool" | "int" | "float" | "str"
+    default: Any
+    label: str
+    tip: str
+    live: bool
+    form: bool
+    choices: tuple[str, ...] = ()
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def parse(self, text: str) -> Any:
+        """Text (a form field, ``--set``) as this key's type; range checks come on set."""
+        return parse_value(self.key, _FIELDS[self.key], text)
+
+
+def _spec(key: str, f: dataclasses.Field, default: Any) -> FieldSpec:
+    m = f.metadata
+    return FieldSpec(key=key, kind=_type_name(f), default=default,
+                     label=m.get("label") or key.rsplit(".", 1)[-1], tip=m.get("tip", ""),
+                     live=bool(m.get("live")), form=bool(m.get("form")),
+                     choices=tuple(m.get("choices") or ()), gt=m.get("gt"), ge=m.get("ge"),
+                     lt=m.get("lt"), le=m.get("le"))
+
+
+def field_specs() -> dict[str, FieldSpec]:
+    """Every config key's :class:`FieldSpec`, in the order of the config's sections."""
+    return dict(_SPECS)
+
+
+def field_spec(key: str) -> FieldSpec:
+    """The :class:`FieldSpec` of one dotted key; ConfigError names an unknown key."""
+    spec = _SPECS.get(key)
+    if spec is None:
+        _resolve(Config(), key)  # raises the one-line message naming the key
+    return spec
 
 
 def iter_fields(cfg: Any, prefix: str = ""):
@@ -263,12 +388,11 @@ def iter_fields(cfg: Any, prefix: str = ""):
 
 def parse_key_text(key: str, text: str) -> Any:
     """Parse command-line text for a dotted key into its type (checked when it is set)."""
-    node, name = _resolve(Config(), key)
-    return parse_value(key, _field(node, name), text)
+    return field_spec(key).parse(text)
 
 
 def all_keys() -> list[str]:
-    return [key for key, _, _ in iter_fields(Config())]
+    return list(_SPECS)
 
 
 def load(path: str | Path) -> Config:
@@ -420,3 +544,8 @@ def _merge(cfg: Any, raw: dict[str, Any], prefix: str) -> None:
             value = _coerce(key, f, value)
             _check(key, f, value)
             setattr(cfg, name, value)
+
+
+_FIELDS: dict[str, dataclasses.Field] = {key: f for key, f, _ in iter_fields(Config())}
+_SPECS: dict[str, FieldSpec] = {key: _spec(key, f, value)
+                                for key, f, value in iter_fields(Config())}

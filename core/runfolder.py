@@ -1,12 +1,17 @@
-"""The run folder of DESIGN.md ("Contract: run folder").
+"""The run folder (README "Run folder").
 
 ```
 RUN_DIR/config.toml              the resolved config at start
 RUN_DIR/metrics.jsonl            one JSON object per logged step, flushed as written
 RUN_DIR/events.jsonl             one JSON object per applied change: {"step", "time", "change"}
-RUN_DIR/checkpoints/last/        trainer.pt, G.pt, D.pt
+RUN_DIR/schedule.json            the changes scheduled for the run ({"changes": [{"step",
+                                 "change": {key: value}}, ...]}), kept so a resume applies them
+RUN_DIR/checkpoints/last/        trainer.pt, G.pt, D.pt (always one step's set, see checkpoint.py)
 RUN_DIR/samples/                 sample grids (PNG) for image data
 ```
+
+Every failure to read or write these files is a :class:`RunFolderError` (or
+``checkpoint.CheckpointError``) with a one-line message that names the file.
 """
 
 from __future__ import annotations
@@ -14,11 +19,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from . import config as config_mod
-from .checkpoint import atomic_save
+from .checkpoint import (CHECKPOINT_FILES, CheckpointError, fsync_dir, recover_checkpoint_set,
+                         write_checkpoint_set)
+from .pause_points import pause_point
+from .runreader import parse_json_line
+
+SCHEDULE_FILE = "schedule.json"
 
 
 class RunFolderError(RuntimeError):
@@ -36,43 +47,186 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _os_error(action: str, path: Path, exc: OSError) -> RunFolderError:
+    why = exc.strerror or type(exc).__name__
+    return RunFolderError(f"cannot {action} {path}: {why}")
+
+
+def iter_step_lines(path: Path) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:
+    """Yield (line number, byte offset, raw line, object) for each line of a run's JSONL file.
+
+    A last line without its newline that does not parse is what a kill in the middle of a
+    write leaves: it is skipped. Any other line that is not UTF-8 JSON holding an object with
+    an integer ``step`` raises :class:`RunFolderError` naming the file and the line.
+    (Strict on purpose: the resume trims these files by step. ``core.runreader`` reads them
+    for display and skips such lines instead; both judge a line by ``parse_json_line``.)"""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise _os_error("read", path, exc) from None
+    with fh:
+        offset = 0
+        for number, raw in enumerate(fh, 1):
+            obj, reason = parse_json_line(raw)
+            if reason is not None:
+                if not raw.endswith(b"\n"):
+                    return  # a torn last line
+                fix = "" if reason.startswith("is not a JSON object") else \
+                    "; remove that line (or restore the file) and try again"
+                raise RunFolderError(f"{path} line {number} {reason}{fix}")
+            if not isinstance(obj.get("step"), int) or isinstance(obj.get("step"), bool):
+                raise RunFolderError(f"{path} line {number} has no integer 'step'")
+            yield number, offset, raw, obj
+            offset += len(raw)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    _write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write beside ``path``, fsync, rename over it: a kill leaves the old or the new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 class RunFolder:
     def __init__(self, path: str | Path, *, resume: bool = False):
+        """Check that ``path`` can hold a new run (missing or empty) or, with ``resume``, that
+        it holds one; nothing is written here (see :meth:`open`)."""
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise RunFolderError(f"{self.path} exists and is not a folder")
         if resume:
-            if not (self.path / "checkpoints" / "last" / "trainer.pt").is_file():
-                raise RunFolderError(f"cannot resume: {self.path} has no checkpoints/last/trainer.pt")
+            if not self.path.is_dir():
+                raise RunFolderError(f"cannot resume: {self.path} has no "
+                                     f"checkpoints/last/trainer.pt (the folder does not exist)")
+            trainer_pt = self.checkpoint_dir / "trainer.pt"
+            if not trainer_pt.exists() and not (self.path / "config.toml").exists():
+                raise RunFolderError(f"cannot resume: {self.path} has no "
+                                     f"checkpoints/last/trainer.pt (and no config.toml to start "
+                                     f"it over from); it is not a run folder")
         elif self.path.is_dir() and any(self.path.iterdir()):
-            raise RunFolderError(f"{self.path} is not empty; choose a new folder or pass --resume")
+            raise RunFolderError(f"{self.path} is not empty; {self._hint_for_existing()}")
         self.resume = resume
         self._metrics = None
         self._events = None
 
+    def _hint_for_existing(self) -> str:
+        if (self.checkpoint_dir / "trainer.pt").is_file():
+            return "it holds a run: continue it with --resume, or choose a new folder"
+        if (self.path / "config.toml").is_file():
+            return ("it holds a run stopped before its first checkpoint: --resume starts it over "
+                    "from step 0 with its config.toml, or choose a new folder")
+        return "choose a new folder or pass --resume"
+
+    def recover(self) -> None:
+        """Finish or undo a checkpoint swap that a kill interrupted and remove temporaries,
+        before the run folder is read for a resume."""
+        try:
+            recover_checkpoint_set(self.path / "checkpoints", "last")
+            for tmp in self.path.glob(".*.tmp"):
+                tmp.unlink()
+        except OSError as exc:
+            raise _os_error("repair", self.path / "checkpoints", exc) from None
+
+    def has_checkpoint(self) -> bool:
+        """Whether a checkpoint set was ever completed (trainer.pt is its last file; an older
+        build left G.pt/D.pt without it when killed during its first checkpoint)."""
+        last = self.checkpoint_dir
+        if last.exists() and not last.is_dir():
+            raise RunFolderError(f"{last} is not a folder; move it away (or restore the "
+                                 f"checkpoint folder) and try again")
+        return (last / "trainer.pt").exists()
+
     # Files are opened lazily, so validating a run creates nothing on disk.
     def open(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "checkpoints" / "last").mkdir(parents=True, exist_ok=True)
-        self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-        self._events = open(self.path / "events.jsonl", "a", encoding="utf-8")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_error("create the run folder", self.path, exc) from None
+        handles = []
+        for name in ("metrics.jsonl", "events.jsonl"):
+            try:
+                handles.append(open(self.path / name, "a", encoding="utf-8"))
+            except OSError as exc:
+                for fh in handles:
+                    fh.close()
+                raise _os_error("write", self.path / name, exc) from None
+        self._metrics, self._events = handles
 
     def close(self) -> None:
         for fh in (self._metrics, self._events):
             if fh is not None:
-                fh.close()
+                try:
+                    fh.close()
+                except OSError:
+                    pass  # the lines were flushed as written; a full disk is reported there
         self._metrics = self._events = None
 
     def write_config(self, cfg: config_mod.Config) -> None:
-        # whole or not at all: a reader following this folder never sees half a config
-        tmp = self.path / "config.toml.tmp"
-        config_mod.save(cfg, tmp)
-        os.replace(tmp, self.path / "config.toml")
+        try:
+            _write_text_atomic(self.path / "config.toml", config_mod.dumps(cfg))
+        except OSError as exc:
+            raise _os_error("write", self.path / "config.toml", exc) from None
 
-    @staticmethod
-    def _append(fh, obj: dict[str, Any]) -> None:
-        fh.write(json.dumps(_json_safe(obj), allow_nan=False) + "\n")
-        fh.flush()
+    def read_config(self) -> config_mod.Config:
+        return config_mod.load(self.path / "config.toml")
+
+    # ------------------------------------------------------------------ scheduled changes
+    def write_schedule(self, changes: list[tuple[int, str, Any]]) -> None:
+        """Store the run's scheduled changes (step, key, typed value), in order."""
+        doc = {"changes": [{"step": step, "change": {key: value}} for step, key, value in changes]}
+        try:
+            _write_text_atomic(self.path / SCHEDULE_FILE, json.dumps(doc, indent=1) + "\n")
+        except OSError as exc:
+            raise _os_error("write", self.path / SCHEDULE_FILE, exc) from None
+
+    def read_schedule(self) -> list[tuple[int, str, Any]]:
+        """The stored schedule ([] for a run without one, e.g. from an older build)."""
+        path = self.path / SCHEDULE_FILE
+        if not path.exists():
+            return []
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise _os_error("read", path, exc) from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise RunFolderError(f"{path} is not valid JSON") from None
+        changes = doc.get("changes") if isinstance(doc, dict) else None
+        if not isinstance(changes, list):
+            raise RunFolderError(f"{path} must hold {{\"changes\": [...]}}")
+        out = []
+        for i, entry in enumerate(changes):
+            ok = (isinstance(entry, dict) and isinstance(entry.get("step"), int)
+                  and not isinstance(entry.get("step"), bool) and entry["step"] >= 0
+                  and isinstance(entry.get("change"), dict) and len(entry["change"]) == 1)
+            if not ok:
+                raise RunFolderError(f"{path}: change {i + 1} must look like "
+                                     f"{{\"step\": N, \"change\": {{\"key\": value}}}}")
+            (key, value), = entry["change"].items()
+            out.append((entry["step"], key, value))
+        return out
+
+    # ------------------------------------------------------------------ appending
+    def _append(self, fh, obj: dict[str, Any]) -> None:
+        try:
+            fh.write(json.dumps(_json_safe(obj), allow_nan=False) + "\n")
+            fh.flush()
+        except OSError as exc:
+            raise _os_error("write", Path(fh.name), exc) from None
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         self._append(self._metrics, record)
@@ -89,30 +243,64 @@ class RunFolder:
         return self.path / "samples"
 
     def save_checkpoint(self, trainer) -> None:
+        """Write the trainer's checkpoint set (trainer.pt, G.pt, D.pt of one step), replacing
+        the previous set as a whole."""
         g, d = trainer.plain_state_dicts()
-        # trainer.pt last: its presence marks a complete checkpoint set.
-        atomic_save(g, self.checkpoint_dir / "G.pt")
-        atomic_save(d, self.checkpoint_dir / "D.pt")
-        atomic_save(trainer.state_dict(), self.checkpoint_dir / "trainer.pt")
+        files = {"G.pt": g, "D.pt": d, "trainer.pt": trainer.state_dict()}
+        assert tuple(files) == CHECKPOINT_FILES
+        try:
+            write_checkpoint_set(self.path / "checkpoints", files)
+        except OSError as exc:
+            raise CheckpointError(f"cannot write the checkpoint in {self.checkpoint_dir}: "
+                                  f"{exc.strerror or exc}") from None
 
+    # ------------------------------------------------------------------ resume
     def trim_after(self, step: int) -> None:
         """On resume, drop metrics/events that the checkpoint of ``step`` does not contain
-        (written by the interrupted session after its last checkpoint)."""
-        for name in ("metrics.jsonl", "events.jsonl"):
+        (written by the interrupted session after its last checkpoint).
+
+        Call before :meth:`open`. Never loses history to a kill or a Ctrl-C: the lines to
+        drop are the files' tail (steps only grow), cut with one ``truncate`` call; a file
+        whose steps do not grow is rewritten beside and renamed over (fsynced first)."""
+        # A change with step S is applied before step S+1, i.e. after the checkpoint of step S
+        # was written: the resumed run applies it again.
+        keep_rules: dict[str, Callable[[int], bool]] = {
+            "metrics.jsonl": lambda s: s <= step, "events.jsonl": lambda s: s < step}
+        for name, keep in keep_rules.items():
             path = self.path / name
             if not path.exists():
                 continue
-            keep = []
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a crash
-                if name == "metrics.jsonl" and obj.get("step", 0) > step:
-                    continue
-                # A change with step S is applied before step S+1, i.e. after the checkpoint
-                # of step S was written: the resumed run applies it again.
-                if name == "events.jsonl" and obj.get("step", 0) >= step:
-                    continue
-                keep.append(line)
-            path.write_text("".join(l + "\n" for l in keep), encoding="utf-8")
+            if not path.is_file():
+                raise RunFolderError(f"{path} is not a file")
+            cut = None        # offset of the first line to drop
+            in_order = True   # no kept line after a dropped one
+            end = 0           # end of the last line that parsed
+            newline = True    # whether that line ends with its newline
+            for _, offset, raw, obj in iter_step_lines(path):
+                if keep(obj["step"]):
+                    in_order = in_order and cut is None
+                elif cut is None:
+                    cut = offset
+                end, newline = offset + len(raw), raw.endswith(b"\n")
+            size = path.stat().st_size
+            if in_order:
+                new_end = end if cut is None else cut
+                add_newline = cut is None and not newline
+                if new_end == size and not add_newline:
+                    continue  # nothing to drop
+            pause_point(f"trim:{name}")
+            try:
+                if in_order:  # a torn last line or lines after the checkpoint: cut the tail
+                    with open(path, "r+b") as fh:
+                        fh.truncate(new_end)
+                        if add_newline:  # a whole last line whose newline was not written
+                            fh.seek(new_end)
+                            fh.write(b"\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                else:
+                    kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n"
+                                    for _, _, raw, obj in iter_step_lines(path) if keep(obj["step"]))
+                    _write_bytes_atomic(path, kept)
+            except OSError as exc:
+                raise _os_error("trim", path, exc) from None

@@ -9,9 +9,9 @@ corrupt byte, a foreign file) are skipped and reported by file and line number; 
 stop a reader.
 
 Following is incremental: :class:`JsonlTail` remembers its byte offset and reads only what was
-appended since the last call. A file that shrank or was replaced (a resume trims the lines
-after its checkpoint by writing a new file and renaming it over the old one) is read again from
-the start, and the caller is told so (``restarted``) to drop what it had.
+appended since the last call. A file that shrank or was replaced (a resume cuts the lines after
+its checkpoint, by truncating the file or by renaming a rewritten copy over it) is read again
+from the start, and the caller is told so (``restarted``) to drop what it had.
 """
 
 from __future__ import annotations
@@ -35,14 +35,28 @@ class RunReadError(ValueError):
 
 @dataclass(frozen=True)
 class LineProblem:
-    """A complete line that could not be used: ``path:line: reason``."""
+    """A complete line that could not be used: ``PATH line N <reason>``."""
 
     path: Path
     line: int
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        return f"{self.path} line {self.line} {self.reason}"
+
+
+def parse_json_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """One line of a run's JSONL file -> (object, None), or (None, why it is unusable):
+    the one rule for every reader, tolerant (this module) or strict (the resume's trim)."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return None, f"is not valid JSON ({exc.msg})"
+    if not isinstance(obj, dict):
+        return None, f"is not a JSON object (got {type(obj).__name__})"
+    return obj, None
 
 
 class JsonlTail:
@@ -96,18 +110,10 @@ class JsonlTail:
         self._line += 1
         if not raw.strip():
             return None
-        try:
-            obj = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            reason = "not UTF-8 text"
-        except json.JSONDecodeError as exc:
-            reason = f"not JSON ({exc.msg})"
-        else:
-            if isinstance(obj, dict):
-                return obj
-            reason = f"a JSON {type(obj).__name__}, not an object"
-        self.problems.append(LineProblem(self.path, self._line, reason))
-        return None
+        obj, reason = parse_json_line(raw)
+        if reason is not None:
+            self.problems.append(LineProblem(self.path, self._line, reason))
+        return obj
 
     @property
     def incomplete_tail(self) -> bool:

@@ -3,10 +3,10 @@
 Both front ends drive training through this class, so a headless run and a GUI run of the same
 config do exactly the same work and write the same files:
 ``python main.py train`` loops over :meth:`TrainingSession.advance`, and the GUI's worker thread
-calls it between its pause/step/stop checks.
+runs it in :class:`core.runloop.RunLoop` between its pause/step/stop checks.
 
-Probes (core.probes, issue 4)
------------------------------
+Probes (core.probes)
+--------------------
 Each metrics record gets the probe fields listed in README.md ("Metrics fields"): the fast
 probes (``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``, ``lip_bound``, ``lip_grad`` ...)
 on every log line, the slow ones (exact spectra, histograms, 2D landscape and coverage:
@@ -14,48 +14,37 @@ on every log line, the slow ones (exact spectra, histograms, 2D landscape and co
 a sample grid from the fixed noise to ``RUN_DIR/samples/step_NNNNNNN.png`` every
 ``run.sample_every`` steps and at the last step.
 
-:meth:`TrainingSession.snapshot` returns the latest probe results for the GUI: a new dict of
-plain Python / numpy data (never live tensors; arrays are never modified after publication, so
-the dict may be handed to another thread). Keys (absent until first measured):
-
-- ``step``: generator step of the latest probe; ``fast_step`` / ``slow_step``: of the latest
-  fast / slow probe; ``sample_step``: of the latest sample grid.
-- ``layers``: D's constrained layer names (qualified module names), in order.
-- ``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``: {layer: float}, as in the metrics.
-- ``spectra``: {layer: float64 array, all singular values of the effective weight matrix,
-  descending} (slow).
-- ``lip_bound``, ``lip_bound_note`` (str or None), ``lip_bound_factors``: {leaf module: its
-  factor in the product bound}; ``lip_grad``, ``lip_grad_real``, ``lip_grad_fake``,
-  ``lip_grad_interp``, ``lip_grad_mean_interp``; ``grad_norms``: {"real", "fake", "interp":
-  float32 array of per-point ||grad_x D||} (eval-mode D).
-- ``histograms``: {layer: {"edges" [51+1], "counts" [51] (effective weight), "raw_edges",
-  "raw_counts" (raw Parameter), "max_abs"}} (slow).
-- ``spectra_step``: of the latest ``spectra`` / ``histograms`` (slow, or on demand:
-  ``session.prober.spectra()``).
-- 2D data: ``arrows``: {"points": [m, 2] fake points, "grads": [m, 2] grad_x D there} (fast);
-  ``landscape``: {"x": [n], "y": [n], "values": [n, n] (values[i, j] is D at (x[j], y[i]),
-  raw logit / critic value, eval mode), "extent": (xmin, xmax, ymin, ymax)};
-  ``coverage_samples``: [2500, 2] G's samples on the held-out noise; ``modes``, ``hq``,
-  ``mode_counts``: [K] high-quality samples per mode; ``centres``: [K, 2]; ``mode_std``;
-  ``landscape_step`` (slow, or on demand: ``session.prober.landscape()``).
-- image data: ``sample_grid``: uint8 [H, W, C] grid of G's samples on the fixed noise (eval
-  mode); ``sample_path``: the PNG written for it (or None).
-- ``time_split_ms``: {"data", "g_step", "d_step", "constraint", "probe"}: mean milliseconds per
-  generator step since the previous log line (see core.probes.timing); ``probe_time_share``.
+:meth:`TrainingSession.snapshot` returns the latest probe arrays for a front end as a frozen
+:class:`core.contract.ProbeSnapshot` (its fields and parts are documented there).
 """
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+import torch
 
-from .checkpoint import load_trainer_state
+from .checkpoint import CheckpointError, trainer_from_checkpoint
 from .config import Config, ConfigError, is_live
+from .contract import ProbeSnapshot
+from .data import DatasetError
+from .device import DeviceError
+from .pause_points import pause_point
 from .probes import Prober
-from .runfolder import RunFolder
-from .trainer import Diverged, Trainer
+from .runfolder import SCHEDULE_FILE, RunFolder, RunFolderError
+from .trainer import DeviceStepError, Diverged, Trainer, device_failure
+
+# A log line whose loss or mean D output is larger than this (in absolute value) gets a warning:
+# the run continues (only NaN/inf stop it), but a BCE loss or logit of 1e4 means a saturated D,
+# a critic value of 1e4 an unconstrained one running away.
+LOSS_WARNING_LEVEL = 1e4
+
+# What bad input raises while a run is prepared or changed: front ends report these as one
+# line (the CLI exits with status 2), never as a traceback.
+USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
 
 
 def parse_change(text: str) -> tuple[int, str, str]:
@@ -79,49 +68,98 @@ def parse_change(text: str) -> tuple[int, str, str]:
 class TrainingSession:
     def __init__(self, run_dir: str | Path, cfg: Config | None = None, *, resume: bool = False,
                  device: str | None = None, steps: int | None = None,
-                 changes: Iterable[tuple[int, str, Any]] = ()):
+                 changes: Iterable[tuple[int, str, Any]] = (), progress=None):
         """Prepare a run; everything is validated before anything is written.
 
         ``changes`` are (step, key, value) with value typed or as text; each is applied before
-        generator step ``step + 1`` exactly as a live change from the GUI.
+        generator step ``step + 1`` exactly as a live change from the GUI. They are stored in
+        ``RUN_DIR/schedule.json``, so a resumed run applies the ones not yet reached; on
+        resume, a change for a step the run has passed is refused. ``progress``: the dataset
+        preparation's progress callback (None: tqdm bars on stderr).
+
+        ``resume`` continues from ``checkpoints/last``; a run folder stopped before its first
+        checkpoint starts over from step 0 with its ``config.toml`` (see :attr:`notes`).
         """
         self.folder = RunFolder(run_dir, resume=resume)
+        self.notes: list[str] = []  # one-line notices for the front end
+        has_checkpoint = False
         if resume:
-            state = load_trainer_state(self.folder.checkpoint_dir / "trainer.pt")
-            self.trainer = Trainer.from_state(state, device=device)
+            self.folder.recover()  # finish or undo a checkpoint swap cut by a kill
+            has_checkpoint = self.folder.has_checkpoint()
+            if has_checkpoint:
+                self.trainer = trainer_from_checkpoint(self.folder.checkpoint_dir / "trainer.pt",
+                                                       device=device, progress=progress)
+            else:
+                self.trainer = Trainer(self.folder.read_config(), device=device,
+                                       progress=progress)
+                self.notes.append(f"{self.folder.path} has no checkpoint yet (it was stopped "
+                                  f"before its first one): starting it over from step 0 with "
+                                  f"its config.toml")
         else:
             if cfg is None:
                 raise ValueError("a new run needs a config")
-            self.trainer = Trainer(cfg, device=device)
+            self.trainer = Trainer(cfg, device=device, progress=progress)
+        start = self.trainer.step_count
         if steps is not None:
+            if steps < start:
+                raise ConfigError(f"run.steps (--steps) = {steps} is below step {start}, where "
+                                  f"{self.folder.path} resumes; give {start} or more")
             self.trainer.cfg.set("run.steps", steps)
 
+        stored = self.folder.read_schedule() if resume else []
+        new = sorted(changes, key=lambda c: c[0])
+        for step, key, _ in new:
+            if step < start:
+                raise ConfigError(f"--change {step}:{key} is for step {step}, but the run "
+                                  f"resumes at step {start}: a change can only be scheduled "
+                                  f"for step {start} or later")
+        pending = sorted([c for c in stored if c[0] >= start] + new, key=lambda c: c[0])
         self.schedule: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+        typed_new = []
         probe = self.trainer.cfg.copy()
-        for step, key, value in sorted(changes, key=lambda c: c[0]):
-            if isinstance(value, str):
-                value = probe.set_text(key, value)  # typed and range-checked now, not mid-run
-            else:
-                probe.set(key, value)
-            if step >= self.trainer.step_count:
-                self.schedule[step].append((key, value))
+        for change in pending:
+            step, key, value = change
+            try:
+                if isinstance(value, str):
+                    value = probe.set_text(key, value)  # typed and range-checked now, not mid-run
+                else:
+                    probe.set(key, value)
+                    value = probe.get(key)
+                if not is_live(key):
+                    raise ConfigError(f"{key} cannot change during a run")
+            except ConfigError as exc:
+                if any(change is c for c in new):
+                    raise
+                raise RunFolderError(f"{self.folder.path / SCHEDULE_FILE}: {exc}") from None
+            self.schedule[step].append((key, value))
+            if any(change is c for c in new):
+                typed_new.append((step, key, value))
 
+        if resume:  # before the files are opened for appending
+            self.folder.trim_after(start)
         self.folder.open()
-        if resume:
-            self.folder.trim_after(self.trainer.step_count)
-        else:
+        if not resume:
             self.folder.write_config(self.trainer.cfg)
+        if not resume or typed_new:
+            self.folder.write_schedule(stored + typed_new)
         self.last_record: dict[str, Any] | None = None
         self._logged_step = self._saved_step = self.trainer.step_count if resume else -1
+        # The step of the checkpoint set on disk (None: none yet); what the CLI's messages cite.
+        self.checkpoint_step: int | None = start if has_checkpoint else None
         self.prober = Prober(self.trainer)
         self._slow_step: int | None = None
         self._sampled_step = -1
         self._elapsed0 = self.trainer.elapsed()
         self._probe_seconds_logged = 0.0
-        # Set when a log line found non-finite losses: from then on the run folder keeps the
-        # last good checkpoint and metrics (finish() only closes it).
+        # Set when non-finite losses or weights were found: from then on the run folder keeps
+        # the last good checkpoint and metrics (finish() only closes it).
         self.diverged = False
+        # Set by a device failure (DeviceStepError): the trainer's state may be half a step,
+        # so nothing more is written from it.
+        self.failed = False
         self._new_events: list[dict[str, Any]] = []
+        self._warnings: list[str] = []
+        self._warned_level = LOSS_WARNING_LEVEL
 
     @property
     def cfg(self) -> Config:
@@ -131,9 +169,40 @@ class TrainingSession:
     def done(self) -> bool:
         return self.trainer.step_count >= self.cfg.run.steps
 
+    @property
+    def run_dir(self) -> Path:
+        return self.folder.path
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.folder.checkpoint_dir
+
+    def submit(self, key: str, value: Any) -> None:
+        """Queue a live change; applied before the next step (or by :meth:`apply_pending`).
+        Raises ``ConfigError`` when the config refuses it."""
+        self.trainer.submit(key, value)
+
     def advance(self) -> dict[str, Any] | None:
         """One generator step (with its critic steps); returns the metrics record if one was
-        logged at this step. Raises ``trainer.Diverged`` when losses stop being finite."""
+        logged at this step. Raises ``trainer.Diverged`` when losses or weights stop being
+        finite (found at a log line or before a checkpoint, whichever comes first) and
+        ``trainer.DeviceStepError`` when the device fails; after either, continue with
+        :meth:`continue_from_checkpoint`."""
+        try:
+            return self._advance()
+        except DeviceStepError:
+            self.failed = True
+            raise
+        except Exception as exc:  # a device error that surfaced at a sync (log, checkpoint)
+            reason = device_failure(exc)
+            if reason is None:
+                raise
+            self.failed = True
+            text = str(exc).strip().splitlines()
+            raise DeviceStepError(reason, str(self.trainer.device), self.trainer.step_count,
+                                  text[0][:200] if text else type(exc).__name__) from exc
+
+    def _advance(self) -> dict[str, Any] | None:
         trainer = self.trainer
         for key, value in self.schedule.pop(trainer.step_count, ()):
             trainer.submit(key, value)
@@ -169,6 +238,7 @@ class TrainingSession:
         trainer = self.trainer
         try:
             record = trainer.log_record()
+            trainer.check_finite()  # weights too: the probes below cannot measure NaN weights
         except Diverged:
             self.diverged = True
             raise
@@ -184,7 +254,27 @@ class TrainingSession:
         self.folder.append_metrics(record)
         self.last_record = record
         self._logged_step = self.trainer.step_count
+        self._check_loss_scale(record)
+        pause_point("log")
         return record
+
+    def _check_loss_scale(self, record: dict[str, Any]) -> None:
+        """Warn (once, then again each time it grows 100-fold) when the losses explode: the
+        run goes on, since large finite values are a fact to show, not an error."""
+        keys = ("loss_d", "loss_g", "d_real", "d_fake")
+        key = max(keys, key=lambda k: abs(record[k]))
+        value = abs(record[key])
+        if value > self._warned_level:
+            self._warned_level = value * 100
+            self._warnings.append(
+                f"losses are exploding: |{key}| = {value:.3g} at step {record['step']}; training "
+                f"goes on (it stops only if they become NaN/inf), but consider lower learning "
+                f"rates (optim.lr_d / optim.lr_g) or a Lipschitz constraint")
+
+    def drain_warnings(self) -> list[str]:
+        """One-line warnings about the run since the last call (e.g. exploding losses)."""
+        warnings, self._warnings = self._warnings, []
+        return warnings
 
     def _add_timing(self, record: dict[str, Any]) -> None:
         trainer, prober = self.trainer, self.prober
@@ -199,8 +289,7 @@ class TrainingSession:
             record["time_split_ms"] = None
         train_seconds = trainer.elapsed() - self._elapsed0 - prober.seconds
         record["probe_time_share"] = prober.seconds / train_seconds if train_seconds > 0 else None
-        prober.publish(time_split_ms=record["time_split_ms"],
-                       probe_time_share=record["probe_time_share"])
+        prober.publish(time_split_ms=record["time_split_ms"])
 
     def save_samples(self) -> None:
         """Save G's sample grid on the fixed noise to samples/ (image data)."""
@@ -208,19 +297,27 @@ class TrainingSession:
         self.prober.samples(self.folder.samples_dir / f"step_{step:07d}.png")
         self._sampled_step = step
 
-    def snapshot(self) -> dict[str, Any]:
-        """The latest probe results (plain Python / numpy data; keys in the module docstring)."""
+    def snapshot(self) -> ProbeSnapshot:
+        """The latest probe results (see :class:`core.contract.ProbeSnapshot`)."""
         return self.prober.snapshot()
 
     def checkpoint(self) -> None:
+        """Write the checkpoint set of the current step, after checking that it is finite
+        (else ``Diverged``, and the previous checkpoint stays the last one)."""
+        try:
+            self.trainer.check_finite()
+        except Diverged:
+            self.diverged = True
+            raise
         self.folder.save_checkpoint(self.trainer)
-        self._saved_step = self.trainer.step_count
+        self._saved_step = self.checkpoint_step = self.trainer.step_count
 
     def finish(self) -> None:
         """Make the current step the run's last logged and checkpointed step, then close.
-        After a divergence it only closes: the last good checkpoint must stay the last one."""
+        After a divergence or a device failure it only closes: the last good checkpoint must
+        stay the last one. May raise ``Diverged`` (found by the final line or checkpoint)."""
         try:
-            if self.trainer.step_count > 0 and not self.diverged:
+            if self.trainer.step_count > 0 and not self.diverged and not self.failed:
                 if self._logged_step != self.trainer.step_count:
                     self.log(final=True)
                 if self.trainer.is_image and self._sampled_step != self.trainer.step_count:
@@ -232,5 +329,40 @@ class TrainingSession:
 
     def close(self) -> None:
         self.folder.close()
+
+    def continue_from_checkpoint(self, *, device: str | None = None,
+                                 settings: dict[str, Any] | None = None) -> "TrainingSession":
+        """A new session that continues this run from its last good checkpoint, e.g. after a
+        ``DeviceStepError`` (on ``device="cpu"``, or with ``settings={"data.batch_size": n}``)
+        or a divergence (with other learning rates). ``settings`` are live changes applied
+        before its first step and recorded in events.jsonl like any change; the metrics and
+        events after the checkpoint are dropped, as on a resume. This session is closed and
+        its trainer released (device memory included; call it after leaving the ``except``
+        block, whose traceback still holds the old tensors); use only the returned one.
+
+        Without a checkpoint the run starts over from step 0 with its config."""
+        settings = dict(settings or {})
+        trial = self.cfg.copy()
+        for key in settings:
+            if not is_live(key):
+                raise ConfigError(f"{key} cannot change during a run; it needs a new run")
+        trial.update(settings)  # refuse a bad value before anything is closed
+        steps = self.cfg.run.steps
+        old_device = self.trainer.device
+        self.close()
+        self.trainer = self.prober = None  # release the old state before the new one loads
+        gc.collect()
+        if old_device.type == "cuda":
+            torch.cuda.empty_cache()
+        session = TrainingSession(self.folder.path, resume=True, device=device, steps=steps)
+        for key, value in settings.items():
+            session.trainer.submit(key, value)
+        return session
+
+    def finish_keeping_events(self) -> None:
+        """:meth:`finish` at the run's last step, keeping events.jsonl open for changes a
+        front end still applies to the finished run."""
+        self.finish()
+        self.folder.open()
 
 

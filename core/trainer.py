@@ -54,7 +54,45 @@ class Change:
 
 
 class Diverged(RuntimeError):
-    """Raised by :meth:`Trainer.log_record` when a loss became NaN or infinite."""
+    """Raised by :meth:`Trainer.log_record` when a loss became NaN or infinite, and by
+    :meth:`Trainer.check_finite` (before a checkpoint) when a loss or a weight did."""
+
+
+class DeviceStepError(RuntimeError):
+    """The device failed inside a training step (out of memory, a CUDA/MPS error).
+
+    The step may have been cut half-way, so the trainer's state is no longer one of the run's
+    states: continue from the last good checkpoint (``TrainingSession.continue_from_checkpoint``
+    with another device or a smaller batch). ``reason`` is "out of memory" or "device error";
+    ``device`` the device's name; ``step`` the number of steps completed before it."""
+
+    def __init__(self, reason: str, device: str, step: int, detail: str):
+        self.reason, self.device, self.step, self.detail = reason, device, step, detail
+        super().__init__(f"{reason} on {device} in step {step + 1}: {detail}")
+
+
+_DEVICE_ERROR_WORDS = ("CUDA", "cuDNN", "CUBLAS", "cublas", "MPS", "HIP", "XPU")
+
+
+def device_failure(exc: BaseException) -> str | None:
+    """Whether ``exc`` is the device failing (rather than a bug): "out of memory",
+    "device error" or None."""
+    text = str(exc)
+    if isinstance(exc, torch.OutOfMemoryError) or (
+            isinstance(exc, RuntimeError) and ("out of memory" in text
+                                               or "can't allocate memory" in text)):
+        return "out of memory"
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    if accelerator_error is not None and isinstance(exc, accelerator_error):
+        return "device error"
+    if isinstance(exc, RuntimeError) and any(word in text for word in _DEVICE_ERROR_WORDS):
+        return "device error"
+    return None
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _has_batchnorm(module: nn.Module) -> bool:
@@ -62,12 +100,15 @@ def _has_batchnorm(module: nn.Module) -> bool:
 
 
 class Trainer:
-    def __init__(self, cfg: Config, *, device: str | torch.device | None = None):
+    def __init__(self, cfg: Config, *, device: str | torch.device | None = None,
+                 progress=None):
+        """``progress``: the dataset preparation's progress callback (see
+        ``core.data.make_sampler``; None draws tqdm bars on stderr)."""
         cfg.validate()
         self.cfg = cfg.copy()
         self.device = (torch.device(device) if isinstance(device, torch.device)
                        else resolve_device(device or cfg.run.device))
-        self.sampler = make_sampler(self.cfg, self.device)
+        self.sampler = make_sampler(self.cfg, self.device, progress)
         self.is_image = self.sampler.kind == "image"
 
         # Model init draws from its own seeded stream without touching the global RNG.
@@ -191,8 +232,20 @@ class Trainer:
         return real.contiguous(memory_format=self.memory_format) if self.is_image else real
 
     def step(self) -> None:
-        """Apply queued changes, then do ``n_critic`` D updates and one G update."""
+        """Apply queued changes, then do ``n_critic`` D updates and one G update.
+
+        Raises :class:`DeviceStepError` when the device fails (e.g. runs out of memory)."""
         self.apply_pending()
+        try:
+            self._step()
+        except Exception as exc:
+            reason = device_failure(exc)
+            if reason is None:
+                raise
+            raise DeviceStepError(reason, str(self.device), self.step_count,
+                                  _one_line(str(exc))) from exc
+
+    def _step(self) -> None:
         timer = self.timer
         timer.start()  # after the changes, which may switch the timer on or off
         cfg = self.cfg
@@ -271,6 +324,26 @@ class Trainer:
         return record
 
     @torch.no_grad()
+    def check_finite(self) -> None:
+        """Raise :class:`Diverged` when a loss since the last log line, or any weight or
+        buffer of G or D, is NaN or infinite: called before a checkpoint is written, so a
+        diverged state never replaces a good checkpoint. One device sync."""
+        parts = {"losses": [self._acc]}
+        for name, model in (("G", self.G), ("D", self.D)):
+            parts[name] = [t for t in model.state_dict().values() if t.is_floating_point()]
+        # A tensor's sum is NaN/inf when one of its elements is (or when it overflows, which
+        # needs weights beyond 1e30: diverged as well), and costs ~10x less than isfinite().all().
+        flags = torch.stack([torch.stack([t.sum().float() for t in tensors]).sum().isfinite()
+                             for tensors in parts.values()]).tolist()
+        bad = [name for name, ok in zip(parts, flags) if not ok]
+        if bad:
+            what = {"losses": "the losses", "G": "G's weights", "D": "D's weights"}
+            names = [what[b] for b in bad]
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            raise Diverged(f"training diverged by step {self.step_count}: {listed} became NaN "
+                           f"or infinite")
+
+    @torch.no_grad()
     def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
         """G's samples for ``z`` (default: the fixed noise) in eval mode; G is restored after."""
         was_training = self.G.training
@@ -285,6 +358,7 @@ class Trainer:
         return {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
+            "device_type": self.device.type,
             "config": self.cfg.to_dict(),
             "step": self.step_count,
             "elapsed": self.elapsed(),
@@ -299,10 +373,12 @@ class Trainer:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], *, device: str | torch.device | None = None):
-        """Rebuild a trainer from :meth:`state_dict` output so that training continues exactly."""
+    def from_state(cls, state: dict[str, Any], *, device: str | torch.device | None = None,
+                   progress=None):
+        """Rebuild a trainer from :meth:`state_dict` output so that training continues exactly
+        (on the same kind of device; see :meth:`load_state_dict`)."""
         cfg = Config.from_dict(state["config"])
-        trainer = cls(cfg, device=device)
+        trainer = cls(cfg, device=device, progress=progress)
         trainer.load_state_dict(state)
         return trainer
 
@@ -312,8 +388,18 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.generator.set_state(state["generator"])
-        self.constraints.load_state_dict(state["constraints"])
+        saved_type = state.get("device_type", self.device.type)
+        if saved_type == self.device.type:
+            self.generator.set_state(state["generator"])
+            self.constraints.load_state_dict(state["constraints"])
+        else:
+            # A generator's state only fits its own kind of device (e.g. continuing a CUDA run
+            # on the CPU after an out-of-memory error): the random stream restarts from a seed
+            # derived from the step, so the run stays reproducible but is not bit for bit the
+            # one it would have been on the old device.
+            self.generator.manual_seed(self.cfg.run.seed + 1 + 1_000_003 * int(state["step"]))
+            self.constraints.init_generator.manual_seed(
+                self.cfg.run.seed + 3 + 1_000_003 * int(state["step"]))
         self.step_count = int(state["step"])
         self.elapsed_before = float(state["elapsed"])
         self._started = time.perf_counter()

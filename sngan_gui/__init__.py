@@ -1,7 +1,7 @@
 """The Qt desktop app (PySide6 + pyqtgraph) on top of the Qt-free ``core`` engine.
 
 ``create_window(config_path=None)`` returns the main window, built but not shown, once a
-QApplication exists (see DESIGN.md); ``app.main(argv)`` runs the app.
+QApplication exists; ``app.main(argv)`` runs the app.
 """
 
 from __future__ import annotations

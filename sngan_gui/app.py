@@ -9,13 +9,11 @@ from typing import Sequence
 
 from core import config as config_mod
 from core.config import Config, ConfigError
-
-EXIT_BAD_INPUT = 2
+from core.contract import EXIT_BAD_INPUT
+from core.presets import DEFAULT_PRESET, list_presets
 
 
 def _default_config() -> tuple[Config, Path | None]:
-    from .qt_main_window import DEFAULT_PRESET, list_presets
-
     preset = list_presets().get(DEFAULT_PRESET)
     if preset is not None:
         return config_mod.load(preset), preset

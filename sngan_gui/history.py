@@ -9,16 +9,18 @@ same preallocated-buffer idea).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 
+from core.contract import MetricsRecord
 
-def flatten_record(record: dict[str, Any]) -> dict[str, float]:
-    """``{"loss_d": 1, "sigma": {"net.fc0": 2}}`` -> ``{"loss_d": 1, "sigma.net.fc0": 2}``
-    (numbers only; other values are skipped)."""
+
+def flatten_record(record: MetricsRecord) -> dict[str, float]:
+    """``loss_d=1, sigma={"net.fc0": 2}`` -> ``{"loss_d": 1, "sigma.net.fc0": 2}`` (numbers
+    only, None as NaN; other values are skipped)."""
     out: dict[str, float] = {}
-    for key, value in record.items():
+    for key, value in vars(record).items():
         if isinstance(value, dict):
             for sub, v in value.items():
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -71,7 +73,7 @@ class History:
         self.n += 1
         self.version += 1
 
-    def extend_records(self, records: Iterable[dict[str, Any]]) -> None:
+    def extend_records(self, records: Iterable[MetricsRecord]) -> None:
         for rec in records:
             flat = flatten_record(rec)
             step = flat.pop("step", math.nan)

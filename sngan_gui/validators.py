@@ -8,6 +8,7 @@ from typing import Callable
 
 from PySide6.QtGui import QValidator
 
+from core import config as config_mod
 from core.config import Config, ConfigError
 
 _PARTIAL_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d*|\d*)([eE][+-]?\d*)?$")
@@ -29,19 +30,18 @@ class QtConfigValidator(QValidator):
         self.last_error = ""
 
     def check(self, text: str):
-        """(value, None) when acceptable, else (None, reason)."""
-        probe = self.config().copy()
+        """(``Config.with_change`` result, None) when acceptable, else (None, reason)."""
         try:
-            value = probe.set_text(self.key, text)
+            value = config_mod.parse_key_text(self.key, text)
+            return self.config().with_change(self.key, value), None
         except ConfigError as exc:
             return None, str(exc)
-        return value, None
 
     def validate(self, text: str, pos: int):  # noqa: D401 (Qt API)
         stripped = text.strip()
         if not _PARTIAL_FLOAT.match(stripped):
             self.last_error = f"{self.key} must be a number"
             return QValidator.State.Invalid
-        value, error = self.check(stripped) if stripped else (None, f"{self.key} is empty")
+        _, error = self.check(stripped) if stripped else (None, f"{self.key} is empty")
         self.last_error = error or ""
         return QValidator.State.Acceptable if error is None else QValidator.State.Intermediate

@@ -1,15 +1,15 @@
 """The training worker: one per run, driven from its own QThread.
 
-The training loop itself (:func:`sngan_gui.training_loop.run_training`, Qt-free) runs by default
-in a **spawned child process**, with its own interpreter and GIL: pyqtgraph painting holds the
-GUI process's GIL for tens of milliseconds, which slowed a training thread sharing it to ~0.78x
-the headless speed. The worker's QThread starts the child and relays its reports (tuples on a
-``multiprocessing.Queue``) to the Qt signals below, until ``("finished",)`` arrives or the child
-dies. The spawn start method is used because forking a process that runs Qt and threads is
-unsafe. As with any spawn-based multiprocessing, a *script* that opens the window and trains
-must guard its entry point with ``if __name__ == "__main__":`` (the child re-imports the main
-module; ``main.py``, ``python -m ...`` and the benchmarks already do). Starting a child costs
-1-3 s (it imports torch) while the GUI stays responsive and its status line says "starting…".
+The run loop itself (:class:`core.runloop.RunLoop`, Qt-free) runs by default in a **spawned
+child process**, with its own interpreter and GIL: pyqtgraph painting holds the GUI process's
+GIL for tens of milliseconds, which slows a training thread sharing it. The worker's QThread
+starts the child and relays its reports (:mod:`core.contract` objects on a
+``multiprocessing.Queue``) as the ``report`` signal, until ``RunFinished`` arrives or the child
+dies (then it reports ``RunFailed`` with the exit code). The spawn start method is used because
+forking a process that runs Qt and threads is unsafe. As with any spawn-based multiprocessing, a
+*script* that opens the window and trains must guard its entry point with
+``if __name__ == "__main__":`` (the child re-imports the main module). Starting a child takes
+a few seconds (it imports torch) while the GUI stays responsive.
 
 In-thread mode (``in_process=True`` or ``SNGAN_GUI_INPROCESS=1``) runs the same loop directly in
 the QThread. Use it where a child process cannot be spawned or is unwanted: when debugging the
@@ -18,16 +18,9 @@ frozen/embedded builds where ``multiprocessing`` spawn is unavailable. It trains
 small models (the GIL is shared with painting).
 
 GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop`` and ``submit`` put
-commands on a queue that the loop drains **between** training steps (every command is kept, in
-order). Config changes go on to ``Trainer.submit``, so they are applied at a step boundary and
-written to the run's events.jsonl by the session.
-
-Worker -> GUI: the ``progress`` signal carries plain python/numpy data (metrics records since
-the last signal, applied events, an optional probe snapshot) and fires at most ``max_hz`` times
-per second, plus once on every state change. The GUI never touches torch objects.
-
-Run folder, logging and checkpoints are those of ``core.session.TrainingSession``, the same code
-the headless CLI runs, so a GUI run writes exactly what ``python main.py train`` writes.
+commands on the loop's queue. Run folder, logging and checkpoints are those of
+``core.session.TrainingSession``, so a GUI run writes exactly what ``python main.py train``
+writes.
 """
 
 from __future__ import annotations
@@ -44,9 +37,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from core import contract
 from core.config import Config
+from core.runloop import RunLoop, child_main, default_torch_threads
 
-from .training_loop import child_main, default_torch_threads, run_training
+from .run_model import RunModel, RunState
 
 __all__ = ["QtTrainingWorker", "QtRunController", "default_torch_threads", "in_process_default"]
 
@@ -63,24 +58,16 @@ def in_process_default() -> bool:
 
 
 class QtTrainingWorker(QObject):
-    """Runs a :class:`core.session.TrainingSession` step by step; see the module docstring."""
+    """Runs one :class:`core.runloop.RunLoop`; see the module docstring."""
 
-    started = Signal(dict)       # {"run_dir", "device", "layers", "kind"}
-    progress = Signal(dict)      # {"step", "running", "rate", "elapsed", "records", "events", "snapshot"?}
-    message = Signal(str, str)   # (level: "info" | "warning" | "error", text)
-    diverged = Signal(str)
-    download = Signal(object, object, str)  # (done, total, label) while a dataset is fetched
-    finished = Signal()
+    report = Signal(object)  # every core.contract report but RunFinished
+    finished = Signal()      # after the loop (and its child process) has ended
 
-    def __init__(self, cfg: Config, run_dir: str | Path, *, max_hz: float = 30.0,
-                 snapshot_budget: float = 0.03, snapshot_min_interval: float = 0.25,
-                 torch_threads: int | None = None, in_process: bool | None = None):
+    def __init__(self, cfg: Config, run_dir: str | Path, *, torch_threads: int | None = None,
+                 in_process: bool | None = None):
         super().__init__()
         self.cfg = cfg.copy()
         self.run_dir = Path(run_dir)
-        self.min_emit = 1.0 / max_hz
-        self.snapshot_budget = snapshot_budget
-        self.snapshot_min_interval = snapshot_min_interval
         self.torch_threads = torch_threads
         self.in_process = in_process_default() if in_process is None else bool(in_process)
         if self.in_process:
@@ -94,56 +81,48 @@ class QtTrainingWorker(QObject):
         self.process = None  # the child process (None in in-thread mode, or before run())
 
     # ------------------------------------------------------------------ GUI thread API
-    def _send(self, cmd: tuple) -> None:
+    def _send(self, cmd: contract.Command) -> None:
         try:
             self._commands.put(cmd)
         except (ValueError, OSError):  # the run has ended and its queue is closed
             pass
 
     def play(self) -> None:
-        self._send(("play",))
+        self._send(contract.Play())
 
     def pause(self) -> None:
-        self._send(("pause",))
+        self._send(contract.Pause())
 
     def step(self, n: int = 1) -> None:
-        self._send(("step", int(n)))
+        self._send(contract.Step(int(n)))
 
     def stop(self) -> None:
         self._cancel.set()
         self._stop_requested.set()
-        self._send(("stop",))
+        self._send(contract.Stop())
 
     def submit(self, key: str, value: Any) -> None:
         """Queue a live config change (already validated by the GUI)."""
-        self._send(("change", key, value))
+        self._send(contract.Change(key, value))
 
     # ------------------------------------------------------------------ worker thread
-    def _options(self) -> dict:
-        return {"min_emit": self.min_emit, "snapshot_budget": self.snapshot_budget,
-                "snapshot_min_interval": self.snapshot_min_interval}
-
-    def _dispatch(self, msg: tuple) -> bool:
-        """Emit the signal for one report; True for ``("finished",)``."""
-        kind, args = msg[0], msg[1:]
-        if kind == "finished":
+    def _dispatch(self, report: contract.Report) -> bool:
+        """Emit one report; True for ``RunFinished``."""
+        if isinstance(report, contract.RunFinished):
             return True
-        signal = {"started": self.started, "progress": self.progress, "message": self.message,
-                  "diverged": self.diverged, "download": self.download}.get(kind)
-        if signal is not None:
-            signal.emit(*args)
+        self.report.emit(report)
         return False
 
     @Slot()
     def run(self) -> None:
         try:
             if self.in_process:
-                run_training(self.cfg, self.run_dir, self.torch_threads, self._commands,
-                             self._cancel, lambda *msg: self._dispatch(msg), **self._options())
+                RunLoop(self.cfg, self.run_dir, self._commands, self._cancel, self._dispatch,
+                        torch_threads=self.torch_threads).run()
             else:
                 self._relay()
         except Exception as exc:  # never let an exception kill the thread silently
-            self.message.emit("error", f"training stopped: {exc}")
+            self.report.emit(contract.RunFailed(f"training stopped: {exc}"))
             traceback.print_exc()
         finally:
             self.finished.emit()
@@ -153,7 +132,7 @@ class QtTrainingWorker(QObject):
         proc = self._ctx.Process(
             target=child_main, name="sngan-training",
             args=(self.cfg.to_dict(), str(self.run_dir), self.torch_threads, self._commands,
-                  self._cancel, out, self._options()),
+                  self._cancel, out),
             daemon=True)  # never outlives the GUI, whatever happens
         self.process = proc
         try:
@@ -169,15 +148,16 @@ class QtTrainingWorker(QObject):
                     finished = self._dispatch(msg)
                 elif not proc.is_alive():
                     # The child has ended: take what it sent before going (its queue's
-                    # feeder flushed at exit), then report a crash if "finished" never came.
+                    # feeder flushed at exit), then report a crash if RunFinished never came.
                     try:
                         while not finished:
                             finished = self._dispatch(out.get(timeout=0.2))
                     except queue.Empty:
                         pass
                     if not finished and not self._stop_requested.is_set():
-                        self.message.emit("error", "training process ended unexpectedly "
-                                                   f"(exit code {proc.exitcode})")
+                        self.report.emit(contract.RunFailed(
+                            f"training process ended unexpectedly (exit code {proc.exitcode})",
+                            exit_code=proc.exitcode))
                     break
                 if not finished and self._stop_requested.is_set():
                     now = time.monotonic()
@@ -200,18 +180,43 @@ class QtTrainingWorker(QObject):
 
 
 class QtRunController(QObject):
-    """Owns one worker and its QThread; guarantees the thread is gone after :meth:`shutdown`."""
+    """Owns one worker and its QThread and feeds the worker's reports to the run's
+    :class:`RunModel`; guarantees the thread is gone after :meth:`shutdown`."""
 
-    def __init__(self, worker: QtTrainingWorker, parent: QObject | None = None):
+    reported = Signal(object, object)  # (report, the set of DataKind it changed in the model)
+    ended = Signal()                   # the worker has finished (its process too)
+
+    def __init__(self, worker: QtTrainingWorker, model: RunModel, parent: QObject | None = None):
         super().__init__(parent)
         self.worker = worker
+        self.model = model
         self.thread = QThread()
         self.thread.setObjectName("trainingThread")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
         worker.finished.connect(self.thread.quit)
+        worker.report.connect(self._on_report)  # queued: this object lives in the GUI thread
+        worker.finished.connect(self._on_finished)
+
+    @classmethod
+    def create(cls, model: RunModel, run_dir: str | Path, torch_threads: int | None,
+               parent: QObject | None = None) -> "QtRunController":
+        """A controller whose worker trains ``model.cfg`` into ``run_dir``."""
+        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads)
+        return cls(worker, model, parent)
+
+    @Slot(object)
+    def _on_report(self, report: contract.Report) -> None:
+        self.reported.emit(report, self.model.apply(report))
+
+    @Slot()
+    def _on_finished(self) -> None:
+        if self.model.state in (RunState.STARTING, RunState.RUNNING, RunState.PAUSED):
+            self.model.set_state(RunState.IDLE)  # no process trains it any more
+        self.ended.emit()
 
     def start(self) -> None:
+        self.model.set_state(RunState.STARTING)
         if self.worker.in_process and sys.getswitchinterval() > SWITCH_INTERVAL:
             sys.setswitchinterval(SWITCH_INTERVAL)
         self.thread.start()
@@ -230,3 +235,14 @@ class QtRunController(QObject):
             ok = True
         proc = self.worker.process
         return ok and (proc is None or not proc.is_alive())
+
+    def retire(self) -> bool:
+        """Shut down and let Qt delete this controller and its worker; later reports are
+        dropped. False when the thread would not end (then keep a reference and wait on
+        ``thread`` before the application quits)."""
+        self.reported.disconnect()
+        ok = self.shutdown()
+        self.worker.deleteLater()
+        if ok:
+            self.deleteLater()
+        return ok

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.config import Config
+
+PRESETS = Path(__file__).resolve().parent.parent / "resources" / "presets"
 
 
 def tiny_2d(**sets) -> Config:

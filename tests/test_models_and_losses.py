@@ -91,7 +91,7 @@ def test_dcgan_generator_computes_the_notebooks_generator():
     depends on the summation order, i.e. the kernel and the thread count) to ~1e-3 relative
     in block1's gradient, which would hide a real difference.
     """
-    from benchmarks.notebook_reference import Generator
+    from notebook_reference import Generator
 
     torch.manual_seed(0)
     ours, _ = build_models(ModelConfig(arch="dcgan", z_dim=64, g_width=64, d_width=16), (1, 28, 28))

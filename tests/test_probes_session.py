@@ -113,7 +113,7 @@ def test_metrics_fields_and_exported_weights(tmp_path):
         assert last["linf"][name] == pytest.approx(np.abs(w).sum(1).max(), rel=1e-5)
         assert last["linf"][name] == pytest.approx(1.0, rel=1e-5)  # the row-sum target
         # the fast (power-iteration) sigma of other lines is accurate too
-        np.testing.assert_allclose(session.snapshot()["spectra"][name], sv, rtol=1e-6)
+        np.testing.assert_allclose(session.snapshot().spectra.singular_values[name], sv, rtol=1e-6)
     # lip_bound from the exported weights and BatchNorm running stats (eval mode)
     bound = 1.0
     for name in names:
@@ -133,14 +133,14 @@ def test_metrics_fields_and_exported_weights(tmp_path):
     assert [r["modes"] is not None for r in records] == [True, True, False, True]
     assert all(0 <= r["hq"] <= 1 for r in records if r["hq"] is not None)
     snap = session.snapshot()
-    assert snap["step"] == 20 and snap["slow_step"] == 20
+    assert snap.step == 20 and snap.slow_step == 20
     size = LANDSCAPE_SIZE
-    assert snap["landscape"]["values"].shape == (size, size)
-    assert snap["landscape"]["x"].shape == (size,)
-    assert snap["coverage_samples"].shape == (2500, 2)
-    assert snap["arrows"]["points"].shape == snap["arrows"]["grads"].shape
-    assert snap["modes"] == last["modes"] and snap["mode_counts"].shape == (8,)
-    assert set(snap["histograms"]) == set(names)
+    assert snap.landscape.values.shape == (size, size)
+    assert snap.landscape.x.shape == (size,)
+    assert snap.landscape.samples.shape == (2500, 2)
+    assert snap.fast.arrows.shape == (32, 4)  # (x, y) of fake points, grad_x D there
+    assert snap.landscape.modes == last["modes"] and snap.landscape.mode_counts.shape == (8,)
+    assert set(snap.spectra.histograms) == set(names)
 
 
 def test_image_run_saves_sample_grids_and_conv_norms(tmp_path):
@@ -148,7 +148,7 @@ def test_image_run_saves_sample_grids_and_conv_norms(tmp_path):
     pngs = sorted(p.name for p in (tmp_path / "run" / "samples").iterdir())
     assert pngs == ["step_0000002.png", "step_0000003.png"]
     snap = session.snapshot()
-    assert snap["sample_grid"].dtype == np.uint8 and snap["sample_grid"].ndim == 3
+    assert snap.samples.pixels.dtype == np.uint8 and snap.samples.pixels.ndim == 3
     last = read_metrics(tmp_path / "run")[-1]
     assert "modes" not in last and "hq" not in last
     assert set(last["conv_norm"]) == {"block1.conv", "block2.conv", "out"}
@@ -240,7 +240,7 @@ def test_time_split_can_be_switched_off_live(tmp_path):
     assert sum(split[k] for k in ("data", "g_step", "d_step", "constraint")) < 1000 * (
         second["time"] - first["time"]) / 5
     assert 0 < second["probe_time_share"] < 10
-    assert session.snapshot()["time_split_ms"] == split
+    assert session.snapshot().time_split_ms == split
 
 
 def test_on_demand_landscape_is_the_slow_probes_measurement(tmp_path):
@@ -256,8 +256,8 @@ def test_on_demand_landscape_is_the_slow_probes_measurement(tmp_path):
     fields = session.prober.landscape()
     assert fields == {"modes": record["modes"], "hq": record["hq"]}
     snap = session.snapshot()
-    assert snap["landscape_step"] == 5 and snap["modes"] == record["modes"]
-    assert snap["landscape"]["values"].shape == (LANDSCAPE_SIZE, LANDSCAPE_SIZE)
+    assert snap.landscape.step == 5 and snap.landscape.modes == record["modes"]
+    assert snap.landscape.values.shape == (LANDSCAPE_SIZE, LANDSCAPE_SIZE)
     assert torch.equal(session.trainer.generator.get_state(), rng_before)
     session.close()
 
@@ -271,19 +271,19 @@ def test_on_demand_spectra_are_the_slow_probes_measurement(tmp_path):
     for _ in range(7):
         session.advance()
     before = session.snapshot()
-    assert before["spectra_step"] == before["slow_step"] == 5  # first log line: slow probe
+    assert before.spectra.step == before.slow_step == 5  # first log line: slow probe
     rng_before = session.trainer.generator.get_state()
 
     session.prober.spectra()
     snap = session.snapshot()
-    assert snap["spectra_step"] == 7 and snap["slow_step"] == 5
-    assert snap["sigma"] == before["sigma"] and snap["fast_step"] == before["fast_step"]
+    assert snap.spectra.step == 7 and snap.slow_step == 5
+    assert snap.fast.sigma == before.fast.sigma and snap.fast.step == before.fast.step
     cons = session.trainer.constraints
     with torch.no_grad(), cons.cached():
         for name, layer in cons.layers:
             w = layer.weight.detach().flatten(1).double()
-            assert np.allclose(snap["spectra"][name], svdvals(w), rtol=1e-6), name
-            counts = snap["histograms"][name]["counts"]
+            assert np.allclose(snap.spectra.singular_values[name], svdvals(w), rtol=1e-6), name
+            counts = snap.spectra.histograms[name].counts
             assert int(np.sum(counts)) == w.numel(), name
     assert torch.equal(session.trainer.generator.get_state(), rng_before)
     session.close()

@@ -46,8 +46,8 @@ def test_unusable_lines_are_skipped_and_named(tmp_path):
     objs, problems = read_jsonl(path)
     assert objs == [{"step": 1}, {"step": 5}]
     assert [(p.line, p.reason.split(" (")[0]) for p in problems] == [
-        (2, "a JSON list, not an object"), (3, "not JSON"), (4, "not UTF-8 text")]
-    assert str(problems[0]).startswith(f"{path}:2: ")
+        (2, "is not a JSON object"), (3, "is not valid JSON"), (4, "is not UTF-8 text")]
+    assert str(problems[0]) == f"{path} line 2 is not a JSON object (got list)"
 
 
 def test_tail_restarts_when_the_file_is_replaced_or_shrinks(tmp_path):

@@ -132,11 +132,6 @@ class ConstraintSet:
         return layer.weight
 
     @torch.no_grad()
-    def effective_weight(self, layer: nn.Module) -> torch.Tensor:
-        """The weight D's forward pass uses (after the layer constraints)."""
-        return layer.weight.detach()
-
-    @torch.no_grad()
     def plain_state_dict(self) -> dict[str, torch.Tensor]:
         """D's state dict with the effective weights under the plain ``<layer>.weight`` keys and
         no parametrization entries: loadable into an unconstrained copy of D, which then

@@ -45,10 +45,6 @@ class LayerConstraint(nn.Module):
         self.rowsum = False
         self.target = 1.0
 
-    @property
-    def active(self) -> bool:
-        return self.spectral or self.rowsum
-
     def matrix(self, weight: torch.Tensor) -> torch.Tensor:
         return weight_matrix(weight, self.transposed)
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .matrix import is_transposed
+
 
 def _residue_onehot(k: int, stride: int, dilation: int, device, dtype) -> torch.Tensor:
     classes = (torch.arange(k, device=device) * dilation) % stride
@@ -29,7 +31,7 @@ def _residue_onehot(k: int, stride: int, dilation: int, device, dtype) -> torch.
 
 def layer_geometry(module: nn.Module) -> tuple[bool, tuple[int, ...], tuple[int, ...]]:
     """(transposed, stride, dilation): what linf_norm needs to know about a layer."""
-    transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
+    transposed = is_transposed(module)
     stride = tuple(getattr(module, "stride", ()))
     dilation = tuple(getattr(module, "dilation", ()))
     return transposed, stride, dilation

@@ -20,10 +20,10 @@ data) costs nothing.
 
 Decoded ``folder`` and ``digits`` tensors are also cached on disk in
 ``<datasets_dir()>/decoded/`` (a few newest entries; keyed on the files' names, sizes and
-modification times, the channels and the size), because decoding them is what makes a start
-slow: about 1 ms per image file, and 2.5 s for digits (scikit-learn import and upscaling),
-against 0.1 s to load the cached tensor. MNIST (idx files, 0.1 s) and CIFAR-10 (pickled arrays,
-~0.3 s) are read directly.
+modification times, the channels and the size), because decoding them (per image file; for
+digits the scikit-learn import and upscaling) is what makes a start slow, far slower than
+loading the cached tensor (``python benchmarks/data_loader.py``). MNIST (idx files) and
+CIFAR-10 (pickled arrays) load fast and are read directly.
 """
 
 from __future__ import annotations

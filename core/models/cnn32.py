@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .convtranspose import GemmConvTranspose2d
-from .dcgan import _d_norm
+from .norm import d_norm_layer
 
 LEAK = 0.1
 
@@ -82,7 +82,7 @@ class SNGANDiscriminator(nn.Module):
         for i, (mult, k, s) in enumerate(self.SPECS, start=1):
             cout = width * mult
             self.add_module(f"conv{i}", nn.Conv2d(cin, cout, k, s, (k - 1) // 2 if s == 1 else 1))
-            layer_norm = _d_norm(norm, cout) if i > 1 else None
+            layer_norm = d_norm_layer(norm, cout, feature_maps=True) if i > 1 else None
             if layer_norm is not None:
                 self.add_module(f"norm{i}", layer_norm)
             cin = cout

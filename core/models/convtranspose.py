@@ -15,11 +15,11 @@ channels_last tensor, which is what the rest of our conv models use on the CPU.
 :class:`GemmConvTranspose2d` is an ``nn.ConvTranspose2d`` (same parameters, state-dict keys,
 init and ``isinstance``); only its CPU forward differs, and only where the maths above is all
 of it (groups 1, dilation 1, zero padding, float32/float64) and where it is faster. The col2im
-is memory-bound, so the GEMM path loses once the maps grow: measured per layer (forward +
-backward, 2 cores), it wins on all four layers of the notebook DCGAN (34 ms against 48 at batch
-128) and on the SN-GAN CNN's 4x4 -> 8x8 layer (55 against 80 at batch 64), and loses on its
-8x8 -> 16x16 (65 against 56) and 16x16 -> 32x32 (97 against 59) layers. The rule below (input
-pixels x output channels <= 4096, i.e. col2im work per sample) separates those cases.
+is memory-bound, so the GEMM path loses once the maps grow: per layer (forward + backward,
+``python benchmarks/convtranspose.py``) it wins on all four layers of the notebook DCGAN and on
+the SN-GAN CNN's 4x4 -> 8x8 layer, and loses on its 8x8 -> 16x16 and 16x16 -> 32x32 layers.
+The rule below (input pixels x output channels <= 4096, i.e. col2im work per sample)
+separates those cases.
 Everything else, and every non-CPU device (cuDNN is fast there), goes through the stock
 implementation. The results agree with
 ``F.conv_transpose2d`` to float rounding (tests/test_convtranspose.py).

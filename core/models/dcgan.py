@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import nn
 
 from .convtranspose import GemmConvTranspose2d
+from .norm import d_norm_layer
 
 
 def notebook_init(module: nn.Module) -> None:
@@ -28,14 +29,6 @@ def notebook_init(module: nn.Module) -> None:
     if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         nn.init.constant_(module.bias, 0.0)
-
-
-def _d_norm(kind: str, channels: int) -> nn.Module | None:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "layer":
-        return nn.GroupNorm(1, channels)
-    return None
 
 
 class DCGANGenerator(nn.Module):
@@ -68,7 +61,7 @@ class DCGANDiscriminator(nn.Module):
         for i, (cin, cout) in enumerate([(channels, hidden), (hidden, hidden * 2)], start=1):
             block = nn.Sequential()
             block.add_module("conv", nn.Conv2d(cin, cout, 4, 2))
-            layer_norm = _d_norm(norm, cout)
+            layer_norm = d_norm_layer(norm, cout, feature_maps=True)
             if layer_norm is not None:
                 block.add_module("norm", layer_norm)
             block.add_module("act", nn.LeakyReLU(0.2, inplace=True))

@@ -11,13 +11,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-
-def _norm(kind: str, width: int) -> nn.Module | None:
-    if kind == "batch":
-        return nn.BatchNorm1d(width)
-    if kind == "layer":
-        return nn.LayerNorm(width)
-    return None
+from .norm import d_norm_layer
 
 
 class MLPGenerator(nn.Module):
@@ -45,7 +39,7 @@ class MLPDiscriminator(nn.Module):
         fan_in = in_dim
         for i in range(1, depth + 1):
             self.add_module(f"fc{i}", nn.Linear(fan_in, width))
-            layer_norm = _norm(norm, width)
+            layer_norm = d_norm_layer(norm, width, feature_maps=False)
             if layer_norm is not None:
                 self.add_module(f"norm{i}", layer_norm)
             self.add_module(f"act{i}", nn.LeakyReLU(0.2))

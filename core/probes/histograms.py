@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from ..constraints import ConstraintSet
-from .spectra import is_parametrized
 
 HIST_BINS = 51
 
@@ -30,7 +30,7 @@ def weight_histograms(constraints: ConstraintSet, bins: int = HIST_BINS) -> dict
     out = {}
     for name, layer in constraints.layers:
         eff = histogram(layer.weight, bins)
-        raw = histogram(constraints.raw_weight(layer), bins) if is_parametrized(layer) else eff
+        raw = histogram(constraints.raw_weight(layer), bins) if parametrize.is_parametrized(layer, "weight") else eff
         out[name] = {"edges": eff["edges"], "counts": eff["counts"],
                      "raw_edges": raw["edges"], "raw_counts": raw["counts"],
                      "max_abs": float(eff["edges"][-1])}

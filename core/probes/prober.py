@@ -14,13 +14,17 @@ Guarantees (tested in tests/test_probes_session.py):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from ..constraints.matrix import is_transposed
+from ..constraints.penalty import interpolates
+from ..contract import FastProbe, Histogram, Landscape, ProbeSnapshot, SampleGrid, Spectra
 from ..data.toy2d import mode_centres, mode_std
 from .convnorm import conv_maps, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
@@ -29,7 +33,7 @@ from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_modules,
                         lipschitz_bound)
 from .power import batched_matrix_sigmas, pad_stack, power_sigmas
-from .spectra import effective_matrix, is_parametrized, layer_linf, layer_spectra, raw_matrix
+from .spectra import effective_matrix, layer_linf, layer_spectra, raw_matrix
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
 PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
@@ -93,7 +97,7 @@ class Prober:
         self._g_modules = list(trainer.G.modules())
         self._d_lists = None
         self._stack_buffers: dict[tuple, torch.Tensor] = {}
-        self._snapshot: dict[str, Any] = {}
+        self._snapshot = ProbeSnapshot()
         if self.is_2d:
             name = trainer.cfg.data.dataset
             self.centres = mode_centres(name)
@@ -103,27 +107,28 @@ class Prober:
                                               generator=held_out).to(self.device)
 
     # ------------------------------------------------------------------ public
-    def snapshot(self) -> dict[str, Any]:
-        """The latest probe results as plain Python / numpy data (see core.session)."""
-        return dict(self._snapshot)
+    def snapshot(self) -> ProbeSnapshot:
+        """The latest probe results (a frozen :class:`core.contract.ProbeSnapshot`; each
+        measurement replaces it with a new one, so a reader keeps a consistent one)."""
+        return self._snapshot
 
     def publish(self, **items: Any) -> None:
-        """Add plain-data items to the snapshot (a new dict: readers keep a consistent one)."""
-        self._snapshot = {**self._snapshot, **items}
+        """Replace top-level fields of the snapshot (e.g. ``time_split_ms``)."""
+        self._snapshot = dataclasses.replace(self._snapshot, **items)
 
     def probe(self, *, slow: bool) -> dict[str, Any]:
         """Run the fast probes (and the slow ones when ``slow``); return the metrics fields."""
         t0 = time.perf_counter()
-        snap = dict(self._snapshot)
+        parts: dict[str, Any] = {}
         with _one_thread(self.device):
-            fields = self._fast(snap)
+            fields = self._fast(parts)
             if slow:
-                fields.update(self._slow(snap))
+                fields.update(self._slow(parts))
             elif self.is_2d:
                 fields["modes"] = fields["hq"] = None
             _sync(self.device)
-        snap["step"] = self.trainer.step_count
-        self._snapshot = snap
+        self._snapshot = dataclasses.replace(self._snapshot, step=self.trainer.step_count,
+                                             **parts)
         self.seconds += time.perf_counter() - t0
         return fields
 
@@ -136,10 +141,8 @@ class Prober:
             image = grid_to_uint8(grid)
             if path is not None:
                 save_grid(grid, path)
-        snap = dict(self._snapshot)
-        snap.update(sample_grid=image, sample_step=self.trainer.step_count,
-                    sample_path=str(path) if path is not None else None)
-        self._snapshot = snap
+        self._snapshot = dataclasses.replace(
+            self._snapshot, samples=SampleGrid(step=self.trainer.step_count, pixels=image))
         self.seconds += time.perf_counter() - t0
         return image
 
@@ -151,18 +154,20 @@ class Prober:
 
     def spectra(self) -> None:
         """Refresh the snapshot's full spectra and weight histograms from D's current weights
-        (the GUI asks between slow probes; ~1-2 ms on the presets' D). The same measurement as
+        (the GUI asks between slow probes; ``python benchmarks/probes.py`` measures its
+        cost). The same measurement as
         the slow probe's; the metrics fields are left to the probes on the log cadence."""
         self._on_demand(self._spectra)
 
     def _on_demand(self, measure):
-        """Run ``measure(snapshot copy)`` between steps, publish the copy, count the time."""
+        """Run ``measure(parts)`` between steps, publish the parts it measured, count the
+        time."""
         t0 = time.perf_counter()
-        snap = dict(self._snapshot)
+        parts: dict[str, Any] = {}
         with _one_thread(self.device):
-            result = measure(snap)
+            result = measure(parts)
             _sync(self.device)
-        self._snapshot = snap
+        self._snapshot = dataclasses.replace(self._snapshot, **parts)
         self.seconds += time.perf_counter() - t0
         return result
 
@@ -182,7 +187,7 @@ class Prober:
         transposed = []
         for name, layer in cons.layers:
             mats[(name, "eff")] = effective_matrix(layer)
-            if is_parametrized(layer):
+            if parametrize.is_parametrized(layer, "weight"):
                 mats[(name, "raw")] = raw_matrix(cons, layer)
             if is_conv(layer):
                 convs[name] = layer
@@ -245,14 +250,11 @@ class Prober:
         z = torch.randn(n, tr.cfg.model.z_dim, generator=self.gen, device=self.device)
         with eval_modes(self._g_modules):
             fake = tr.G(z).to(real.dtype)
-        shape = (n,) + (1,) * (real.dim() - 1)
-        eps = torch.rand(shape, generator=self.gen, device=self.device, dtype=real.dtype)
-        interp = torch.lerp(fake, real, eps)
-        return {"real": real, "fake": fake, "interp": interp}
+        return {"real": real, "fake": fake, "interp": interpolates(real, fake, self.gen)}
 
     # ------------------------------------------------------------------ fast probes
     @torch.no_grad()
-    def _fast(self, snap: dict[str, Any]) -> dict[str, Any]:
+    def _fast(self, parts: dict[str, Any]) -> dict[str, Any]:
         tr = self.trainer
         cons, D = tr.constraints, tr.D
         names = [name for name, _ in cons.layers]
@@ -266,7 +268,6 @@ class Prober:
                 gnorms, grads = input_grad_norms(D, x)
         n = self.points
         g = gnorms.float().cpu().numpy()
-        parts = {k: g[i * n:(i + 1) * n] for i, k in enumerate(batch)}
         gl = g.tolist()  # plain Python on 3n numbers beats numpy's per-call overhead here
         real_l, fake_l, interp_l = gl[:n], gl[n:2 * n], gl[2 * n:]
         stats = [max(gl), max(real_l), max(fake_l), max(interp_l), sum(interp_l) / n]
@@ -274,67 +275,70 @@ class Prober:
         sigma_raw = {name: found.get((name, "raw"), sigma[name]) for name in names}
         conv_norm = {name: found[(name, "conv")] for name in names if (name, "conv") in found}
         norms = {name: conv_norm.get(name, sigma[name]) for name in names}
-        bound, factors, note = lipschitz_bound(D, norms, self._leaves)
+        bound, _, note = lipschitz_bound(D, norms, self._leaves)
         fields = {
             "sigma": sigma, "sigma_raw": sigma_raw, "linf": linf, "conv_norm": conv_norm,
             "lip_grad": stats[0], "lip_bound": bound, "lip_bound_note": note,
             "lip_grad_real": stats[1], "lip_grad_fake": stats[2], "lip_grad_interp": stats[3],
             "lip_grad_mean_interp": stats[4],
         }
-        snap.update({k: (dict(v) if isinstance(v, dict) else v) for k, v in fields.items()})
-        snap["layers"] = names
-        snap["lip_bound_factors"] = factors
-        snap["grad_norms"] = parts
-        snap["fast_step"] = tr.step_count
+        arrows = None
         if self.is_2d:
             m = min(ARROWS, n)
-            snap["arrows"] = {"points": batch["fake"][:m].float().cpu().numpy(),
-                              "grads": grads[n:n + m].float().cpu().numpy()}
+            arrows = torch.cat([batch["fake"][:m, :2], grads[n:n + m, :2]], 1).float().cpu().numpy()
+        parts["fast"] = FastProbe(step=tr.step_count, sigma=dict(sigma),
+                                  conv_norm=dict(conv_norm), arrows=arrows)
         return fields
 
     # ------------------------------------------------------------------ slow probes
     @torch.no_grad()
-    def _slow(self, snap: dict[str, Any]) -> dict[str, Any]:
+    def _slow(self, parts: dict[str, Any]) -> dict[str, Any]:
+        """Slow probes after the fast ones of the same line (``parts["fast"]`` is set)."""
         tr = self.trainer
         fields: dict[str, Any] = {}
-        spectra = self._spectra(snap)
+        spectra = self._spectra(parts)
         # The exact values replace the power-iteration ones on this line.
         sigma = {name: s["sigma"] for name, s in spectra.items()}
         sigma_raw = {name: s["sigma_raw"] for name, s in spectra.items()}
         fields["sigma"], fields["sigma_raw"] = sigma, sigma_raw
-        norms = {name: snap["conv_norm"].get(name, sigma[name]) for name in sigma}
-        bound, factors, note = lipschitz_bound(tr.D, norms, self._leaves)
-        fields["lip_bound"] = bound
-        snap.update(sigma=dict(sigma), sigma_raw=dict(sigma_raw), lip_bound=bound,
-                    lip_bound_factors=factors, lip_bound_note=note, slow_step=tr.step_count)
+        fast = parts["fast"]
+        norms = {name: fast.conv_norm.get(name, sigma[name]) for name in sigma}
+        fields["lip_bound"], _, _ = lipschitz_bound(tr.D, norms, self._leaves)
+        parts["fast"] = dataclasses.replace(fast, sigma=dict(sigma))
+        parts["slow_step"] = tr.step_count
         if self.is_2d:
-            fields.update(self._landscape(snap))
+            fields.update(self._landscape(parts))
         return fields
 
     @torch.no_grad()
-    def _spectra(self, snap: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Exact spectra and histograms of D's effective weights into ``snap``; returns
-        layer_spectra's per-layer results."""
+    def _spectra(self, parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Exact spectra and histograms of D's effective weights into ``parts["spectra"]``;
+        returns layer_spectra's per-layer results."""
         cons = self.trainer.constraints
         with cons.cached():
             spectra = layer_spectra(cons)
             hist = weight_histograms(cons)
-        snap.update(spectra={name: s["svdvals"] for name, s in spectra.items()},
-                    histograms=hist, spectra_step=self.trainer.step_count)
+        parts["spectra"] = Spectra(
+            step=self.trainer.step_count,
+            singular_values={name: s["svdvals"] for name, s in spectra.items()},
+            histograms={name: Histogram(counts=h["counts"], edges=h["edges"])
+                        for name, h in hist.items()})
         return spectra
 
     @torch.no_grad()
-    def _landscape(self, snap: dict[str, Any]) -> dict[str, Any]:
+    def _landscape(self, parts: dict[str, Any]) -> dict[str, Any]:
         """2D data: mode coverage of G on the held-out noise and D's value on a grid (both in
-        eval mode, no random draws) into ``snap``; returns the ``modes`` / ``hq`` fields."""
+        eval mode, no random draws) into ``parts["landscape"]``; returns the ``modes`` /
+        ``hq`` fields."""
         tr = self.trainer
         cons, D = tr.constraints, tr.D
         samples = tr.generate(self.coverage_noise).cpu().numpy()
         cov = mode_coverage(samples, self.centres, self.std)
         with evaluating(D), cons.cached():
             land = critic_grid(D, tr.sampler.extent(), LANDSCAPE_SIZE, self.device)
-        snap.update(modes=cov["modes"], hq=cov["hq"], mode_counts=cov["mode_counts"],
-                    centres=self.centres.copy(), mode_std=self.std,
-                    coverage_samples=samples, landscape=land, landscape_step=tr.step_count)
+        parts["landscape"] = Landscape(
+            step=tr.step_count, x=land["x"], y=land["y"], values=land["values"],
+            extent=tuple(land["extent"]), samples=samples, modes=cov["modes"], hq=cov["hq"],
+            mode_counts=cov["mode_counts"])
         return {"modes": cov["modes"], "hq": cov["hq"]}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from ..constraints import ConstraintSet, layer_geometry, linf_norm, weight_matrix
 from ..constraints.matrix import is_transposed
@@ -25,10 +26,6 @@ def effective_matrix(layer: nn.Module) -> torch.Tensor:
 
 def raw_matrix(constraints: ConstraintSet, layer: nn.Module) -> torch.Tensor:
     return weight_matrix(constraints.raw_weight(layer).detach(), is_transposed(layer))
-
-
-def is_parametrized(layer: nn.Module) -> bool:
-    return hasattr(layer, "parametrizations") and "weight" in layer.parametrizations
 
 
 @torch.no_grad()
@@ -59,7 +56,7 @@ def layer_spectra(constraints: ConstraintSet) -> dict[str, dict]:
     out = {}
     for name, layer in constraints.layers:
         sv = svdvals(effective_matrix(layer))
-        raw = svdvals(raw_matrix(constraints, layer))[0] if is_parametrized(layer) else sv[0]
+        raw = svdvals(raw_matrix(constraints, layer))[0] if parametrize.is_parametrized(layer, "weight") else sv[0]
         out[name] = {"svdvals": sv, "sigma": float(sv[0]), "sigma_raw": float(raw),
                      "linf": layer_linf(layer)}
     return out

@@ -45,7 +45,7 @@ def test_screenshot_after_short_run(qtbot, window):
     window.play()
     qtbot.waitUntil(lambda: window.step >= 60, timeout=30000)
     window.form.editors["constraints.spectral.enabled"].setChecked(True)
-    qtbot.waitUntil(lambda: window.step >= 130 and window.snapshot.get("critic") is not None,
+    qtbot.waitUntil(lambda: window.step >= 130 and window.model.snapshot.landscape is not None,
                     timeout=30000)
     window.pause()
     wait_paused(qtbot, window)
@@ -55,27 +55,6 @@ def test_screenshot_after_short_run(qtbot, window):
     assert window.grab().save(str(SCREENSHOT))
     img = QImage(str(SCREENSHOT))
     assert img.width() >= 1200 and img.height() >= 800
-
-
-def test_history_stays_bounded_and_keeps_shape():
-    from sngan_gui.history import History, smooth
-
-    h = History(capacity=64)
-    for i in range(10_000):
-        h.append(i, {"a": float(i)})
-    assert len(h) <= 64 and h.steps[0] == 0 and h.steps[-1] > 9000
-    assert np.all(np.diff(h.steps) > 0)
-    assert np.array_equal(h.column("a"), h.steps)
-    y = smooth(np.array([0.0, 2.0, np.nan, 4.0]), 2)
-    assert np.allclose(y, [0.0, 1.0, 2.0, 4.0])
-
-
-def test_marker_text():
-    from sngan_gui.qt_main_window import marker_text
-
-    assert marker_text({"constraints.spectral.enabled": True}) == "SN on"
-    assert marker_text({"constraints.clip.c": 0.05}) == "clip c=0.05"
-    assert marker_text({"optim.lr_d": 0.001}) == "lr_d=0.001"
 
 
 def _labels(axis, lo, hi):
@@ -90,7 +69,7 @@ def _labels(axis, lo, hi):
 def test_log_axis_labels_a_narrow_range_with_readable_values(qtbot):
     import math
 
-    from sngan_gui.qt_plots import QtLogFriendlyAxis
+    from sngan_gui.panels import QtLogFriendlyAxis
 
     axis = QtLogFriendlyAxis("left")
     axis.setLogMode(False, True)
@@ -105,59 +84,45 @@ def test_log_axis_labels_a_narrow_range_with_readable_values(qtbot):
     assert "1" in wide and any("10" in t for t in wide)
 
 
-def test_snapshot_refreshes_spectra_between_slow_probes(tmp_path):
-    """The spectrum and histogram panels follow training between the engine's slow probes:
-    take_snapshot asks the prober for fresh spectra (on its time budget) and labels them."""
-    from core import config
-    from core.session import TrainingSession
-    from sngan_gui import probes
-
-    cfg = config.load(PRESETS / "ring8.toml")
-    cfg.update({"run.log_every": 5, "run.probe_every": 1000, "run.steps": 50})
-    session = TrainingSession(tmp_path / "run", cfg)
-    state: dict = {}
-    for _ in range(5):
-        session.advance()
-    first = probes.take_snapshot(session, state, force=True)
-    assert first["spectra_step"] == 5
-    for _ in range(12):
-        session.advance()
-    state["spectra_t"] = -1e9  # the budget's minimum interval has passed
-    snap = probes.take_snapshot(session, state)
-    assert snap["spectra_step"] == 17 and snap["slow_step"] == 5
-    assert set(snap["spectra"]) == set(snap["hist"]) == set(first["spectra"])
-    session.close()
-
-
 def test_a_panel_is_redrawn_only_when_its_own_data_is_new(qtbot, window, monkeypatch):
+    from core.contract import FastProbe, Landscape, ProbeSnapshot, SampleGrid, Spectra
+
     drawn = []
     for panel in window.snapshot_panels:
-        monkeypatch.setattr(panel, "update_snapshot",
-                            lambda snap, name=panel.name: drawn.append(name))
+        monkeypatch.setattr(panel, "draw", lambda model, name=panel.name: drawn.append(name))
     grid = np.zeros((30, 30), dtype=np.float32)
-    snap = {"kind": "image", "step": 5, "sample_step": 5, "spectra_step": 5, "fast_step": 5,
-            "grid": grid, "spectra": {"fc1": np.array([2.0, 1.0])}, "hist": {}}
+
+    def snapshot(sample_step=None, spectra_step=None, fast_step=None, landscape_step=None):
+        """A snapshot whose parts were measured at these steps (None: absent)."""
+        return ProbeSnapshot(
+            step=5,
+            samples=None if sample_step is None else SampleGrid(sample_step, grid),
+            spectra=None if spectra_step is None else Spectra(
+                spectra_step, {"fc1": np.array([2.0, 1.0])}, {}),
+            fast=None if fast_step is None else FastProbe(fast_step, {}, {}),
+            landscape=None if landscape_step is None else Landscape(
+                landscape_step, grid[0], grid[0], grid, (0, 1, 0, 1), grid, 1, 0.5, grid[0]))
 
     def show(s):
         drawn.clear()
-        window.snapshot, window._snapshot_dirty = s, True
+        window.model.replace_snapshot(s)
         window.refresh_all()
         return sorted(drawn)
 
-    assert show(snap) == ["histogramPlot", "samplesView", "spectrumPlot"]
-    assert show({**snap, "spectra_step": 9}) == ["histogramPlot", "spectrumPlot"]
-    assert show({**snap, "spectra_step": 9, "sample_step": 9}) == ["samplesView"]
-    assert show({**snap, "spectra_step": 9, "sample_step": 9, "fast_step": 9}) == [
+    image = dict(sample_step=5, spectra_step=5, fast_step=5)
+    assert show(snapshot(**image)) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    assert show(snapshot(**{**image, "spectra_step": 9})) == ["histogramPlot", "spectrumPlot"]
+    assert show(snapshot(**{**image, "spectra_step": 9, "sample_step": 9})) == ["samplesView"]
+    assert show(snapshot(spectra_step=9, sample_step=9, fast_step=9)) == [
         "spectrumPlot"]  # the info line's conv norms; an image grid has no fast-probe data
-    two_d = {"kind": "2d", "step": 5, "landscape_step": 5, "fast_step": 5, "fake": grid}
-    assert show(two_d) == ["histogramPlot", "samplesView", "spectrumPlot"]
-    assert show({**two_d, "fast_step": 9}) == ["samplesView", "spectrumPlot"]  # arrows
+    two_d = dict(landscape_step=5, fast_step=5)
+    assert show(snapshot(**two_d)) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    assert show(snapshot(**{**two_d, "fast_step": 9})) == ["samplesView", "spectrumPlot"]  # arrows
     window.reset_run()  # a new run draws everything again
-    assert show(snap) == ["histogramPlot", "samplesView", "spectrumPlot"]
-    # an export's refresh_all between the timer's "which panels" tick and their draws
+    assert show(snapshot(**image)) == ["histogramPlot", "samplesView", "spectrumPlot"]
+    # an export's refresh_all between the timer's ticks draws each new panel once
     drawn.clear()
-    window.snapshot, window._snapshot_dirty = {**snap, "spectra_step": 11}, True
-    while window._snapshot_dirty:
-        window.refresh_plots()
+    window.model.replace_snapshot(snapshot(**{**image, "spectra_step": 11}))
+    window.area.refresh_next()  # one tick of the redraw throttle
     window.refresh_all()
     assert sorted(drawn) == ["histogramPlot", "spectrumPlot"]

@@ -177,7 +177,7 @@ def test_training_loop_does_not_import_qt():
 
     from conftest import ROOT
 
-    code = ("import sys, sngan_gui.training_loop; "
+    code = ("import sys, core.runloop; "
             "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 

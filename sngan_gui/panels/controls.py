@@ -1,8 +1,9 @@
 """Control panels: experiment settings, constraint toggles and run buttons.
 
-Every editor is generated from ``core.config`` field metadata (choices, numeric ranges, live
-flag), so the GUI offers exactly what the engine accepts. Fields that only take effect in a new
-run are marked with ⟳; the rest apply live, between training steps.
+Every editor is generated from the public field specs of ``core.config`` (label, tooltip,
+choices or numeric range, liveness), so the GUI offers exactly what the engine accepts. Fields
+that only take effect in a new run are marked with ⟳; the rest apply live, between training
+steps.
 """
 
 from __future__ import annotations
@@ -11,76 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from core import config as config_mod
-from core.config import Config, ConfigError, is_live
+from core.config import Config, ConfigError, FieldSpec
 
-from .validators import QtConfigValidator
+from ..validators import QtConfigValidator
 
 RESTART_MARK = " ⟳"
 RESTART_TIP = "\n⟳ Needs a new run: takes effect when you press Reset."
 
-TIPS: dict[str, str] = {
-    "data.dataset": "Training data: 2D Gaussian mixtures (ring8, grid25, swissroll) or images.",
-    "data.batch_size": "Samples per batch for both D and G updates.",
-    "model.arch": "mlp for 2D data; dcgan (the notebook's 28x28 conv net) or sngan_cnn (the "
-                  "SN-GAN paper's standard CNN, 32x32) for images.",
-    "model.z_dim": "Dimension of the noise z ~ N(0, I) fed to G.",
-    "model.g_width": "Width (units / base channels) of the generator.",
-    "model.d_width": "Width (units / base channels) of the discriminator.",
-    "model.depth": "Hidden layers of the MLPs (2D data).",
-    "model.d_norm": "Normalization inside D. BatchNorm changes D's Lipschitz constant: the layer "
-                    "constraints do not cover it.",
-    "loss.kind": "bce: D max log D(x)+log(1−D(G(z))), G max log D(G(z)).\n"
-                 "hinge: D min E[max(0,1−D(x))]+E[max(0,1+D(G(z)))].  wasserstein: D max E[D(x)]−E[D(G(z))].",
-    "optim.name": "Optimizer for both networks.",
-    "optim.lr_g": "Generator learning rate.",
-    "optim.lr_d": "Discriminator learning rate.",
-    "optim.beta1": "Adam β₁ (momentum), m ← β₁m + (1−β₁)g.",
-    "optim.beta2": "Adam β₂, v ← β₂v + (1−β₂)g².",
-    "optim.n_critic": "Discriminator updates per generator update.",
-    "run.seed": "Random seed of models, data and noise.",
-    "run.device": "auto picks cuda, then mps, then cpu.",
-    "run.steps": "Total generator steps of the run.",
-    "run.log_every": "Write a metrics line every N steps.",
-    "run.checkpoint_every": "Save checkpoints/last every N steps.",
-    "constraints.clip.enabled": "Weight clipping (WGAN): after every D update,\n"
-                                "w ← clamp(w, −c, c) for every D parameter.",
-    "constraints.clip.c": "Clip bound c: parameters stay in [−c, c].",
-    "constraints.gp.enabled": "Gradient penalty added to the D loss, e.g. WGAN-GP:\n"
-                              "λ·(‖∇ₓD(x̂)‖ − 1)², x̂ = εx + (1−ε)G(z).",
-    "constraints.gp.weight": "Penalty weight λ.",
-    "constraints.gp.kind": "two_sided: λ(‖∇D(x̂)‖−1)² (WGAN-GP); one_sided: λ·max(0,‖∇D(x̂)‖−1)² "
-                           "(WGAN-LP);\nr1: (λ/2)‖∇D(x_real)‖².",
-    "constraints.spectral.enabled": "Spectral normalization (SN-GAN): W ← W / σ(W), σ by power "
-                                    "iteration\n(u ← Wv/‖Wv‖, v ← Wᵀu/‖Wᵀu‖), so every layer has "
-                                    "operator norm 1.",
-    "constraints.spectral.power_iters": "Power iterations per training step for σ(W).",
-    "constraints.spectral.on_disable": "When switched off: keep = write W/σ into the weights (D "
-                                       "does not jump);\nrestore = go back to the raw weights "
-                                       "(D jumps).",
-    "constraints.rowsum.enabled": "Row-sum normalization: W ← W·t / ‖W‖∞, ‖W‖∞ = maxᵢ Σⱼ |Wᵢⱼ| "
-                                  "(l∞ operator norm),\nexact and cheap, no iteration.",
-    "constraints.rowsum.target": "Target t of the l∞ operator norm of each layer.",
-    "constraints.rowsum.on_disable": "When switched off: keep the normalized weights or restore "
-                                     "the raw ones.",
-}
-
-LABELS = {
-    "data.dataset": "Dataset", "data.batch_size": "Batch size", "model.arch": "Architecture",
-    "model.z_dim": "Noise dim", "model.g_width": "G width", "model.d_width": "D width",
-    "model.depth": "MLP depth", "model.d_norm": "D normalization", "loss.kind": "Loss",
-    "optim.name": "Optimizer", "optim.lr_g": "LR G", "optim.lr_d": "LR D", "optim.beta1": "β₁",
-    "optim.beta2": "β₂", "optim.n_critic": "n_critic", "run.seed": "Seed",
-    "run.device": "Device", "run.steps": "Steps",
-    "constraints.clip.c": "c", "constraints.gp.weight": "λ", "constraints.gp.kind": "kind",
-    "constraints.spectral.power_iters": "power iters", "constraints.spectral.on_disable": "on disable",
-    "constraints.rowsum.target": "target", "constraints.rowsum.on_disable": "on disable",
-}
-
+# The object names tests and scripts find the constraint editors by (a public contract);
+# other editors are named after their key ("optim_lr_d").
 OBJECT_NAMES = {
     "constraints.clip.enabled": "clipCheck", "constraints.clip.c": "clipValue",
     "constraints.gp.enabled": "gpCheck", "constraints.gp.weight": "gpWeight",
@@ -91,37 +36,23 @@ OBJECT_NAMES = {
     "constraints.rowsum.enabled": "rowsumCheck", "constraints.rowsum.target": "rowsumTarget",
     "constraints.rowsum.on_disable": "rowsumOnDisable",
 }
-
-EXPERIMENT_KEYS = [
-    "data.dataset", "model.arch", "model.d_norm", "loss.kind", "optim.name", "optim.lr_g",
-    "optim.lr_d", "optim.beta1", "optim.beta2", "optim.n_critic", "data.batch_size",
-    "model.z_dim", "model.g_width", "model.d_width", "model.depth", "run.seed", "run.device",
-    "run.steps",
-]
-
-CONSTRAINTS = [
-    ("clip", "Weight clipping", ["constraints.clip.c"]),
-    ("gp", "Gradient penalty", ["constraints.gp.weight", "constraints.gp.kind"]),
-    ("spectral", "Spectral norm", ["constraints.spectral.power_iters",
-                                   "constraints.spectral.on_disable"]),
-    ("rowsum", "Row-sum (l∞) norm", ["constraints.rowsum.target",
-                                      "constraints.rowsum.on_disable"]),
-]
-
-
-def _field(key: str):
-    node, name = config_mod._resolve(Config(), key)
-    return config_mod._field(node, name)
-
-
-def _kind(key: str) -> str:
-    return config_mod._type_name(_field(key))
+CONSTRAINTS_PREFIX = "constraints."
 
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _tip_html(spec: FieldSpec) -> str:
+    return f"<b>{spec.key}</b><br>" + (spec.tip or spec.key).replace("\n", "<br>")
+
+
+def form_specs(constraints: bool) -> list[FieldSpec]:
+    """The settings a panel offers: the constraint sections' keys, or the other form keys."""
+    return [spec for key, spec in config_mod.field_specs().items()
+            if spec.form and key.startswith(CONSTRAINTS_PREFIX) == constraints]
 
 
 class QtConfigForm(QWidget):
@@ -139,42 +70,53 @@ class QtConfigForm(QWidget):
         self.cfg = cfg.copy()
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
+        self.pending: set[str] = set()  # changed keys that wait for a new run
+
+    def mark_pending(self, key: str) -> None:
+        """Highlight a changed key that takes effect in a new run."""
+        self.pending.add(key)
+        if key in self.labels:
+            self.labels[key].setStyleSheet("color: #ff9f43; font-weight: 600;")
+
+    def clear_pending(self) -> None:
+        for key in self.pending & set(self.labels):
+            self.labels[key].setStyleSheet("")
+        self.pending.clear()
 
     # --------------------------------------------------------------- building editors
     def make_label(self, key: str) -> QLabel:
-        text = LABELS.get(key, key.rsplit(".", 1)[-1])
-        tip = TIPS.get(key, key)
-        if not is_live(key):
+        spec = config_mod.field_spec(key)
+        text, tip = spec.label, _tip_html(spec)
+        if not spec.live:
             text += RESTART_MARK
-            tip += RESTART_TIP
+            tip += RESTART_TIP.replace("\n", "<br>")
         label = QLabel(text)
-        label.setToolTip(f"<b>{key}</b><br>" + tip.replace("\n", "<br>"))
-        label.setProperty("restart", not is_live(key))
+        label.setToolTip(tip)
+        label.setProperty("restart", not spec.live)
         self.labels[key] = label
         return label
 
     def make_editor(self, key: str) -> QWidget:
-        f = _field(key)
-        meta, kind = f.metadata, _kind(key)
-        tip = f"<b>{key}</b><br>" + TIPS.get(key, key).replace("\n", "<br>")
-        if not is_live(key):
+        spec = config_mod.field_spec(key)
+        tip = _tip_html(spec)
+        if not spec.live:
             tip += "<br><i>⟳ needs a new run (Reset)</i>"
-        if meta.get("choices"):
+        if spec.choices:
             w = QComboBox()
-            w.addItems(list(meta["choices"]))
+            w.addItems(list(spec.choices))
             w.currentTextChanged.connect(lambda text, k=key: self._commit(k, text))
-        elif kind == "bool":
+        elif spec.kind == "bool":
             w = QCheckBox()
             w.toggled.connect(lambda on, k=key: self._commit(k, bool(on)))
-        elif kind == "int":
+        elif spec.kind == "int":
             w = QSpinBox()
-            lo = meta.get("ge") if meta.get("ge") is not None else (meta.get("gt") or 0) + 1
-            hi = meta.get("le") if meta.get("le") is not None else (meta.get("lt") or 2**31) - 1
+            lo = spec.ge if spec.ge is not None else (spec.gt or 0) + 1
+            hi = spec.le if spec.le is not None else (spec.lt or 2**31) - 1
             w.setRange(int(lo), int(min(hi, 2**31 - 1)))
             w.setKeyboardTracking(False)
             w.setAccelerated(True)
             w.valueChanged.connect(lambda v, k=key: self._commit(k, int(v)))
-        elif kind == "float":
+        elif spec.kind == "float":
             w = QLineEdit()
             v = QtConfigValidator(key, lambda: self.cfg, w)
             w.setValidator(v)
@@ -231,37 +173,31 @@ class QtConfigForm(QWidget):
             self.rejected.emit(key, error)
 
     def _commit_text(self, key: str, w: QLineEdit) -> None:
-        value, error = w.validator().check(w.text())
+        result, error = w.validator().check(w.text())
         if error:  # cannot happen through Qt (editingFinished needs Acceptable), but be safe
             self._set_invalid(w, error)
             self.rejected.emit(key, error)
             return
         self._set_invalid(w, "")
-        if value != self.cfg.get(key):
-            self._commit(key, value)
+        if result[1][key] != self.cfg.get(key):
+            self._accept(*result)
 
     def _commit(self, key: str, value: Any) -> None:
-        probe = self.cfg.copy()
         try:
-            probe.set(key, value)
+            result = self.cfg.with_change(key, value)
         except ConfigError as exc:
-            # A dataset switch between 2D and images also switches the architecture.
-            if key == "data.dataset":
-                try:
-                    probe.update({key: value, "model.arch": config_mod.suggested_arch(value)})
-                except ConfigError:
-                    pass
-                else:
-                    self.cfg = probe
-                    self._show("model.arch", probe.model.arch)
-                    self.changed.emit("model.arch", probe.model.arch)
-                    self.changed.emit(key, value)
-                    return
             self.rejected.emit(key, str(exc))
             self._show(key, self.cfg.get(key))  # put the last good value back
             return
-        self.cfg = probe
-        self.changed.emit(key, probe.get(key))
+        self._accept(*result)
+
+    def _accept(self, cfg: Config, changes: dict[str, Any]) -> None:
+        """Take a validated change (``Config.with_change``): show and announce every key."""
+        self.cfg = cfg
+        for key, value in changes.items():
+            if key in self.editors:
+                self._show(key, value)
+            self.changed.emit(key, value)
 
 
 class QtExperimentPanel(QGroupBox):
@@ -281,8 +217,8 @@ class QtExperimentPanel(QGroupBox):
             self.preset.addItem(name, str(path))
         self.preset.activated.connect(lambda i: self.presetChosen.emit(self.preset.itemData(i)))
         lay.addRow("Preset", self.preset)
-        for key in EXPERIMENT_KEYS:
-            lay.addRow(form.make_label(key), form.make_editor(key))
+        for spec in form_specs(constraints=False):
+            lay.addRow(form.make_label(spec.key), form.make_editor(spec.key))
         note = QLabel("⟳ marks settings that take effect in a new run (Reset).")
         note.setProperty("restart", True)
         note.setWordWrap(True)
@@ -304,14 +240,19 @@ class QtConstraintsPanel(QGroupBox):
         super().__init__("Lipschitz constraints on D", parent)
         lay = QVBoxLayout(self)
         lay.setSpacing(6)
-        for short, title, keys in CONSTRAINTS:
+        groups: dict[str, list[str]] = {}
+        for spec in form_specs(constraints=True):  # constraints.<group>.<field>
+            groups.setdefault(spec.key.split(".")[1], []).append(spec.key)
+        for group, keys in groups.items():
+            switch = f"{CONSTRAINTS_PREFIX}{group}.enabled"
+            keys = [k for k in keys if k != switch]
             box = QWidget()
             grid = QGridLayout(box)
             grid.setContentsMargins(0, 0, 0, 0)
             grid.setHorizontalSpacing(6)
             grid.setVerticalSpacing(3)
-            check = form.make_editor(f"constraints.{short}.enabled")
-            check.setText(title)
+            check = form.make_editor(switch)
+            check.setText(config_mod.field_spec(switch).label)
             check.setStyleSheet("font-weight: 600;")
             grid.addWidget(check, 0, 0, 1, 4)
             for i, key in enumerate(keys):
@@ -359,3 +300,28 @@ class QtRunPanel(QGroupBox):
         self.play.setText("⏸  Pause" if running else "▶  Play")
         self.play.blockSignals(False)
         self.step.setEnabled(not running)
+
+
+class QtControlsDock(QDockWidget):
+    """The run buttons, constraint toggles and experiment settings in one scrolling dock."""
+
+    def __init__(self, form: QtConfigForm, presets: dict[str, Path], parent=None):
+        super().__init__("Controls", parent)
+        self.setObjectName("controlsDock")
+        self.run_panel = QtRunPanel()
+        self.constraints_panel = QtConstraintsPanel(form)
+        self.experiment_panel = QtExperimentPanel(form, presets)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(8)
+        for w in (self.run_panel, self.constraints_panel, self.experiment_panel):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        self.setWidget(scroll)
+        self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)

@@ -1,0 +1,385 @@
+"""The interactive run loop: commands in, reports out, training in between (Qt-free).
+
+A front end that lets a person play, pause, step and change settings while a run trains runs
+:class:`RunLoop` on its own thread or process (the app: a spawned child process, see
+:func:`child_main`). The loop:
+
+- takes :mod:`core.contract` commands (``Play``, ``Pause``, ``Step``, ``Change``, ``Stop``)
+  from a queue **between** training steps, every one in order;
+- trains one :meth:`TrainingSession.advance` at a time while playing or while steps are left;
+- reports through ``emit(report)``: ``RunStarted`` once the session exists, ``RunProgress`` at
+  most every ``report_interval`` seconds while training plus once per state change,
+  ``RunMessage``, ``RunDiverged``, ``RunFailed``, ``DownloadProgress``, and always
+  ``RunFinished`` last, after the run folder has its final log line and checkpoint;
+- refreshes the probe arrays a front end draws (image grid or 2D landscape, spectra and
+  histograms) between the engine's own cadences, on a time budget (:class:`LiveProbes`), and
+  sends only the snapshot parts that are new since its previous report.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import DATASETS_2D, Config, ConfigError
+from .contract import (Change, DownloadProgress, MetricsRecord, Event, Pause, Play,
+                       ProbeSnapshot, Report, RunDiverged, RunFailed, RunFinished, RunInfo,
+                       RunMessage, RunProgress, RunStarted, Step, Stop)
+
+Emit = Callable[[Report], None]
+
+# The share of training time that refreshing the drawn probe arrays between the engine's own
+# cadences may take, all kinds together.
+REFRESH_BUDGET = 0.03
+REPORT_INTERVAL = 1 / 30        # s between progress reports while training
+SNAPSHOT_MIN_INTERVAL = 0.25    # s between snapshots in reports
+# The fastest each on-demand refresh runs, in seconds: what a panel showing it can use.
+REFRESH_MIN_INTERVAL = {"samples": 1.0, "landscape": 0.4, "spectra": 1.0}
+IDLE_WAIT = 0.05                # s a paused loop waits for a command (stop stays prompt)
+PARENT_CHECK_INTERVAL = 0.5     # s between checks that the front end's process still lives
+
+
+def default_torch_threads(cfg: Config | None = None) -> int:
+    """Intra-op threads for training beside a front end, by workload: conv models are
+    compute-bound and use every core; the 2D MLPs are dispatch-bound, gain little from a
+    second thread and would compete with the front end for a core, so they leave it one
+    (``benchmarks/gui_throughput.py`` measures both)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    if cfg is not None and cfg.data.dataset not in DATASETS_2D:
+        return cores
+    return max(1, cores - 1)
+
+
+class RateMeter:
+    """Steps per second over windows of at least ``window`` seconds."""
+
+    def __init__(self, step: int, window: float = 0.5):
+        self.window = window
+        self.rate = 0.0
+        self._t, self._step = time.perf_counter(), step
+
+    def update(self, step: int) -> float:
+        now = time.perf_counter()
+        if now - self._t >= self.window:
+            self.rate = (step - self._step) / (now - self._t)
+            self._t, self._step = now, step
+        return self.rate
+
+
+class LiveProbes:
+    """Fresher probe arrays for a front end between the engine's cadences.
+
+    The image grid or 2D landscape and the spectra/histograms are re-measured on demand (the
+    same measurements as the slow probes, so every number keeps its metrics meaning; eval mode,
+    no random draws: training is untouched), each kind at most every
+    ``REFRESH_MIN_INTERVAL[kind]`` seconds, and all of them together within ``budget`` of the
+    time: after a refresh that took c seconds the next one waits c / budget.
+    """
+
+    def __init__(self, session, budget: float = REFRESH_BUDGET):
+        self.session = session
+        self.budget = budget
+        self._last: dict[str, float] = {}
+        self._next_refresh = 0.0  # perf_counter time before which the budget is spent
+        self._last_take = -1e9
+        self._sent: ProbeSnapshot | None = None
+
+    def _refresh(self, kinds: list[tuple[str, Callable[[], Any], int | None]],
+                 force: bool) -> None:
+        """Refresh every kind not measured at this step when ``force``; else the one that
+        waited longest among those due, if the budget allows."""
+        step = self.session.trainer.step_count
+        stale = [(kind, measure) for kind, measure, measured in kinds if measured != step]
+        now = time.perf_counter()
+        if not force:
+            if now < self._next_refresh:
+                return
+            due = [(self._last.get(kind, -1e9), kind, measure) for kind, measure in stale
+                   if now - self._last.get(kind, -1e9) >= REFRESH_MIN_INTERVAL[kind]]
+            stale = [(kind, measure) for _, kind, measure in sorted(due)[:1]]
+        for kind, measure in stale:
+            measure()
+            self._last[kind] = time.perf_counter()
+        end = time.perf_counter()
+        if stale:
+            self._next_refresh = end + (end - now) / self.budget
+
+    def snapshot_due(self) -> bool:
+        return time.perf_counter() - self._last_take >= SNAPSHOT_MIN_INTERVAL
+
+    def take(self, force: bool = False) -> ProbeSnapshot | None:
+        """The parts of the latest snapshot that are new since the previous call (refreshing
+        what is due first), or None when nothing is new."""
+        self._last_take = time.perf_counter()
+        prober = self.session.prober
+        steps = prober.snapshot().part_steps()
+        view = (("samples", prober.samples) if self.session.trainer.is_image
+                else ("landscape", prober.landscape))
+        self._refresh([(*view, steps[view[0]]), ("spectra", prober.spectra, steps["spectra"])],
+                      force)
+        snap = prober.snapshot()
+        update = snap.changes_since(self._sent)
+        self._sent = snap
+        return update
+
+
+class RunLoop:
+    """Runs one training session interactively; see the module docstring.
+
+    ``commands`` is a queue (``queue.SimpleQueue`` or ``multiprocessing.Queue``) of
+    :mod:`core.contract` commands; ``cancel`` an event (threading or multiprocessing) that
+    also cancels a dataset download. Drive it with :meth:`run`, or step by step with
+    :meth:`start`, :meth:`tick` and :meth:`close` (tests do).
+    """
+
+    def __init__(self, cfg: Config | dict, run_dir: str | Path, commands, cancel, emit: Emit,
+                 *, torch_threads: int | None = None, report_interval: float = REPORT_INTERVAL,
+                 front_end_alive: Callable[[], bool] | None = None):
+        self.cfg = Config.from_dict(cfg) if isinstance(cfg, dict) else cfg
+        self.run_dir = Path(run_dir)
+        self.commands = commands
+        self.cancel = cancel
+        self.emit = emit
+        self.torch_threads = torch_threads
+        self.report_interval = report_interval
+        # Checked every PARENT_CHECK_INTERVAL: when it says False the loop ends as on Stop
+        # (final log line and checkpoint), e.g. when the app that started it was killed.
+        self.front_end_alive = front_end_alive
+        self.front_end_gone = False
+        self._next_check = 0.0
+        self.session = None
+        self.live: LiveProbes | None = None
+        self.running = False      # playing
+        self.steps_left = 0       # single steps still to do
+        self._records: list[MetricsRecord] = []
+        self._changed = True      # a state change to report at once
+        self._want_snapshot = True
+        self._last_report = 0.0
+        self._rate: RateMeter | None = None
+
+    # ------------------------------------------------------------------ whole run
+    def run(self) -> None:
+        """Start, train until ``Stop`` (or ``cancel``), finish; always ends with
+        ``RunFinished``."""
+        try:
+            if self.start():
+                while self.tick():
+                    pass
+        except Exception as exc:  # never end silently
+            self.emit(RunFailed(f"training stopped: {exc}"))
+            traceback.print_exc()
+        finally:
+            self.close()
+
+    @property
+    def busy(self) -> bool:
+        return self.running or self.steps_left > 0
+
+    def start(self) -> bool:
+        """Prepare the data and the session, report ``RunStarted``; False when the run cannot
+        start (stopped meanwhile, cancelled download, bad input: reported)."""
+        import torch
+
+        from .session import USER_ERRORS, TrainingSession
+
+        threads = (self.torch_threads if self.torch_threads is not None
+                   else default_torch_threads(self.cfg))
+        if threads > 0:  # 0 = leave torch's default
+            torch.set_num_threads(threads)
+        if self.cancel.is_set():  # stopped while starting up: leave no run folder
+            return False
+        try:
+            if not self._prepare_data():
+                self.emit(RunMessage("info", "dataset download cancelled"))
+                return False
+            self.session = TrainingSession(self.run_dir, self.cfg)
+        except USER_ERRORS as exc:
+            self.emit(RunFailed(str(exc)))
+            return False
+        trainer, prober = self.session.trainer, self.session.prober
+        self.live = LiveProbes(self.session)
+        self._rate = RateMeter(trainer.step_count)
+        self.emit(RunStarted(RunInfo(
+            run_dir=str(self.session.run_dir), device=str(trainer.device),
+            layers=tuple(name for name, _ in trainer.constraints.layers),
+            kind="image" if trainer.is_image else "2d",
+            mode_centres=None if trainer.is_image else prober.centres.copy(),
+            mode_std=None if trainer.is_image else float(prober.std))))
+        return True
+
+    def close(self) -> None:
+        """Finish the session (final log line and checkpoint), then report ``RunFinished``."""
+        try:
+            if self.session is not None:
+                self.session.finish()
+        except Exception as exc:
+            self.emit(RunFailed(f"could not finish the run folder: {exc}"))
+        finally:
+            self.session = None
+            self.emit(RunFinished())
+
+    def _prepare_data(self) -> bool:
+        from .data import DownloadCancelled, prepare_dataset
+
+        last = [0.0]
+
+        def progress(done=None, total=None, label=""):
+            now = time.perf_counter()
+            if now - last[0] >= self.report_interval or (total and done == total):
+                last[0] = now
+                self.emit(DownloadProgress(done, total, str(label)))
+
+        try:
+            prepare_dataset(self.cfg, progress=progress, cancel=self.cancel)
+        except DownloadCancelled:
+            return False
+        except Exception:
+            if self.cancel.is_set():  # a download interrupted by stop fails in its own way
+                return False
+            raise
+        finally:
+            self.emit(DownloadProgress(None, None, ""))
+        return not self.cancel.is_set()
+
+    # ------------------------------------------------------------------ one iteration
+    def tick(self) -> bool:
+        """Apply the queued commands, train one step when playing or stepping, report when
+        due. False once the loop must end (``Stop`` or ``cancel``)."""
+        if not self._apply_commands() or self._front_end_gone():
+            return False
+        if self.busy and not self.session.done:
+            self._train_one()
+        self._report_if_due()
+        return True
+
+    def _front_end_gone(self) -> bool:
+        if self.front_end_alive is None or time.perf_counter() < self._next_check:
+            return False
+        self._next_check = time.perf_counter() + PARENT_CHECK_INTERVAL
+        self.front_end_gone = not self.front_end_alive()
+        return self.front_end_gone
+
+    def _next_command(self, wait: bool):
+        try:
+            return self.commands.get(timeout=IDLE_WAIT) if wait else self.commands.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _apply_commands(self) -> bool:
+        # Block briefly while idle (no busy loop); never while training.
+        cmd = self._next_command(wait=not self.busy)
+        changed = False
+        while cmd is not None:
+            match cmd:
+                case Stop():
+                    return False
+                case Play():
+                    self.running = not self.session.done
+                case Pause():
+                    self.running, self.steps_left = False, 0
+                    self._want_snapshot = True
+                case Step(count=n):
+                    self.steps_left += n
+                case Change(key=key, value=value):
+                    try:
+                        self.session.submit(key, value)
+                        changed = True
+                    except ConfigError as exc:
+                        self.emit(RunMessage("warning", f"change refused: {exc}"))
+                case _:
+                    raise TypeError(f"unknown run loop command {cmd!r}")
+            self._changed = True
+            cmd = self._next_command(wait=False)
+        if self.cancel.is_set():  # a front end sets the event before it queues Stop
+            return False
+        if changed and not self.busy:
+            self.session.apply_pending()  # paused: apply now so the event shows at once
+            self._want_snapshot = True
+        return True
+
+    def _train_one(self) -> None:
+        from .trainer import Diverged
+
+        session = self.session
+        try:
+            record = session.advance()
+        except Diverged as exc:
+            self.running, self.steps_left = False, 0
+            self._changed = self._want_snapshot = True
+            self.emit(RunDiverged(
+                f"{exc}. Training is paused; change the settings and press Reset to start a "
+                f"new run (the last good checkpoint is in {session.checkpoint_dir}).",
+                step=session.trainer.step_count, checkpoint_dir=str(session.checkpoint_dir)))
+            return
+        if record is not None:
+            self._records.append(MetricsRecord.from_dict(record))
+        if self.steps_left:
+            self.steps_left -= 1
+            if self.steps_left == 0:
+                self._changed = self._want_snapshot = True
+        if session.done:
+            if self.running:
+                self.emit(RunMessage("info",
+                                     f"run finished at step {session.trainer.step_count}"))
+            self.running, self.steps_left = False, 0
+            session.finish_keeping_events()
+            self._changed = self._want_snapshot = True
+
+    def _report_if_due(self) -> None:
+        session, now = self.session, time.perf_counter()
+        rate = self._rate.update(session.trainer.step_count)
+        if not (self._changed or (self.busy and now - self._last_report >= self.report_interval)):
+            return
+        snapshot = None
+        if self._want_snapshot or (self.busy and self.live.snapshot_due()):
+            try:
+                snapshot = self.live.take(force=self._want_snapshot)
+            except Exception as exc:  # a probe must never stop training
+                self.emit(RunMessage("warning", f"probe failed: {exc}"))
+            self._want_snapshot = False
+        self.emit(RunProgress(
+            step=session.trainer.step_count, running=self.busy,
+            rate=rate if self.busy else 0.0, elapsed=session.trainer.elapsed(),
+            done=session.done, records=tuple(self._records),
+            events=tuple(Event.from_dict(e) for e in session.drain_events()),
+            snapshot=snapshot))
+        self._records = []
+        self._last_report = now
+        self._changed = False
+
+
+def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands, cancel,
+               out) -> None:
+    """Entry point of a spawned training process: runs a :class:`RunLoop`, putting every
+    report on the ``out`` queue (the last one is ``RunFinished``). When the process that
+    started it dies, the loop finishes the run folder and the process ends within about
+    ``PARENT_CHECK_INTERVAL`` plus one step."""
+    import signal
+
+    # Ctrl+C in a terminal reaches the whole process group: the front end decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()  # an orphan is re-parented: then nobody reads the reports
+    loop = RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads,
+                   front_end_alive=lambda: os.getppid() == parent)
+    try:
+        loop.run()
+    finally:
+        out.close()
+        if loop.front_end_gone:
+            out.cancel_join_thread()  # nobody reads the pipe: do not wait to flush it
+        else:
+            out.join_thread()  # every report is in the pipe before the process ends
+    # The run folder is closed and every report sent: end now. The interpreter's teardown
+    # with torch loaded takes a second or more on a busy machine, and a front end that
+    # stops a run waits for the process.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

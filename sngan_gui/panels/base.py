@@ -1,0 +1,186 @@
+"""The frame every plot panel shares, the log axis and the plot style.
+
+A panel is a framed widget with a title row (and its options) over a pyqtgraph widget that
+carries the object name tests and exports use (``lossPlot``, ``sigmaPlot``, ...);
+``export_item`` is the PlotItem handed to pyqtgraph's exporters. A panel draws one
+:class:`sngan_gui.run_model.RunModel`: it names the kinds of data it shows
+(:meth:`QtPlotPanel.data_kinds`) and :meth:`QtPlotPanel.refresh` redraws it only when one of
+them has a new version. Curves are created once and only ``setData`` is called afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from .. import theme
+from ..run_model import DataKind, RunModel
+
+
+def pen(color: str, width: float = 1.6, style=Qt.SolidLine):
+    return pg.mkPen(QColor(color), width=width, style=style)
+
+
+class QtPlotPanel(QFrame):
+    """A titled frame around one plot, with room for options on the title row."""
+
+    title = ""
+    tooltip = ""
+    name = ""          # object name of the plot widget
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("plotPanel")
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 6)
+        lay.setSpacing(2)
+        self.header = QHBoxLayout()
+        self.header.setSpacing(6)
+        label = QLabel(self.title)
+        label.setObjectName("panelTitle")
+        label.setToolTip(self.tooltip)
+        self.header.addWidget(label)
+        self.info = QLabel("")
+        self.info.setObjectName("panelInfo")
+        # long info lines are cut, never widen the window
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.header.addWidget(self.info, 1)
+        lay.addLayout(self.header)
+        self.widget = self.make_widget()
+        self.widget.setObjectName(self.name)
+        self.widget.setToolTip(self.tooltip)
+        lay.addWidget(self.widget, 1)
+        self._drawn: tuple | None = None  # (run serial, versions) last drawn
+
+    def make_widget(self) -> QWidget:
+        return pg.PlotWidget(axisItems={"left": QtLogFriendlyAxis("left")})
+
+    @property
+    def export_item(self) -> pg.PlotItem:
+        return self.widget.getPlotItem()
+
+    # ------------------------------------------------------------------ drawing a run
+    def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
+        """The kinds of the run's data this panel shows."""
+        raise NotImplementedError
+
+    def draw(self, model: RunModel) -> None:
+        raise NotImplementedError
+
+    def _key(self, model: RunModel) -> tuple:
+        return (model.serial, model.versions(self.data_kinds(model)))
+
+    def stale(self, model: RunModel) -> bool:
+        return self._key(model) != self._drawn
+
+    def refresh(self, model: RunModel) -> bool:
+        """Draw ``model`` unless this panel shows its current data already; True if drawn."""
+        key = self._key(model)
+        if key == self._drawn:
+            return False
+        self._drawn = key  # recorded when drawn, so an export in between cannot skip it
+        self.draw(model)
+        return True
+
+    def invalidate(self) -> None:
+        """Draw again at the next refresh (an option of the panel changed)."""
+        self._drawn = None
+
+    def reset(self) -> None:
+        """Forget the drawn run (a new run comes)."""
+        self._drawn = None
+
+
+def steady_range(current: tuple[float, float] | None, lo: float, hi: float,
+                 min_span: float) -> tuple[float, float] | None:
+    """A new axis range for data spanning [lo, hi], or None to keep ``current``: it moves only
+    when the data leave it or fill less than a quarter of it. pyqtgraph's auto-range moves it
+    on every redraw, and each move re-renders the axis and its grid lines, which was most of
+    the app's painting."""
+    if not hi >= lo:
+        return None
+    span = max(hi - lo, min_span)
+    if current is not None and current[0] <= lo and hi <= current[1] \
+            and current[1] - current[0] <= 4 * span:
+        return None
+    pad = 0.15 * span
+    return lo - pad, hi + pad
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k that is >= x."""
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= x)
+
+
+class QtLogFriendlyAxis(pg.AxisItem):
+    """An axis whose log-mode labels stay readable: when pyqtgraph would label every minor
+    tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text; when the range
+    is too narrow for two of pyqtgraph's log ticks (sigma under SN: 0.99 to 1.12), the ticks
+    are evenly spaced values (1, 1.05, 1.1) with enough digits to tell them apart, so a
+    0.1 wobble is not read as a jump."""
+
+    MAX_LABELS = 6
+    MIN_TICKS = 2
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # pyqtgraph drops a whole tick level once its text would fill more than 20% of the
+        # axis with >= 6 labels, which on short panels hid every label below 1 (0.5, 0.2).
+        self.setStyle(textFillLimits=[(0, 0.8), (2, 0.65), (4, 0.5), (6, 0.45)])
+        self._linear_step: float | None = None  # set while the narrow-range ticks are in use
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        shown = sum(minVal <= v <= maxVal for _, values in ticks for v in values)
+        self._linear_step = None
+        if shown >= self.MIN_TICKS or not (math.isfinite(minVal) and math.isfinite(maxVal)):
+            return ticks
+        lo, hi = 10.0 ** minVal, 10.0 ** maxVal
+        if not hi > lo:
+            return ticks
+        step = _nice_ceiling((hi - lo) / 4)
+        first = math.ceil(lo / step) * step
+        values = [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+        self._linear_step = step
+        return [(None, [math.log10(v) for v in values if v > 0])]
+
+    def logTickStrings(self, values, scale, spacing):
+        if self._linear_step is not None:
+            places = max(0, math.ceil(-math.log10(self._linear_step) - 1e-9))
+            return [f"{10.0 ** v * scale:.{places}f}" for v in values]
+        strings = super().logTickStrings(values, scale, spacing)
+        if sum(bool(s) for s in strings) <= self.MAX_LABELS:
+            return strings
+        out = []
+        for v, text in zip(values, strings):
+            mantissa = 10 ** (v - math.floor(v + 1e-9))
+            keep = any(abs(mantissa - k) < 1e-3 * k for k in (1.0, 2.0, 5.0))
+            out.append(text if keep else "")
+        return out
+
+
+def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
+    p.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+    p.setLabel("bottom", xlabel)
+    if ylabel:
+        p.setLabel("left", ylabel)
+    p.setMenuEnabled(True)
+    font = QFont()
+    font.setPointSize(9)
+    for axis in ("bottom", "left"):
+        item = p.getAxis(axis)
+        item.setTickFont(font)
+        # With grid lines an axis's bounding rect covers the whole plot, so every curve update
+        # repainted it (a QPicture replay per axis). Cached, it is a pixmap blit until
+        # its range or size actually changes.
+        item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    p.getViewBox().setDefaultPadding(0.02)
+
+

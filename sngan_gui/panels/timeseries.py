@@ -1,0 +1,208 @@
+"""Plots over training steps: losses, each layer's top singular value, Lipschitz estimates.
+
+Each draws the run's metrics history and labels every applied change with a vertical marker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSpinBox
+
+from .. import theme
+from ..history import smooth
+from ..run_model import DataKind, RunModel, marker_text
+from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
+
+MAX_MARKERS = 100
+
+
+class QtTimeSeriesPanel(QtPlotPanel):
+    """A plot over steps with named curves and labelled vertical event markers."""
+
+    log_y = False
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        p = self.export_item
+        _style_plot(p)
+        p.setDownsampling(auto=True, mode="peak")
+        p.setClipToView(True)
+        if self.log_y:
+            p.setLogMode(y=True)
+        self.legend = p.addLegend(offset=(-8, 8), labelTextSize="9pt", brush=pg.mkBrush(27, 29, 35, 200))
+        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # legends rarely change
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.markers: list[pg.InfiniteLine] = []
+        self._events_marked: tuple[int, int] = (0, 0)  # (run serial, events marked)
+        self._x_max: float | None = None
+        self._y_range: tuple[float, float] | None = None  # in view units (log10 on log axes)
+        p.enableAutoRange(y=False)  # fit_y moves it, in jumps
+
+    def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
+        return (DataKind.METRICS,)
+
+    def grow_x(self, steps) -> None:
+        """Extend the step axis in jumps (to a 1/2/5 x 10^k bound 20% ahead) instead of on
+        every refresh, so the axes are re-rendered only a few times per run."""
+        if not len(steps):
+            return
+        last = float(steps[-1])
+        if self._x_max is not None and last <= self._x_max:
+            return
+        self._x_max = _nice_ceiling(1.2 * max(last, 1.0))
+        p = self.export_item
+        p.enableAutoRange(x=False)
+        p.setXRange(0, self._x_max, padding=0.02)
+
+    def fit_y(self) -> None:
+        """Keep every plotted value in view, moving the y range only when a value leaves it
+        or it is far too wide: pyqtgraph's auto-range moved it on every redraw, and each move
+        re-renders the axis and its grid lines, most of the app's painting."""
+        lo, hi = np.inf, -np.inf
+        for c in self.curves.values():
+            y = c.getData()[1]  # as displayed: log10 of the values on a log axis
+            if y is None or not len(y):
+                continue
+            y = y[np.isfinite(y)]
+            if y.size:
+                lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+        new = steady_range(self._y_range, lo, hi,
+                           0.05 if self.log_y else 1e-3 * max(abs(hi), abs(lo), 1e-3))
+        if new is not None:
+            self._y_range = new
+            self.export_item.setYRange(*new, padding=0)
+
+    def curve(self, key: str, label: str, color: str, style=Qt.SolidLine) -> pg.PlotDataItem:
+        c = self.curves.get(key)
+        if c is None:
+            c = self.export_item.plot([], [], name=label, pen=pen(color, style=style),
+                                      connect="finite")
+            self.curves[key] = c
+        return c
+
+    def sync_markers(self, model: RunModel) -> None:
+        """Add a marker for each of the run's events not marked yet."""
+        serial, done = self._events_marked
+        if serial != model.serial:
+            self._clear_markers()
+            done = 0
+        for event in model.events[done:]:
+            self.add_marker(event.step, marker_text(event.change))
+        self._events_marked = (model.serial, len(model.events))
+
+    def add_marker(self, step: float, text: str) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(
+            pos=step, angle=90, movable=False,
+            pen=pen(theme.MARKER_COLOR, 1.0, Qt.DashLine),
+            label=text, labelOpts={"position": 0.93, "color": theme.MARKER_COLOR,
+                                   "fill": (27, 29, 35, 220), "movable": False})
+        line.setZValue(-5)
+        self.export_item.addItem(line, ignoreBounds=True)
+        self.markers.append(line)
+        if len(self.markers) > MAX_MARKERS:
+            self.export_item.removeItem(self.markers.pop(0))
+        return line
+
+    def _clear_markers(self) -> None:
+        for line in self.markers:
+            self.export_item.removeItem(line)
+        self.markers.clear()
+
+    def reset(self) -> None:
+        super().reset()
+        self._clear_markers()
+        self._events_marked = (0, 0)
+        for c in self.curves.values():
+            c.setData([], [])
+        self._x_max = None
+        self._y_range = None
+        self.export_item.enableAutoRange(x=True)
+
+
+class QtLossPanel(QtTimeSeriesPanel):
+    title = "Losses"
+    name = "lossPlot"
+    tooltip = ("D and G loss (D loss includes any gradient penalty) and the mean raw D output on "
+               "real and fake batches, averaged over each logging interval.")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.header.addWidget(QLabel("smoothing"))
+        self.smoothing = QSpinBox()
+        self.smoothing.setObjectName("smoothingSpin")
+        self.smoothing.setRange(1, 200)
+        self.smoothing.setValue(1)
+        self.smoothing.setToolTip("Trailing moving average over this many logged points "
+                                  "(1 = raw values). Exports hold the plotted values.")
+        self.smoothing.valueChanged.connect(lambda _: self.invalidate())
+        self.header.addWidget(self.smoothing)
+        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+            col, label = theme.SERIES[key]
+            self.curve(key, label, col, Qt.DashLine if key.startswith("d_") else Qt.SolidLine)
+
+    def draw(self, model: RunModel) -> None:
+        metrics = model.history
+        x = metrics.steps
+        w = self.smoothing.value()
+        for key, c in self.curves.items():
+            c.setData(x, smooth(metrics.column(key), w))
+        self.grow_x(x)
+        self.fit_y()
+
+
+class QtSigmaPanel(QtTimeSeriesPanel):
+    title = "Top singular value per D layer"
+    name = "sigmaPlot"
+    log_y = True
+    tooltip = ("σ(W) = max‖Wv‖/‖v‖ of each layer's effective weight as a matrix [out, in·k·k] "
+               "(log axis). Spectral norm holds it at 1: W_SN = W / σ(W).")
+
+    def draw(self, model: RunModel) -> None:
+        metrics = model.history
+        x = metrics.steps
+        for i, key in enumerate(sorted(metrics.columns_with_prefix("sigma."))):
+            c = self.curve(key, key[len("sigma."):], theme.color(i))
+            y = metrics.column(key)
+            c.setData(x, np.where(y > 0, y, np.nan))
+        self.grow_x(x)
+        self.fit_y()
+        last = {k[6:]: metrics.last(k) for k in metrics.columns_with_prefix("sigma.")}
+        if last:
+            self.info.setText("now: " + ", ".join(f"{v:.3g}" for v in last.values()))
+
+
+class QtLipschitzPanel(QtTimeSeriesPanel):
+    title = "Lipschitz constant of D"
+    name = "lipschitzPlot"
+    log_y = True
+    tooltip = ("Upper bound: product of the per-layer operator norms, Lip(D) ≤ Π σ(W_l).\n"
+               "Empirical: the largest ‖∇ₓD(x)‖ seen on real, fake and interpolated points.")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        for key in ("lip_bound", "lip_grad"):
+            col, label = theme.SERIES[key]
+            self.curve(key, label, col)
+
+    def draw(self, model: RunModel) -> None:
+        metrics = model.history
+        for key, c in self.curves.items():
+            y = metrics.column(key)
+            c.setData(metrics.steps, np.where(y > 0, y, np.nan))
+        self.grow_x(metrics.steps)
+        self.fit_y()
+        b, g = metrics.last("lip_bound"), metrics.last("lip_grad")
+        parts = []
+        if math.isfinite(b):
+            parts.append(f"bound {b:.3g}")
+        if math.isfinite(g):
+            parts.append(f"‖∇D‖ {g:.3g}")
+        if math.isfinite(b) and math.isfinite(g) and g > 0:
+            parts.append(f"gap ×{b / g:.3g}")
+        self.info.setText("   ".join(parts))
+
+

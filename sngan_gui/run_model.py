@@ -1,0 +1,199 @@
+"""One run as the app holds it (Qt-free): config, identity, history, events, latest snapshot,
+state, and a version per kind of data so that every view redraws only what is new.
+
+A live run is fed the :mod:`core.contract` reports of its training loop (:meth:`RunModel.apply`);
+any other source of the same objects (a run folder read from disk, a run followed while another
+process writes it) can feed a model the same way, and the window may hold several.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from core import contract
+from core.config import Config
+
+from .history import History
+
+REAL_POINTS = 512  # real data points shown for 2D data, drawn once per run from the mixture
+
+
+class RunState(enum.Enum):
+    IDLE = "idle"            # no training process yet (before Play, or a run from disk)
+    STARTING = "starting"    # the process starts, the data is prepared
+    PAUSED = "paused"
+    RUNNING = "running"
+    FINISHED = "finished"    # reached run.steps
+    DIVERGED = "diverged"    # paused at non-finite losses
+    FAILED = "failed"        # cannot train on (bad input, an error, the process died)
+
+
+class DataKind(enum.Enum):
+    STATUS = "status"        # step, rate, elapsed, state, identity
+    METRICS = "metrics"
+    EVENTS = "events"
+    FAST = "fast"            # core.contract.ProbeSnapshot parts
+    SPECTRA = "spectra"
+    LANDSCAPE = "landscape"
+    SAMPLES = "samples"
+
+
+_PART_KIND = {"fast": DataKind.FAST, "spectra": DataKind.SPECTRA,
+              "landscape": DataKind.LANDSCAPE, "samples": DataKind.SAMPLES}
+_serials = itertools.count(1)
+
+
+class RunModel:
+    def __init__(self, cfg: Config, *, history_capacity: int = 4096):
+        self.serial = next(_serials)  # tells runs apart (views remember what they drew)
+        self.cfg = cfg.copy()
+        self.info: contract.RunInfo | None = None
+        self.history = History(history_capacity)
+        self.events: list[contract.Event] = []
+        self.snapshot = contract.ProbeSnapshot()
+        self.state = RunState.IDLE
+        self.step = 0
+        self.rate = 0.0
+        self.elapsed = 0.0
+        self.problem = ""  # the text of a divergence or failure
+        self.real_points: np.ndarray | None = None
+        self._versions = dict.fromkeys(DataKind, 0)
+
+    # ------------------------------------------------------------------ versions
+    def version(self, kind: DataKind) -> int:
+        return self._versions[kind]
+
+    def versions(self, kinds: Iterable[DataKind]) -> tuple[int, ...]:
+        return tuple(self._versions[k] for k in kinds)
+
+    def _bump(self, *kinds: DataKind) -> None:
+        for kind in kinds:
+            self._versions[kind] += 1
+
+    @property
+    def is_image(self) -> bool:
+        if self.info is not None:
+            return self.info.kind == "image"
+        return self.snapshot.samples is not None
+
+    @property
+    def modes_total(self) -> int | None:
+        centres = self.info.mode_centres if self.info is not None else None
+        return None if centres is None else len(centres)
+
+    # ------------------------------------------------------------------ feeding
+    def set_state(self, state: RunState) -> None:
+        if state is not self.state:
+            self.state = state
+            self._bump(DataKind.STATUS)
+
+    def apply(self, report: contract.Report) -> set[DataKind]:
+        """Take one report of the run's training loop; returns the kinds of data it changed."""
+        before = dict(self._versions)
+        match report:
+            case contract.RunStarted(info=info):
+                self._started(info)
+            case contract.RunProgress():
+                self._progress(report)
+            case contract.RunDiverged(text=text):
+                self.problem = text
+                self.set_state(RunState.DIVERGED)
+            case contract.RunFailed(text=text):
+                self.problem = text
+                self.set_state(RunState.FAILED)
+            case _:  # messages and downloads change no data of the run
+                pass
+        return {kind for kind, v in self._versions.items() if v != before[kind]}
+
+    def _started(self, info: contract.RunInfo) -> None:
+        self.info = info
+        if info.mode_centres is not None and info.mode_std is not None:
+            rng = np.random.default_rng(0)
+            centres = np.asarray(info.mode_centres, dtype=float)
+            idx = rng.integers(0, len(centres), REAL_POINTS)
+            self.real_points = centres[idx] + info.mode_std * rng.standard_normal((REAL_POINTS, 2))
+        self.set_state(RunState.PAUSED)
+        self._bump(DataKind.STATUS, DataKind.LANDSCAPE)
+
+    def _progress(self, p: contract.RunProgress) -> None:
+        self.step, self.rate, self.elapsed = p.step, p.rate, p.elapsed
+        self._bump(DataKind.STATUS)
+        if p.records:
+            self.history.extend_records(p.records)
+            self._bump(DataKind.METRICS)
+        if p.events:
+            self.events.extend(p.events)
+            self._bump(DataKind.EVENTS)
+        if p.snapshot is not None:
+            self.update_snapshot(p.snapshot)
+        if p.done:
+            self.set_state(RunState.FINISHED)
+        elif p.running:
+            self.set_state(RunState.RUNNING)
+        elif self.state not in (RunState.DIVERGED, RunState.FAILED):
+            self.set_state(RunState.PAUSED)
+
+    def update_snapshot(self, update: contract.ProbeSnapshot) -> None:
+        """Merge the new parts of ``update`` into the latest snapshot."""
+        self.replace_snapshot(self.snapshot.merged(update))
+
+    def replace_snapshot(self, snapshot: contract.ProbeSnapshot) -> None:
+        """Show ``snapshot`` as the latest; each part measured at another step (or newly
+        absent) is a new version of its kind."""
+        old = self.snapshot.part_steps()
+        self.snapshot = snapshot
+        for name, step in snapshot.part_steps().items():
+            if step != old[name]:
+                self._bump(_PART_KIND[name])
+
+    def event_dicts(self) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.events]
+
+
+# ============================================================================ texts
+SHORT = {"clip": "clip", "gp": "GP", "spectral": "SN", "rowsum": "row-sum"}
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) and math.isfinite(value) else str(value)
+
+
+def marker_text(change: dict[str, Any]) -> str:
+    """A change as a short label: ``{"constraints.spectral.enabled": True}`` -> "SN on"."""
+    parts = []
+    for key, value in change.items():
+        bits = key.split(".")
+        if bits[0] == "constraints" and len(bits) == 3:
+            short = SHORT.get(bits[1], bits[1])
+            if bits[2] == "enabled":
+                parts.append(f"{short} {'on' if value else 'off'}")
+            else:
+                parts.append(f"{short} {bits[2]}={_value_text(value)}")
+        else:
+            parts.append(f"{bits[-1]}={_value_text(value)}")
+    return ", ".join(parts)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+_STATE_TEXT = {RunState.IDLE: "idle", RunState.STARTING: "starting…",
+               RunState.PAUSED: "paused", RunState.FINISHED: "finished",
+               RunState.DIVERGED: "diverged", RunState.FAILED: "stopped"}
+
+
+def status_parts(model: RunModel, cfg: Config) -> list[str]:
+    """The status line of a run: step, state (or speed), device, training time. ``cfg`` is
+    the config being edited (its ``run.steps`` may have changed live)."""
+    state = (f"{model.rate:,.1f} steps/s" if model.state is RunState.RUNNING
+             else _STATE_TEXT[model.state])
+    device = model.info.device if model.info is not None else cfg.run.device
+    return [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
+            f"elapsed {_hms(model.elapsed)}"]

@@ -1,0 +1,315 @@
+"""core.runloop.RunLoop driven in this thread, without Qt and without a child process."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import contract as c
+from core.runloop import RunLoop
+from helpers import tiny_2d, tiny_image
+
+
+class Driver:
+    """A RunLoop with an in-memory command queue; every report is kept in order."""
+
+    def __init__(self, tmp_path, cfg, **kwargs):
+        self.commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.cancel = threading.Event()
+        self.reports: list = []
+        self.run_dir = tmp_path / "run"
+        self.loop = RunLoop(cfg, self.run_dir, self.commands, self.cancel, self.reports.append,
+                            torch_threads=1, **kwargs)
+
+    def send(self, *commands) -> None:
+        for cmd in commands:
+            self.commands.put(cmd)
+
+    def tick_until(self, done, limit=2000) -> None:
+        for _ in range(limit):
+            assert self.loop.tick()
+            if done():
+                return
+        raise AssertionError("condition not reached")
+
+    def of(self, kind) -> list:
+        return [r for r in self.reports if isinstance(r, kind)]
+
+    def progress(self) -> c.RunProgress:
+        return self.of(c.RunProgress)[-1]
+
+
+def _metrics(run_dir) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_step_pause_change_stop(tmp_path):
+    d = Driver(tmp_path, tiny_2d(run__steps=100))
+    assert d.loop.start()
+    info = d.of(c.RunStarted)[0].info
+    assert info.run_dir == str(d.run_dir) and info.kind == "2d" and info.device == "cpu"
+    assert info.layers == ("fc1", "fc2", "out") and info.mode_centres.shape == (8, 2)
+
+    d.send(c.Step(7))
+    d.tick_until(lambda: not d.loop.busy)
+    d.loop.tick()
+    p = d.progress()
+    assert p.step == 7 and not p.running
+    # every logged line arrives once, as typed records equal to metrics.jsonl
+    records = [r for rep in d.of(c.RunProgress) for r in rep.records]
+    assert [r.step for r in records] == [5]
+    assert records[0].to_dict() == {**records[0].to_dict(), **_metrics(d.run_dir)[0]}
+
+    # a change while paused is applied at once, at the current step
+    d.send(c.Change("constraints.clip.enabled", True))
+    d.loop.tick()
+    events = [e for rep in d.of(c.RunProgress) for e in rep.events]
+    assert [(e.step, e.change) for e in events] == [(7, {"constraints.clip.enabled": True})]
+
+    # a refused change is reported, nothing applied
+    d.send(c.Change("optim.lr_d", -1.0))
+    d.loop.tick()
+    assert "change refused" in d.of(c.RunMessage)[-1].text
+
+    d.send(c.Play())
+    d.tick_until(lambda: d.loop.session.trainer.step_count >= 20)
+    d.send(c.Pause())
+    d.loop.tick()
+    paused_at = d.loop.session.trainer.step_count
+    for _ in range(5):
+        d.loop.tick()
+    assert d.loop.session.trainer.step_count == paused_at and not d.progress().running
+
+    d.send(c.Stop())
+    assert not d.loop.tick()
+    d.loop.close()
+    assert isinstance(d.reports[-1], c.RunFinished)
+    lines = _metrics(d.run_dir)
+    assert lines[-1]["step"] == paused_at  # finish() logs the final step
+    assert (d.run_dir / "checkpoints" / "last" / "trainer.pt").is_file()
+
+
+def test_reports_carry_only_new_snapshot_parts(tmp_path):
+    d = Driver(tmp_path, tiny_2d(run__steps=100, run__probe_every=1000))
+    d.loop.start()
+    d.send(c.Step(5))
+    d.tick_until(lambda: not d.loop.busy)
+    d.loop.tick()
+    snaps = [r.snapshot for r in d.of(c.RunProgress) if r.snapshot is not None]
+    first = snaps[-1]
+    # forced at the end of the steps: every part of this step is there
+    assert first.fast.step == 5 and first.spectra.step == 5 and first.landscape.step == 5
+    assert first.fast.arrows.shape[1] == 4 and first.samples is None
+    # nothing new: the next state report carries no snapshot
+    n = len(d.of(c.RunProgress))
+    d.send(c.Pause())
+    d.loop.tick()
+    assert len(d.of(c.RunProgress)) == n + 1 and d.progress().snapshot is None
+    # one more step: new spectra and landscape (measured on demand), but the fast probe of
+    # step 5 is unchanged and is not sent again
+    d.send(c.Step(1))
+    d.tick_until(lambda: not d.loop.busy)
+    d.loop.tick()
+    update = [r.snapshot for r in d.of(c.RunProgress) if r.snapshot is not None][-1]
+    assert update.fast is None and update.spectra.step == 6 and update.landscape.step == 6
+    merged = first.merged(update)
+    assert merged.fast is first.fast and merged.spectra is update.spectra
+    engine = d.loop.session.snapshot()
+    assert merged.part_steps() == engine.part_steps()
+    np.testing.assert_array_equal(merged.landscape.values, engine.landscape.values)
+    d.send(c.Stop())
+    d.loop.tick()
+    d.loop.close()
+
+
+def test_image_run_reports_sample_grids(tmp_path):
+    d = Driver(tmp_path, tiny_image(run__steps=50))
+    assert d.loop.start()
+    assert d.of(c.RunStarted)[0].info.kind == "image"
+    d.send(c.Step(1))
+    d.tick_until(lambda: not d.loop.busy)
+    d.loop.tick()
+    snap = [r.snapshot for r in d.of(c.RunProgress) if r.snapshot is not None][-1]
+    assert snap.samples.step == 1 and snap.samples.pixels.dtype == np.uint8
+    assert snap.landscape is None
+    d.loop.close()
+
+
+def test_run_to_the_end_finishes_the_folder_and_keeps_events(tmp_path):
+    d = Driver(tmp_path, tiny_2d(run__steps=12))
+    d.loop.start()
+    d.send(c.Play())
+    d.tick_until(lambda: d.loop.session.done)
+    d.loop.tick()
+    p = d.progress()
+    assert p.done and not p.running and p.step == 12
+    assert "run finished at step 12" in d.of(c.RunMessage)[-1].text
+    assert _metrics(d.run_dir)[-1]["step"] == 12
+    d.send(c.Play())  # a finished run does not train on
+    d.loop.tick()
+    assert not d.loop.busy
+    d.send(c.Change("optim.lr_d", 1e-3))  # still recorded
+    d.loop.tick()
+    assert '"optim.lr_d": 0.001' in (d.run_dir / "events.jsonl").read_text()
+    d.loop.close()
+
+
+def test_divergence_pauses_and_reports(tmp_path, monkeypatch):
+    from core.session import TrainingSession
+    from core.trainer import Diverged
+
+    real = TrainingSession.advance
+
+    def advance(self):
+        if self.trainer.step_count >= 4:
+            raise Diverged(f"training diverged at step {self.trainer.step_count}")
+        return real(self)
+
+    monkeypatch.setattr(TrainingSession, "advance", advance)
+    d = Driver(tmp_path, tiny_2d(run__steps=100))
+    d.loop.start()
+    d.send(c.Play())
+    d.tick_until(lambda: d.of(c.RunDiverged))
+    report = d.of(c.RunDiverged)[0]
+    assert report.step == 4 and "diverged" in report.text
+    assert report.checkpoint_dir == str(d.run_dir / "checkpoints" / "last")
+    assert not d.loop.busy
+    d.loop.tick()
+    assert not d.progress().running
+    d.loop.close()
+
+
+def test_bad_input_is_reported_and_nothing_is_written(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "something").write_text("x")
+    d = Driver(tmp_path, tiny_2d())
+    d.loop.run()
+    failed = d.of(c.RunFailed)
+    assert len(failed) == 1 and "not empty" in failed[0].text
+    assert isinstance(d.reports[-1], c.RunFinished) and not d.of(c.RunStarted)
+
+
+def test_stop_before_start_leaves_no_folder(tmp_path):
+    d = Driver(tmp_path, tiny_2d())
+    d.cancel.set()
+    d.loop.run()
+    assert d.reports == [c.RunFinished()] and not d.run_dir.exists()
+
+
+def test_an_exception_in_training_is_reported_and_the_run_still_finishes(tmp_path):
+    d = Driver(tmp_path, tiny_2d())
+    d.send(c.Step(2), "not a command")
+    d.loop.run()
+    assert "training stopped" in d.of(c.RunFailed)[0].text
+    assert isinstance(d.reports[-1], c.RunFinished)
+
+
+def test_metrics_record_refuses_unknown_fields():
+    with pytest.raises(KeyError, match="lossd"):
+        c.MetricsRecord.from_dict({"step": 1, "time": 0.0, "loss_d": 1.0, "loss_g": 1.0,
+                                   "d_real": 0.0, "d_fake": 0.0, "lossd": 2.0})
+
+
+def test_live_probes_refresh_spectra_between_slow_probes(tmp_path):
+    """The spectrum and histogram panels follow training between the engine's slow probes:
+    LiveProbes asks the prober for fresh spectra (on its time budget) and labels them."""
+    from core import config
+    from core.runloop import LiveProbes
+    from core.session import TrainingSession
+    from helpers import PRESETS
+
+    cfg = config.load(PRESETS / "ring8.toml")
+    cfg.update({"run.log_every": 5, "run.probe_every": 1000, "run.steps": 50})
+    session = TrainingSession(tmp_path / "run", cfg)
+    live = LiveProbes(session)
+    for _ in range(5):
+        session.advance()
+    first = live.take(force=True)
+    assert first.spectra.step == 5
+    for _ in range(12):
+        session.advance()
+    # the spectra's minimum interval and the budget's wait have passed; the landscape was
+    # just refreshed (else the two are due together and one waits for the other's budget)
+    live._last.update(spectra=-1e9, landscape=time.perf_counter())
+    live._next_refresh = -1e9
+    snap = live.take()
+    assert snap.spectra.step == 17 and snap.slow_step == 5
+    assert (set(snap.spectra.singular_values) == set(snap.spectra.histograms)
+            == set(first.spectra.singular_values))
+    session.close()
+
+
+PARENT_SCRIPT = '''
+import multiprocessing as mp, sys, time
+sys.path.insert(0, {root!r})
+from core import config, contract
+from core.runloop import child_main
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    commands, cancel, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    cfg = config.load({preset!r})
+    cfg.update({{"run.log_every": 5, "run.checkpoint_every": 1000}})
+    child = ctx.Process(target=child_main, args=(cfg.to_dict(), {run_dir!r}, 1, commands,
+                                                 cancel, out), daemon=True)
+    child.start()
+    commands.put(contract.Play())
+    while True:
+        report = out.get()
+        if isinstance(report, contract.RunProgress) and report.step >= 7:
+            break
+    print(child.pid, flush=True)
+    time.sleep(600)
+'''
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")  # exited, not reaped
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to see the process end")
+def test_the_training_process_finishes_cleanly_when_the_app_is_killed(tmp_path):
+    """A killed front end leaves no training process behind, and the run folder ends on a
+    logged and checkpointed step."""
+    import signal
+    import subprocess
+    import sys
+
+    import torch
+
+    from helpers import PRESETS
+
+    root = Path(__file__).resolve().parents[1]
+    run_dir = tmp_path / "run"
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT.format(root=str(root), preset=str(PRESETS / "ring8.toml"),
+                                           run_dir=str(run_dir)))
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        child_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 20  # well above the 0.5 s check plus a step and finish
+        while not _gone(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(child_pid), "the training process outlived the app"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if not _gone(child_pid):
+            os.kill(child_pid, signal.SIGKILL)
+    last = _metrics(run_dir)[-1]
+    state = torch.load(run_dir / "checkpoints" / "last" / "trainer.pt", weights_only=False)
+    assert last["step"] == state["step"] >= 7
