@@ -28,8 +28,9 @@ from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
 from .contract import (Change, DownloadProgress, MetricsRecord, Event, Pause, Play,
-                       ProbeSnapshot, Report, RunDiverged, RunFailed, RunFinished, RunInfo,
+                       ProbeSnapshot, Report, RunDiverged, RunFailed, RunFinished,
                        RunMessage, RunProgress, RunStarted, Step, Stop)
+from .runsnapshot import run_info
 
 Emit = Callable[[Report], None]
 
@@ -142,9 +143,12 @@ class RunLoop:
 
     def __init__(self, cfg: Config | dict, run_dir: str | Path, commands, cancel, emit: Emit,
                  *, torch_threads: int | None = None, report_interval: float = REPORT_INTERVAL,
-                 front_end_alive: Callable[[], bool] | None = None):
+                 front_end_alive: Callable[[], bool] | None = None, resume: bool = False):
+        """``resume``: continue ``run_dir`` from its last checkpoint (as ``train --resume``),
+        up to ``cfg.run.steps``; ``cfg`` is otherwise the checkpoint's."""
         self.cfg = Config.from_dict(cfg) if isinstance(cfg, dict) else cfg
         self.run_dir = Path(run_dir)
+        self.resume = resume
         self.commands = commands
         self.cancel = cancel
         self.emit = emit
@@ -200,19 +204,18 @@ class RunLoop:
             if not self._prepare_data():
                 self.emit(RunMessage("info", "dataset download cancelled"))
                 return False
-            self.session = TrainingSession(self.run_dir, self.cfg)
+            if self.resume:
+                self.session = TrainingSession(self.run_dir, resume=True,
+                                               steps=self.cfg.run.steps)
+            else:
+                self.session = TrainingSession(self.run_dir, self.cfg)
         except USER_ERRORS as exc:
             self.emit(RunFailed(str(exc)))
             return False
         trainer, prober = self.session.trainer, self.session.prober
         self.live = LiveProbes(self.session)
         self._rate = RateMeter(trainer.step_count)
-        self.emit(RunStarted(RunInfo(
-            run_dir=str(self.session.run_dir), device=str(trainer.device),
-            layers=tuple(name for name, _ in trainer.constraints.layers),
-            kind="image" if trainer.is_image else "2d",
-            mode_centres=None if trainer.is_image else prober.centres.copy(),
-            mode_std=None if trainer.is_image else float(prober.std))))
+        self.emit(RunStarted(run_info(trainer, prober, self.session.run_dir)))
         return True
 
     def close(self) -> None:
@@ -357,7 +360,7 @@ class RunLoop:
 
 
 def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands, cancel,
-               out) -> None:
+               out, resume: bool = False) -> None:
     """Entry point of a spawned training process: runs a :class:`RunLoop`, putting every
     report on the ``out`` queue (the last one is ``RunFinished``). When the process that
     started it dies, the loop finishes the run folder and the process ends within about
@@ -368,7 +371,7 @@ def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()  # an orphan is re-parented: then nobody reads the reports
     loop = RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads,
-                   front_end_alive=lambda: os.getppid() == parent)
+                   front_end_alive=lambda: os.getppid() == parent, resume=resume)
     try:
         loop.run()
     finally:

@@ -10,16 +10,19 @@ The landscape, coverage (``modes``, ``hq``) and sample grid depend only on the w
 fixed noise, so they equal what the run measured at that step; the probe batch behind
 ``lip_grad`` is drawn afresh and may differ from the run's last line.
 
-Front ends call :func:`checkpoint_snapshot` away from their UI thread (it imports torch and
+Front ends call :func:`checkpoint_view` away from their UI thread (it imports torch and
 runs D and G); the GUI runs it in a child process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .runreader import RunReadError, load_run_config
+
+if TYPE_CHECKING:
+    from .contract import ProbeSnapshot, RunInfo
 
 CHECKPOINT = Path("checkpoints") / "last" / "trainer.pt"
 
@@ -28,9 +31,21 @@ def has_checkpoint(run_dir: str | Path) -> bool:
     return (Path(run_dir) / CHECKPOINT).is_file()
 
 
-def checkpoint_snapshot(run_dir: str | Path, *, device: str = "cpu",
-                        threads: int | None = None) -> dict[str, Any]:
-    """The snapshot (keys as ``TrainingSession.snapshot``) of the run's last checkpoint.
+def run_info(trainer, prober, run_dir: str | Path) -> "RunInfo":
+    """Who the trainer's run is (``core.contract.RunInfo``), as a live run reports it."""
+    from .contract import RunInfo
+
+    return RunInfo(
+        run_dir=str(run_dir), device=str(trainer.device),
+        layers=tuple(name for name, _ in trainer.constraints.layers),
+        kind="image" if trainer.is_image else "2d",
+        mode_centres=None if trainer.is_image else prober.centres.copy(),
+        mode_std=None if trainer.is_image else float(prober.std))
+
+
+def checkpoint_view(run_dir: str | Path, *, device: str = "cpu",
+                    threads: int | None = None) -> tuple["RunInfo", "ProbeSnapshot"]:
+    """The run's identity and the probe snapshot (``core.contract``) of its last checkpoint.
 
     RunReadError, one line naming the folder, when it is not a run or has no usable
     checkpoint. ``threads`` caps torch's intra-op threads (a helper process beside training).
@@ -57,4 +72,4 @@ def checkpoint_snapshot(run_dir: str | Path, *, device: str = "cpu",
     prober.probe(slow=True)
     if trainer.is_image:
         prober.samples()
-    return prober.snapshot()
+    return run_info(trainer, prober, folder), prober.snapshot()

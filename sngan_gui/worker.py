@@ -64,10 +64,11 @@ class QtTrainingWorker(QObject):
     finished = Signal()      # after the loop (and its child process) has ended
 
     def __init__(self, cfg: Config, run_dir: str | Path, *, torch_threads: int | None = None,
-                 in_process: bool | None = None):
+                 in_process: bool | None = None, resume: bool = False):
         super().__init__()
         self.cfg = cfg.copy()
         self.run_dir = Path(run_dir)
+        self.resume = resume  # continue run_dir from its last checkpoint up to cfg.run.steps
         self.torch_threads = torch_threads
         self.in_process = in_process_default() if in_process is None else bool(in_process)
         if self.in_process:
@@ -118,7 +119,7 @@ class QtTrainingWorker(QObject):
         try:
             if self.in_process:
                 RunLoop(self.cfg, self.run_dir, self._commands, self._cancel, self._dispatch,
-                        torch_threads=self.torch_threads).run()
+                        torch_threads=self.torch_threads, resume=self.resume).run()
             else:
                 self._relay()
         except Exception as exc:  # never let an exception kill the thread silently
@@ -132,7 +133,7 @@ class QtTrainingWorker(QObject):
         proc = self._ctx.Process(
             target=child_main, name="sngan-training",
             args=(self.cfg.to_dict(), str(self.run_dir), self.torch_threads, self._commands,
-                  self._cancel, out),
+                  self._cancel, out, self.resume),
             daemon=True)  # never outlives the GUI, whatever happens
         self.process = proc
         try:
@@ -200,9 +201,11 @@ class QtRunController(QObject):
 
     @classmethod
     def create(cls, model: RunModel, run_dir: str | Path, torch_threads: int | None,
-               parent: QObject | None = None) -> "QtRunController":
-        """A controller whose worker trains ``model.cfg`` into ``run_dir``."""
-        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads)
+               parent: QObject | None = None, *, resume: bool = False) -> "QtRunController":
+        """A controller whose worker trains ``model.cfg`` into ``run_dir`` (``resume``: goes on
+        from the folder's last checkpoint up to ``model.cfg.run.steps``)."""
+        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads,
+                                  resume=resume)
         return cls(worker, model, parent)
 
     @Slot(object)

@@ -6,7 +6,7 @@ computing a run's snapshot away from the GUI thread.
 is held back by the reader until its newline arrives, so no point is ever parsed half or
 twice. A finished run is still looked at, less often (a ``--resume`` may extend it).
 
-:class:`ProcessCall` runs a function (e.g. ``core.runsnapshot.checkpoint_snapshot``, which
+:class:`ProcessCall` runs a function (e.g. ``core.runsnapshot.checkpoint_view``, which
 needs torch) in a spawned child process and reports its result as a Qt signal, so the GUI
 thread never does torch work.
 """

@@ -1,11 +1,13 @@
 """Several runs in one time-series plot: one curve per run and series, in the run's colour,
-named after the run (so the legend, CSV and figure exports name it), and each run's event
-markers in its colour.
+named after the run (so CSV and figure exports name it), and each run's event markers in its
+colour.
 
 A run's curves are told apart from another run's by colour; a run's series (D loss, G loss,
-D(real), D(fake)) by dash pattern. A panel keeps one :class:`RunOverlay` and calls
-:meth:`RunOverlay.curve` for what it draws of each shown run, then :meth:`RunOverlay.retain`
-with the runs still shown: the curves and markers of the others go.
+D(real), D(fake)) by dash pattern. The legend says it once: one line per run (its colour and
+label) and, for a plot with several series per run, one per series (grey, its dash), instead
+of runs x series lines. A panel keeps one :class:`RunOverlay`, calls :meth:`RunOverlay.curve`
+for what it draws of each shown run, :meth:`RunOverlay.retain` with the runs still shown (the
+curves and markers of the others go), then :meth:`RunOverlay.sync_legend`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from PySide6.QtGui import QColor
 from .runs import RunEntry
 
 SERIES_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine, Qt.DashDotDotLine)
+SERIES_LEGEND_COLOR = "#8b919c"  # a series' legend line: its dash in a neutral grey
 LINE_WIDTH = 1.6
 MAX_MARKERS_PER_RUN = 100
-LEGEND_COLUMNS_FROM = 7  # entries from which the legend uses two columns
+LEGEND_COLUMNS_FROM = 7  # entries from which the legend uses two columns...
+LEGEND_TWO_COLUMNS_PX = 480  # ...in a plot at least this wide
 
 
 def curve_name(run_label: str, series_label: str | None) -> str:
@@ -45,6 +49,10 @@ class RunOverlay:
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
         self._runs: dict[int, _RunItems] = {}
+        self._legend_runs: dict[int, tuple[str, str, Qt.PenStyle]] = {}  # label, colour, dash
+        self._legend_series: dict[str, tuple[str, Qt.PenStyle]] = {}     # label, dash
+        self._legend_shown: tuple | None = None
+        self._proxies: list[pg.PlotDataItem] = []
 
     # ----------------------------------------------------------------- curves
     def curve(self, run: RunEntry, series: str, x: np.ndarray, y: np.ndarray, *,
@@ -59,15 +67,47 @@ class RunOverlay:
         if c is None:
             c = pg.PlotDataItem([], [], name=name, pen=pen, connect="finite")
             self.plot.addItem(c)
+            if series_label and self.plot.legend is not None:
+                self.plot.legend.removeItem(c)  # the legend names runs and series once
             items.curves[series] = c
         else:
             if c.name() != name:
-                self._rename(c, name)
+                self._rename(c, name, in_legend=not series_label)
             if c.opts["pen"] != pen:
                 c.setPen(pen)
         c.setData(x, y)
-        self._legend_columns()
+        color = run.pen_color.name()
+        self._legend_runs[run.key] = (run.label, color, run.dash)
+        if series_label:
+            self._legend_series[series] = (series_label, dash)
         return c
+
+    def sync_legend(self) -> None:
+        """Show each run once (and each series once, when runs have several): call after
+        drawing. Curves of runs with one series are in the legend themselves."""
+        legend = self.plot.legend
+        if legend is None:
+            return
+        runs = [self._legend_runs[k] for k in self._runs if k in self._legend_runs]
+        series = list(self._legend_series.values()) if self._legend_series else []
+        shown = (tuple(runs), tuple(series))
+        if shown == self._legend_shown:
+            return
+        self._legend_shown = shown
+        for proxy in self._proxies:
+            legend.removeItem(proxy)
+        self._proxies = []
+        if series:
+            for label, color, dash in runs:
+                self._proxy(label, pg.mkPen(color, width=LINE_WIDTH + 1, style=dash))
+            for label, dash in series:
+                self._proxy(label, pg.mkPen(SERIES_LEGEND_COLOR, width=LINE_WIDTH, style=dash))
+        self._legend_columns()
+
+    def _proxy(self, label: str, pen) -> None:
+        proxy = pg.PlotDataItem([], [], pen=pen, name=label)  # in the legend, not the plot
+        self.plot.legend.addItem(proxy, label)
+        self._proxies.append(proxy)
 
     def curves(self, key: int) -> dict[str, pg.PlotDataItem]:
         items = self._runs.get(key)
@@ -84,11 +124,14 @@ class RunOverlay:
         keep = set(keep)
         for series in [s for s in items.curves if s not in keep]:
             self._remove_curve(items.curves.pop(series))
+        drawn = {s for i in self._runs.values() for s in i.curves}
+        for series in [s for s in self._legend_series if s not in drawn]:
+            del self._legend_series[series]
 
-    def _rename(self, c: pg.PlotDataItem, name: str) -> None:
+    def _rename(self, c: pg.PlotDataItem, name: str, in_legend: bool = True) -> None:
         legend = self.plot.legend
         c.opts["name"] = name
-        if legend is not None:
+        if legend is not None and in_legend:
             legend.removeItem(c)
             legend.addItem(c, name)
 
@@ -99,7 +142,8 @@ class RunOverlay:
         legend = self.plot.legend
         if legend is not None:
             n = len(legend.items)
-            want = 2 if n >= LEGEND_COLUMNS_FROM else 1
+            want = 2 if n >= LEGEND_COLUMNS_FROM and self.plot.width() >= LEGEND_TWO_COLUMNS_PX \
+                else 1
             if legend.columnCount != want:
                 legend.setColumnCount(want)
 
@@ -149,7 +193,10 @@ class RunOverlay:
         for c in items.curves.values():
             self._remove_curve(c)
         self._clear_markers(items)
-        self._legend_columns()
+        self._legend_runs.pop(key, None)
+        if not self._runs:
+            self._legend_series.clear()
+        self.sync_legend()
 
     def retain(self, keys: Iterable[int]) -> None:
         """Keep only these runs' curves and markers."""

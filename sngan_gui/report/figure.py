@@ -326,19 +326,52 @@ def copy_plot(src: pg.PlotItem, style: ReportStyle = REPORT, *, title: str = "",
     if title:
         dst.setTitle(html.escape(title), color=style.foreground,
                      size=f"{round(style.px(style.title_pt))}px", bold=True)
-    legend = getattr(src, "legend", None)
-    if legend is not None and legend.isVisible() and legend.items:
-        k = style.px(style.font_pt) * 1.6 / 20.0
-        sample = type("Sample", (_ReportSample,), {"scale": k})
-        bg = QColor(style.background)
-        bg.setAlpha(style.legend_alpha)
-        dst.addLegend(offset=(-round(style.px(3)), round(style.px(3))), sampleType=sample,
-                      labelTextSize=f"{round(style.px(style.font_pt))}px",
-                      labelTextColor=style.foreground, brush=pg.mkBrush(bg),
-                      pen=pg.mkPen(style.foreground, width=style.px(0.4)),
-                      verSpacing=-round(style.px(1)))
-    _copy_items(src, dst, style, colorbar_label)
+    _copy_items(src, dst, style, colorbar_label)  # before the legend: no entry is automatic
+    _copy_legend(src, dst, style)
     return dst
+
+
+def _legend_proxy(item, style: ReportStyle):
+    """What stands for ``item`` in the copied legend (None: an item with nothing to show)."""
+    if not item.isVisible():
+        return None
+    if isinstance(item, pg.ScatterPlotItem):
+        if not len(item.data):
+            return None
+        return pg.ScatterPlotItem(size=style.px(style.marker_pt) * 2, pen=None,
+                                  brush=_brush(item.opts.get("brush"), style),
+                                  symbol=item.opts.get("symbol", "o"))
+    if isinstance(item, pg.PlotDataItem) and item.scene() is not None:
+        x, _ = item.getOriginalDataset()
+        if x is None or not len(x):
+            return None  # an empty curve of the plot (a legend-only line has no scene)
+    pen = item.opts.get("pen") if hasattr(item, "opts") else None
+    return pg.PlotDataItem([], [], pen=_pen(pen, style, style.line_pt))
+
+
+def _copy_legend(src: pg.PlotItem, dst: pg.PlotItem, style: ReportStyle) -> None:
+    """The source legend's entries, restyled (the on-screen legend may name runs and series
+    once rather than every curve)."""
+    legend = getattr(src, "legend", None)
+    if legend is None or not legend.isVisible():
+        return
+    entries = [(p, label.text) for sample, label in legend.items
+               if (p := _legend_proxy(sample.item, style)) is not None]
+    if not entries:
+        return
+    font_pt = style.font_pt * 0.9
+    k = style.px(font_pt) * 1.6 / 20.0
+    sample = type("Sample", (_ReportSample,), {"scale": k})
+    bg = QColor(style.background)
+    bg.setAlpha(style.legend_alpha)
+    new = dst.addLegend(offset=(-round(style.px(3)), round(style.px(3))), sampleType=sample,
+                        labelTextSize=f"{round(style.px(font_pt))}px",
+                        labelTextColor=style.foreground, brush=pg.mkBrush(bg),
+                        pen=pg.mkPen(style.foreground, width=style.px(0.4)),
+                        verSpacing=-round(style.px(1.5)),
+                        colCount=2 if len(entries) > 4 else 1)
+    for proxy, text in entries:
+        new.addItem(proxy, text)
 
 
 # --------------------------------------------------------------------------- figures

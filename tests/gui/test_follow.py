@@ -11,7 +11,7 @@ import pytest
 
 from core import config as C
 from core.runreader import RunReadError
-from core.runsnapshot import checkpoint_snapshot
+from core.runsnapshot import checkpoint_view
 from sngan_gui.compare.follow import ProcessCall, RunFollower
 from tests.helpers import tiny_2d
 
@@ -46,7 +46,7 @@ def test_follower_grows_holds_back_a_half_line_and_finishes(qtbot, tmp_path):
     _append(run / "metrics.jsonl", 'ss_d": 0.5}\nnot json\n')
     qtbot.waitUntil(lambda: got == [5, 10], timeout=3000)
     qtbot.waitUntil(lambda: bool(problems), timeout=3000)
-    assert problems == [f"{run / 'metrics.jsonl'}:3: not JSON (Expecting value)"]
+    assert problems == [f"{run / 'metrics.jsonl'} line 3 is not valid JSON (Expecting value)"]
     _append(run / "events.jsonl", json.dumps({"step": 12, "time": 1.0, "change": {"x": 1}}) + "\n")
     _append(run / "metrics.jsonl", '{"step": 15}\n')
     qtbot.waitUntil(lambda: f.status == "finished", timeout=3000)
@@ -91,14 +91,14 @@ def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
     results, failures = [], []
     calls.finished.connect(lambda tag, snap: results.append((tag, snap)))
     calls.failed.connect(lambda tag, text: failures.append((tag, text)))
-    calls.submit("snap", checkpoint_snapshot, out, threads=1)
-    calls.submit("bad", checkpoint_snapshot, tmp_path / "nothing")
+    calls.submit("snap", checkpoint_view, out, threads=1)
+    calls.submit("bad", checkpoint_view, tmp_path / "nothing")
     try:
         qtbot.waitUntil(lambda: len(results) + len(failures) == 2, timeout=120000)
     finally:
         calls.shutdown()
-    (tag, snap), = results
-    assert tag == "snap" and snap["step"] == 400
+    (tag, (info, snap)), = results
+    assert tag == "snap" and snap.step == 400 and info.run_dir == str(out)
     last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
-    assert (snap["modes"], snap["hq"]) == (last["modes"], last["hq"])
+    assert (snap.landscape.modes, snap.landscape.hq) == (last["modes"], last["hq"])
     assert failures == [("bad", f"{tmp_path / 'nothing'} is not a run folder: it does not exist")]

@@ -70,7 +70,8 @@ def test_report_png_is_light_and_leaves_the_screen_plot_alone(qtbot, tmp_path):
     assert round(img.dotsPerMeterX() * 0.0254) == 300
     corners = [(2, 2), (img.width() - 3, 2), (2, img.height() - 3), (img.width() - 3, img.height() - 3)]
     assert all(_light(img, x, y) for x, y in corners)
-    arr = np.frombuffer(img.convertToFormat(QImage.Format_RGB32).constBits(), np.uint8)
+    rgb32 = img.convertToFormat(QImage.Format_RGB32)  # kept: the array views its bytes
+    arr = np.frombuffer(rgb32.constBits(), np.uint8).copy()
     lightness = arr.reshape(img.height(), img.width(), 4)[..., :3].mean(axis=2)
     assert np.median(lightness) > 240                       # a white figure...
     assert (lightness < 60).mean() > 0.002                  # ...with dark text and axes
@@ -98,6 +99,7 @@ def test_copy_holds_the_same_numbers_and_names(qtbot):
     src_curves = [c for c in p.items if isinstance(c, pg.PlotDataItem)]
     dst_curves = [c for c in dst.items if isinstance(c, pg.PlotDataItem)]
     assert [c.name() for c in dst_curves] == [c.name() for c in src_curves]
+    assert [lab.text for _, lab in dst.legend.items] == [lab.text for _, lab in p.legend.items]
     for a, b in zip(src_curves, dst_curves):
         for u, v in zip(a.getOriginalDataset(), b.getOriginalDataset()):
             np.testing.assert_array_equal(u, v)
