@@ -295,16 +295,16 @@ class QtWindowRuns(QObject):
         source = self.sources.get(key)
         if key == self.current_key:
             return "the current run goes on with Play"
-        if isinstance(source, LiveRun) and source.controller is not None:
-            return "it is training"
         disk = source.disk if isinstance(source, LiveRun) else source
         if not isinstance(disk, DiskRun):
             return "it has no run folder"
-        if not has_checkpoint(disk.path):
-            return f"{disk.path} has no checkpoint"
         history = source.model.history
         if len(history) and history.steps[-1] >= disk.cfg.run.steps:
             return f"it is finished ({disk.cfg.run.steps} steps)"
+        if isinstance(source, LiveRun) and source.controller is not None:
+            return "it is training"
+        if not has_checkpoint(disk.path):
+            return f"{disk.path} has no checkpoint"
         if isinstance(source, DiskRun) and _written_lately(disk.path):
             return "another process is writing it"
         return ""

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QLabel
@@ -18,9 +15,7 @@ from core import config as C
 from core.cli import train_main
 from sngan_gui.compare import window_runs
 from sngan_gui.report.dialog import FigureRequest
-from tests.helpers import tiny_2d
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import cli_run_in_background, tiny_2d
 
 
 def _train(tmp_path, name, cfg, *args) -> Path:
@@ -99,13 +94,8 @@ def test_a_folder_that_is_not_a_run_is_refused_in_one_line(qtbot, tmp_path):
 
 
 def test_follow_a_cli_run_and_a_line_cut_in_half(qtbot, tmp_path):
-    cfg = tmp_path / "cfg.toml"
-    C.save(tiny_2d(run__log_every=5), cfg)
     out = tmp_path / "live"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", "--config",
-                             str(cfg), "--out", str(out), "--steps", "600", "--no-progress"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with cli_run_in_background(tiny_2d(run__log_every=5), out, 600) as proc:
         qtbot.waitUntil(lambda: (out / "config.toml").is_file(), timeout=60000)
         w = _window(qtbot, [out])
         entry, = w.compare.runs
@@ -117,9 +107,6 @@ def test_follow_a_cli_run_and_a_line_cut_in_half(qtbot, tmp_path):
         qtbot.waitUntil(lambda: len(model.history) > seen, timeout=60000)  # it grows
         qtbot.waitUntil(lambda: entry.status == "finished", timeout=120000)
         assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     w.refresh_all()
     lines = _lines(out)
     np.testing.assert_array_equal(_data(w.loss.curves["loss_d"])[0], _col(lines, "step"))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +10,7 @@ from core import config as C
 from core.runreader import RunReadError
 from core.runsnapshot import checkpoint_view
 from sngan_gui.compare.follow import ProcessCall, RunFollower
-from tests.helpers import tiny_2d
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import cli_run_in_background, tiny_2d
 
 
 def _run_folder(tmp_path, steps=30):
@@ -63,13 +58,8 @@ def test_follower_refuses_a_folder_that_is_not_a_run(qtbot, tmp_path):
 
 
 def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
-    cfg = tmp_path / "cfg.toml"
-    C.save(tiny_2d(run__log_every=5), cfg)
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", "--config", str(cfg),
-                             "--out", str(out), "--steps", "400", "--no-progress"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
+    with cli_run_in_background(tiny_2d(run__log_every=5), out, 400) as proc:
         # the CLI opens metrics.jsonl, then writes config.toml (atomically)
         qtbot.waitUntil(lambda: (out / "config.toml").is_file(), timeout=60000)
         f = RunFollower(out, interval_ms=30)
@@ -79,9 +69,6 @@ def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
         f.start()
         qtbot.waitUntil(lambda: f.status == "finished", timeout=120000)
         assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     f.stop()
     lines = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == lines == list(range(5, 401, 5))  # every point once, in order
