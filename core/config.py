@@ -213,7 +213,12 @@ class Config:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Config":
+        """A validated config from a TOML table. A ``[guide]`` table (a preset's title and
+        text, see core.presets) is checked and left out: it is not configuration."""
         cfg = cls()
+        if "guide" in raw:
+            _check_guide(raw["guide"])
+            raw = {k: v for k, v in raw.items() if k != "guide"}
         _merge(cfg, raw, prefix="")
         cfg.validate()
         return cfg
@@ -523,6 +528,19 @@ def _check(key: str, f: dataclasses.Field, value: Any) -> None:
     ):
         if bound is not None and not ok(value, bound):
             raise ConfigError(f"{key} must be {op} {_fmt(bound)}, got {_fmt(value)}")
+
+
+GUIDE_KEYS = ("title", "text")
+
+
+def _check_guide(guide: Any) -> None:
+    if not isinstance(guide, dict):
+        raise ConfigError("'guide' must be a table like [guide] with title and text")
+    for key, value in guide.items():
+        if key not in GUIDE_KEYS:
+            raise ConfigError(f"unknown key 'guide.{key}' in [guide] (known: title, text)")
+        if not isinstance(value, str):
+            raise ConfigError(f"guide.{key} must be a string, got {value!r}")
 
 
 def _merge(cfg: Any, raw: dict[str, Any], prefix: str) -> None:

@@ -1,10 +1,10 @@
 """Probes: what the playground measures about D (and G's samples) while it trains.
 
 One module per job:
-- :mod:`.power`: warm-started power iteration (top singular value of an operator);
+- :mod:`.power`: block Krylov iteration (top singular value of an operator, warm-startable);
 - :mod:`.spectra`: singular values of each D layer's effective / raw weight matrix, l-inf norm;
 - :mod:`.convnorm`: a conv layer's true operator norm for its stride, padding and input size
-  (power iteration with conv / conv_transpose), the explicit operator matrix, the im2col bound;
+  (block Krylov iteration with conv / conv_transpose), the explicit operator matrix, the im2col bound;
 - :mod:`.lipschitz`: the whole-D upper bound ``lip_bound`` and input-gradient norms
   (``lip_grad``), both for D in eval mode;
 - :mod:`.coverage`: 2D mode coverage (``modes``, ``hq``) and the critic's landscape;
@@ -20,7 +20,7 @@ from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import evaluating, input_grad_norms, leaf_modules, lipschitz_bound
-from .power import matrix_sigma, power_sigma
+from .power import krylov_sigmas, matrix_sigma
 from .prober import Prober, layer_input_shapes
 from .spectra import layer_spectra, svdvals
 from .timing import PHASES, PhaseTimer
@@ -29,4 +29,4 @@ __all__ = ["COVERAGE_SAMPLES", "PHASES", "PhaseTimer", "Prober",
            "conv_operator_norm", "critic_grid", "evaluating", "grid_to_uint8", "im2col_bound",
            "input_grad_norms", "layer_input_shapes", "layer_spectra", "leaf_modules",
            "lipschitz_bound", "matrix_sigma", "mode_coverage", "operator_matrix",
-           "power_sigma", "sample_grid", "save_grid", "svdvals", "weight_histograms"]
+           "krylov_sigmas", "sample_grid", "save_grid", "svdvals", "weight_histograms"]

@@ -9,10 +9,11 @@ stride s each input pixel is seen by at most ceil(k/s) windows per axis, so
 
 (the im2col bound, :func:`im2col_bound`), while a very small input can make it smaller than
 sigma(reshaped).
-The exact value is found by power iteration on the linear map x -> conv(x, W) (bias dropped)
-and its adjoint, which is the transposed convolution with the same stride, padding, dilation
-and groups and an ``output_padding`` that restores the input size (and the other way round for
-ConvTranspose layers). The vector is kept between calls (warm start).
+The value is found by block Krylov iteration (power.py) on A^T A, where A is the linear map
+x -> conv(x, W) (bias dropped) and A^T its adjoint, the transposed convolution with the same
+stride, padding, dilation and groups and an ``output_padding`` that restores the input size
+(and the other way round for ConvTranspose layers). The top Ritz vectors are kept between
+calls (warm start) and fresh random columns join them on every call.
 :func:`operator_matrix` builds the explicit matrix for small sizes (used by the tests).
 Only zero padding has this adjoint; other padding modes fall back to autograd.
 """
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..constraints.matrix import is_transposed
-from .power import power_sigma
+from .power import WARM, krylov_sigmas, random_block
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONVT = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -96,26 +97,47 @@ def _autograd_adjoint(fn, input_shape):
     return adjoint
 
 
-def conv_start(input_shape, weight: torch.Tensor, generator: torch.Generator | None):
-    """A random start vector [1, *input_shape] (from ``generator``, a CPU generator)."""
-    v = torch.randn((1,) + tuple(input_shape), generator=generator, dtype=weight.dtype)
-    return v.to(weight.device)
+def conv_gram(layer: nn.Module, weight: torch.Tensor, input_shape: tuple[int, ...]):
+    """``gram(X) = A^T A X`` of the layer's linear map A on column blocks X [1, n, b]
+    (n = prod(input_shape)): the b columns go through the conv as one batch."""
+    apply, adjoint, _ = conv_maps(layer, weight.detach(), tuple(input_shape))
+    n = math.prod(input_shape)
+
+    def gram(x):
+        b = x.shape[2]
+        images = x[0].T.reshape((b,) + tuple(input_shape))
+        return adjoint(apply(images)).reshape(b, n).T.unsqueeze(0)
+    return gram
+
+
+def conv_start(input_shape, weight: torch.Tensor, generator: torch.Generator | None,
+               warm: torch.Tensor | None = None, fresh: int = 1) -> torch.Tensor:
+    """A start block [1, n, b]: the ``warm`` block's first columns (:data:`power.WARM`) and
+    ``fresh`` random columns from ``generator`` (a CPU generator that is not the training
+    stream)."""
+    n = math.prod(input_shape)
+    block = random_block((1, n, fresh), generator, weight.dtype, weight.device)
+    if warm is not None and warm.shape[1] == n:
+        block = torch.cat([warm[:, :, : min(WARM, n - fresh)], block], 2)
+    return block[:, :, :n]
 
 
 @torch.no_grad()
 def conv_operator_norm(layer: nn.Module, weight: torch.Tensor, input_shape: tuple[int, ...],
                        v: torch.Tensor | None = None, *, generator: torch.Generator | None = None,
-                       max_iters: int = 300, tol: float = 1e-6) -> tuple[float, torch.Tensor]:
-    """(operator norm, warm-start vector) of the layer's convolution for input (C, *spatial).
+                       max_iters: int = 300, tol: float = 1e-6, min_steps: int = 1,
+                       fresh: int = 1) -> tuple[float, torch.Tensor]:
+    """(operator norm, warm-start block [1, n, b]) of the layer's convolution for input
+    (C, *spatial), by block Krylov iteration (power.py) on A^T A.
 
-    ``v`` is the previous call's vector (or None: a random start drawn from ``generator``, a
-    CPU generator that is not the training stream).
+    ``v`` is the previous call's block (or None); ``fresh`` random columns from
+    ``generator`` are always added to it, so a singular value that overtook the tracked one is
+    found.
     """
-    weight = weight.detach()
-    apply, adjoint, _ = conv_maps(layer, weight, tuple(input_shape))
-    if v is None or tuple(v.shape[1:]) != tuple(input_shape):
-        v = conv_start(input_shape, weight, generator)
-    return power_sigma(apply, adjoint, v, max_iters=max_iters, tol=tol)
+    start = conv_start(input_shape, weight, generator, v, fresh)
+    sigmas, ritz = krylov_sigmas(conv_gram(layer, weight, input_shape), start, tol=tol,
+                                 min_steps=min_steps, max_steps=max_iters)
+    return sigmas[0], ritz
 
 
 @torch.no_grad()

@@ -22,25 +22,31 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
-from ..constraints.matrix import is_transposed
 from ..constraints.penalty import interpolates
+from ..constraints.rowsum import operator_linf
 from ..contract import FastProbe, Histogram, Landscape, ProbeSnapshot, SampleGrid, Spectra
 from ..data.toy2d import mode_centres, mode_std
-from .convnorm import conv_maps, conv_start, is_conv
+from .convnorm import conv_gram, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
 from .images import grid_to_uint8, sample_grid, save_grid
 from .lipschitz import (eval_modes, evaluating, frozen, input_grad_norms, leaf_modules,
                         lipschitz_bound)
-from .power import batched_matrix_sigmas, pad_stack, power_sigmas
-from .spectra import effective_matrix, layer_linf, layer_spectra, raw_matrix
+from .power import WARM, column_mask, krylov_sigmas, matrix_gram, pad_stack, random_block
+from .spectra import effective_matrix, layer_spectra, raw_matrix
 
 PROBE_SEED_OFFSET = 104729  # probe streams: run.seed + offset (+1, +2); never the training one
 PROBE_POINTS_2D = 32        # real, fake and interpolated points each, per log line
 PROBE_POINTS_IMAGE = 32
 LANDSCAPE_SIZE = 48
 ARROWS = 128
-FAST_TOL = 1e-4  # power iteration stops when successive estimates agree to this (relative)
+FAST_TOL = 1e-4  # Krylov iteration stops when the top Ritz pair is this accurate (relative)
+# Krylov steps: a warm start (the previous line's top Ritz vectors + one random column) converges
+# in a few steps; a cold start (and every conv layer's call: random columns beside the warm
+# ones) runs longer so that the random block's Krylov space reaches the top singular vectors.
+WARM_STEPS = {"min_steps": 2, "max_steps": 30}
+COLD = {"min_steps": 8, "max_steps": 120}
+FRESH_COLD = 3
 
 
 def layer_input_shapes(D: torch.nn.Module, sample_shape: tuple[int, ...], device
@@ -180,19 +186,17 @@ class Prober:
 
     def _operator_norms(self, cons) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
         """(operator norms, linf): the top singular value of every layer's effective (and raw)
-        weight matrix and every conv layer's true operator norm, warm-started from the
-        previous call's vectors; and each layer's l-inf operator norm."""
+        weight matrix and every conv layer's true operator norm by block Krylov iteration
+        (power.py), warm-started from the previous call's Ritz vectors plus fresh random
+        columns; and each layer's exact l-inf operator norm."""
         mats: dict[tuple[str, str], torch.Tensor] = {}
         convs = {}
-        transposed = []
         for name, layer in cons.layers:
             mats[(name, "eff")] = effective_matrix(layer)
             if parametrize.is_parametrized(layer, "weight"):
                 mats[(name, "raw")] = raw_matrix(cons, layer)
             if is_conv(layer):
                 convs[name] = layer
-            if is_transposed(layer):
-                transposed.append((name, layer))
         keys = list(mats)
         widths = [mats[k].shape[1] for k in keys]
         vkey = ("matrices", tuple(keys), tuple(widths))
@@ -203,31 +207,33 @@ class Prober:
             stack = buf
             for i, k in enumerate(keys):
                 stack[i, : mats[k].shape[0], : mats[k].shape[1]].copy_(mats[k])
-        v = self._vectors.get(vkey)
-        sigmas, v = batched_matrix_sigmas(
-            stack, widths, v, generator=self.cpu_gen, max_iters=50 if v is not None else 300,
-            tol=FAST_TOL, check_every=2 if v is not None else 4, warm=v is not None)
-        self._vectors[vkey] = v
+        warm = self._vectors.get(vkey)
+        steps = COLD if warm is None else WARM_STEPS
+        fresh = random_block((len(keys), stack.shape[2], FRESH_COLD if warm is None else 1),
+                             self.cpu_gen, stack.dtype, self.device)
+        start = fresh if warm is None else torch.cat([warm[:, :, :WARM], fresh], 2)
+        start = start * column_mask(widths, stack.shape[2], self.device, stack.dtype)
+        sigmas, self._vectors[vkey] = krylov_sigmas(matrix_gram(stack), start, tol=FAST_TOL,
+                                                    **steps)
         found = dict(zip(keys, sigmas))
-        # l-inf = largest absolute row sum of the matrix, except for ConvTranspose (rowsum.py)
+        # l-inf = largest absolute row sum of the matrix for Linear layers; conv layers need
+        # their input size for the exact value (rowsum.operator_linf)
         row_max = stack.abs().sum(2).amax(1).tolist()
         linf = {k[0]: row_max[i] for i, k in enumerate(keys) if k[1] == "eff"}
-        for name, layer in transposed:
-            linf[name] = layer_linf(layer)
-        if convs:
-            ops, starts = [], []
-            for name, layer in convs.items():
-                shape, weight = self.input_shapes()[name], layer.weight.detach()
-                ops.append(conv_maps(layer, weight, shape)[:2])
-                starts.append(self._vectors.get((name, "conv")))
-                if starts[-1] is None:
-                    starts[-1] = conv_start(shape, weight, self.cpu_gen)
-            warm = all((name, "conv") in self._vectors for name in convs)
-            values, vs = power_sigmas(ops, starts, max_iters=50 if warm else 300, tol=FAST_TOL,
-                                      check_every=2 if warm else 4)
-            for name, value, v in zip(convs, values, vs):
-                found[(name, "conv")] = value
-                self._vectors[(name, "conv")] = v
+        for name, layer in convs.items():
+            linf[name] = operator_linf(layer, layer.weight, self.input_shapes()[name])
+        for name, layer in convs.items():
+            shape, weight = self.input_shapes()[name], layer.weight.detach()
+            # Conv layers restart on every line (warm vectors + FRESH_COLD random ones, COLD
+            # steps): their top singular values crowd together and cross while training, and
+            # a warm start alone then read low for a line or two; the cost is small next to
+            # the conv models' steps (benchmarks/probes.py).
+            start = conv_start(shape, weight, self.cpu_gen, self._vectors.get((name, "conv")),
+                               fresh=FRESH_COLD)
+            sigmas, ritz = krylov_sigmas(conv_gram(layer, weight, shape), start, tol=FAST_TOL,
+                                         **COLD)
+            found[(name, "conv")] = sigmas[0]
+            self._vectors[(name, "conv")] = ritz
         return found, linf
 
     @contextlib.contextmanager
@@ -297,7 +303,7 @@ class Prober:
         tr = self.trainer
         fields: dict[str, Any] = {}
         spectra = self._spectra(parts)
-        # The exact values replace the power-iteration ones on this line.
+        # The exact values replace the Krylov estimates on this line.
         sigma = {name: s["sigma"] for name, s in spectra.items()}
         sigma_raw = {name: s["sigma_raw"] for name, s in spectra.items()}
         fields["sigma"], fields["sigma_raw"] = sigma, sigma_raw
