@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from core import contract
 from core.config import Config
-from core.runreader import RunReadError
+from core.runreader import RunReader, RunReadError, event_record, metrics_record
 from core.runsnapshot import has_checkpoint
 
 from .. import paths
@@ -246,7 +246,8 @@ class QtWindowRuns(QObject):
         ctrl.reported.connect(lambda report, changed, k=key: self._live_report(k, report))
         ctrl.ended.connect(lambda k=key: self._live_ended(k))
         ctrl.start()
-        ctrl.worker.play()
+        if not resume:  # a resumed run plays once its folder is trimmed (_live_report)
+            ctrl.worker.play()
         return key
 
     def _live_report(self, key: int, report: contract.Report) -> None:
@@ -256,10 +257,32 @@ class QtWindowRuns(QObject):
         if isinstance(report, contract.RunFailed | contract.RunDiverged):
             self.window.statusBar().showMessage(f"{self.runs.entry(key).label}: {report.text}",
                                                 10000)
+        if isinstance(report, contract.RunStarted) and live.controller is not None \
+                and live.controller.worker.resume:
+            self._resumed(live, report.info)
         if isinstance(report, contract.RunProgress) and report.done:
             # at its last step: end its process (later, not inside its own signal)
             QTimer.singleShot(0, lambda: self._stop_live(live))
         self._set_status(key, STATE_TEXT[live.model.state])
+
+    def _resumed(self, live: LiveRun, info: contract.RunInfo) -> None:
+        """A resumed run has started, paused, its folder trimmed to its last checkpoint: the
+        model shows the folder's lines from now on (lines a divergence wrote after that
+        checkpoint are gone), then it plays."""
+        reader = RunReader(live.disk.path)
+        update = reader.poll()
+        records = [metrics_record(m) for m in update.metrics]
+        steps = [r.step for r in records]
+        if len(live.model.history) != len(steps) or list(live.model.history.steps) != steps:
+            model = RunModel(live.model.cfg)
+            model.apply(contract.RunStarted(info))
+            model.apply(contract.RunProgress(
+                step=steps[-1] if steps else 0, running=False, rate=0.0,
+                elapsed=float(records[-1].time) if records else 0.0, done=False,
+                records=tuple(records), events=tuple(event_record(e) for e in update.events)))
+            model.replace_snapshot(live.model.snapshot)
+            live.model = live.controller.model = model
+        live.controller.worker.play()
 
     def _live_ended(self, key: int) -> None:
         live = self.sources.get(key)

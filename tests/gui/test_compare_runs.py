@@ -237,9 +237,13 @@ def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     for _ in range(10):
         session.advance()
     session.finish()
+    # a line after the last checkpoint (as a divergence leaves): the resume drops it
+    last = _lines(stopped)[-1]
+    with open(stopped / "metrics.jsonl", "a") as fh:
+        fh.write(json.dumps({**last, "step": 12, "loss_d": 99.0}) + "\n")
     w = _window(qtbot, [stopped])
     entry, = w.compare.runs
-    qtbot.waitUntil(lambda: entry.status == "following" and len(entry.source.model.history) == 2,
+    qtbot.waitUntil(lambda: entry.status == "following" and len(entry.source.model.history) == 3,
                     timeout=10000)
     assert w.compare.can_resume(entry.key) == ""
     w.compare.resume(entry.key)
