@@ -290,7 +290,8 @@ def _copy_items(src: pg.PlotItem, dst: pg.PlotItem, style: ReportStyle,
         elif isinstance(it, pg.InfiniteLine):
             label = it.label.textItem.toPlainText() if getattr(it, "label", None) else None
             color = readable_on(pg.mkPen(it.pen).color(), style.background)
-            opts = {"position": 0.93, "color": color, "movable": False,
+            # near the bottom: the legend sits at the top
+            opts = {"position": 0.06, "color": color, "movable": False,
                     "fill": pg.mkBrush(QColor(style.background).red(),
                                        QColor(style.background).green(),
                                        QColor(style.background).blue(), 200)}
