@@ -70,7 +70,10 @@ class DataConfig:
         tip="Training data: 2D Gaussian mixtures (ring8, grid25, swissroll) or images.")
     batch_size: int = _num(256, ge=1, le=65536, live=True, label="Batch size",
                            tip="Samples per batch for both D and G updates.")
-    root: str = _text("")  # "" = the app's cache folder; for "folder": the image folder
+    root: str = _text(
+        "", label="Data folder", form=True,
+        tip="Image datasets: the folder they are cached in (empty: the app's cache folder); "
+            "for 'folder': the folder of images to train on (read recursively).")
     # Image datasets only. channels: 0 = the dataset's own (folder: 1 if every image is gray,
     # else 3), 1 = grayscale, 3 = RGB. image_size: 0 = the dataset's own size (mnist and
     # fashion_mnist 28, cifar10 32; digits and folder: the model's, dcgan 28, sngan_cnn 32);

@@ -221,7 +221,19 @@ class Stop:
     pass
 
 
-Command = Union[Play, Pause, Step, Change, Stop]
+@dataclass(frozen=True)
+class Continue:
+    """After a divergence or a device failure: go on from the run's last good checkpoint in
+    the same run folder (``TrainingSession.continue_from_checkpoint``), on ``device`` (None:
+    the run's own) and with ``settings`` (live keys -> values; those that differ from the
+    checkpoint's config are applied as changes before its first step, and recorded as
+    events)."""
+
+    device: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+Command = Union[Play, Pause, Step, Change, Stop, Continue]
 
 
 # ============================================================================ reports
@@ -257,6 +269,31 @@ class RunDiverged:
     text: str
     step: int
     checkpoint_dir: str
+    checkpoint_step: int | None = None  # None: no checkpoint yet (continuing starts over)
+
+
+@dataclass(frozen=True)
+class RunDeviceFailed:
+    """The device failed in a step (e.g. out of memory): the loop is paused, the last good
+    checkpoint kept; continue with :class:`Continue` (e.g. on the CPU or a smaller batch).
+    ``text`` is the engine's one-line message."""
+
+    text: str
+    step: int
+    device: str
+    reason: str  # "out of memory" | "device error"
+    checkpoint_dir: str
+    checkpoint_step: int | None = None
+
+
+@dataclass(frozen=True)
+class RunContinued:
+    """The run goes on from its checkpoint at ``step`` (after :class:`Continue`, or a run
+    loop started on an existing run folder): a front end drops what it holds after that
+    step; ``info`` may name another device."""
+
+    info: RunInfo
+    step: int
 
 
 @dataclass(frozen=True)
@@ -282,5 +319,5 @@ class RunFinished:
     """Always the last report: the run folder has its final log line and checkpoint."""
 
 
-Report = Union[RunStarted, RunProgress, RunMessage, RunDiverged, RunFailed, DownloadProgress,
-               RunFinished]
+Report = Union[RunStarted, RunProgress, RunMessage, RunDiverged, RunDeviceFailed, RunContinued,
+               RunFailed, DownloadProgress, RunFinished]

@@ -14,7 +14,13 @@ test deletes that file (at most two minutes), so the test can send its signal wh
 process is known to be there. Places: ``log`` (a metrics line was written),
 ``checkpoint:G.pt`` / ``checkpoint:D.pt`` / ``checkpoint:trainer.pt`` (that file of a new
 checkpoint is written, the set not yet swapped in), ``checkpoint:swap`` (the old set moved
-aside, the new one not yet in place), ``trim:NAME`` (a resume is about to cut NAME).
+aside, the new one not yet in place), ``trim:NAME`` (a resume is about to cut NAME),
+``prepare`` (the app's run loop is about to prepare its dataset).
+
+Device failures are injected the same way: ``SNGAN_GUI_TEST_DEVICE_FAULT="oom@N"`` makes the
+trainer's step that would complete step N raise ``torch.OutOfMemoryError`` (``error@N``: a
+CUDA-style ``RuntimeError``), once per process, so tests can provoke what a GPU does when a
+batch does not fit (:func:`device_fault_point`). Unset, both hooks do nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +31,29 @@ from pathlib import Path
 
 ENV_STAGES = "SNGAN_GUI_TEST_PAUSE"
 ENV_FILE = "SNGAN_GUI_TEST_PAUSE_FILE"
+ENV_DEVICE_FAULT = "SNGAN_GUI_TEST_DEVICE_FAULT"
 MAX_WAIT_S = 120.0
 
 _reached: dict[str, int] = {}
+_device_faults_fired: set[str] = set()
+
+
+def device_fault_point(step: int) -> None:
+    """Raise the device error ``SNGAN_GUI_TEST_DEVICE_FAULT`` asks for at ``step`` (once)."""
+    spec = os.environ.get(ENV_DEVICE_FAULT)
+    if not spec or spec in _device_faults_fired:
+        return
+    kind, _, at = spec.strip().partition("@")
+    if int(at) != step:
+        return
+    _device_faults_fired.add(spec)
+    import torch
+
+    if kind == "oom":
+        raise torch.OutOfMemoryError(
+            f"CUDA out of memory. Tried to allocate 2.00 GiB (injected by {ENV_DEVICE_FAULT})")
+    raise RuntimeError(f"CUDA error: an illegal memory access was encountered (injected by "
+                       f"{ENV_DEVICE_FAULT})")
 
 
 def pause_point(name: str) -> None:

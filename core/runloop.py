@@ -4,8 +4,11 @@ A front end that lets a person play, pause, step and change settings while a run
 :class:`RunLoop` on its own thread or process (the app: a spawned child process, see
 :func:`child_main`). The loop:
 
-- takes :mod:`core.contract` commands (``Play``, ``Pause``, ``Step``, ``Change``, ``Stop``)
-  from a queue **between** training steps, every one in order;
+- takes :mod:`core.contract` commands (``Play``, ``Pause``, ``Step``, ``Change``, ``Stop``,
+  ``Continue``) from a queue **between** training steps, every one in order;
+- after a divergence or a device failure stays *halted* (Play and Step are refused with a
+  message, changes are held) until ``Continue`` replaces the session by one continued from the
+  last good checkpoint (:meth:`TrainingSession.continue_from_checkpoint`), same run folder;
 - trains one :meth:`TrainingSession.advance` at a time while playing or while steps are left;
 - reports through ``emit(report)``: ``RunStarted`` once the session exists, ``RunProgress`` at
   most every ``report_interval`` seconds while training plus once per state change,
@@ -27,10 +30,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
-from .contract import (Change, DownloadProgress, MetricsRecord, Event, Pause, Play,
-                       ProbeSnapshot, Report, RunDiverged, RunFailed, RunFinished,
-                       RunMessage, RunProgress, RunStarted, Step, Stop)
+from .pause_points import pause_point
 from .runsnapshot import run_info
+from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
+                       ProbeSnapshot, Report, RunContinued, RunDeviceFailed, RunDiverged,
+                       RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
+                       Step, Stop)
 
 Emit = Callable[[Report], None]
 
@@ -143,17 +148,24 @@ class RunLoop:
 
     def __init__(self, cfg: Config | dict, run_dir: str | Path, commands, cancel, emit: Emit,
                  *, torch_threads: int | None = None, report_interval: float = REPORT_INTERVAL,
-                 front_end_alive: Callable[[], bool] | None = None, resume: bool = False):
-        """``resume``: continue ``run_dir`` from its last checkpoint (as ``train --resume``),
-        up to ``cfg.run.steps``; ``cfg`` is otherwise the checkpoint's."""
+                 front_end_alive: Callable[[], bool] | None = None, resume: bool = False,
+                 device: str | None = None, settings: dict[str, Any] | None = None):
+        """``resume``: continue the run folder ``run_dir`` from its last checkpoint (``cfg``
+        only supplies the defaults; the checkpoint's config wins), on ``device`` (None: the
+        run's), applying the live ``settings`` that differ from the checkpoint's config."""
         self.cfg = Config.from_dict(cfg) if isinstance(cfg, dict) else cfg
         self.run_dir = Path(run_dir)
-        self.resume = resume
         self.commands = commands
         self.cancel = cancel
         self.emit = emit
         self.torch_threads = torch_threads
         self.report_interval = report_interval
+        self.resume = resume
+        self.device = device
+        self.settings = dict(settings or {})
+        # "diverged" | "device" while the session cannot train on (until Continue)
+        self.halted: str | None = None
+        self._held: dict[str, Any] = {}  # changes received while halted, for Continue
         # Checked every PARENT_CHECK_INTERVAL: when it says False the loop ends as on Stop
         # (final log line and checkpoint), e.g. when the app that started it was killed.
         self.front_end_alive = front_end_alive
@@ -205,17 +217,65 @@ class RunLoop:
                 self.emit(RunMessage("info", "dataset download cancelled"))
                 return False
             if self.resume:
-                self.session = TrainingSession(self.run_dir, resume=True,
-                                               steps=self.cfg.run.steps)
+                session = TrainingSession(self.run_dir, resume=True, device=self.device)
+                self._adopt(session, self.settings)
             else:
                 self.session = TrainingSession(self.run_dir, self.cfg)
         except USER_ERRORS as exc:
             self.emit(RunFailed(str(exc)))
             return False
-        trainer, prober = self.session.trainer, self.session.prober
-        self.live = LiveProbes(self.session)
-        self._rate = RateMeter(trainer.step_count)
-        self.emit(RunStarted(run_info(trainer, prober, self.session.run_dir)))
+        if self.resume:
+            self.emit(RunContinued(self._info(), self.session.trainer.step_count))
+        else:
+            self._begin(self.session)
+            self.emit(RunStarted(self._info()))
+        for note in self.session.notes:
+            self.emit(RunMessage("info", note))
+        return True
+
+    def _begin(self, session) -> None:
+        self.session = session
+        self.live = LiveProbes(session)
+        self._rate = RateMeter(session.trainer.step_count)
+        self.halted, self._held = None, {}
+        self._changed = self._want_snapshot = True
+
+    def _adopt(self, session, settings: dict[str, Any]) -> None:
+        """Train ``session`` (continued from a checkpoint) from now on, with the ``settings``
+        that differ from its config applied as changes (events at its first step)."""
+        self._begin(session)
+        changed = False
+        for key, value in settings.items():
+            if session.cfg.get(key) != value:
+                session.submit(key, value)
+                changed = True
+        if changed:
+            session.apply_pending()
+
+    def _info(self) -> RunInfo:
+        return run_info(self.session.trainer, self.session.prober, self.session.run_dir)
+
+    def _continue(self, device: str | None, settings: dict[str, Any]) -> bool:
+        """Replace the halted session by one continued from its last good checkpoint; False
+        when that failed (reported) and the loop must end."""
+        from .session import USER_ERRORS
+
+        old = self.session
+        settings = {**self._held, **settings}
+        try:  # refuse a bad value before anything is closed
+            trial = old.cfg.copy()
+            trial.update(settings)
+        except ConfigError as exc:
+            self.emit(RunMessage("warning", f"cannot continue: {exc}"))
+            return True
+        try:
+            session = old.continue_from_checkpoint(device=device)
+        except USER_ERRORS as exc:
+            self.session = None
+            self.emit(RunFailed(f"cannot continue from the last checkpoint: {exc}"))
+            return False
+        self._adopt(session, settings)
+        self.emit(RunContinued(self._info(), session.trainer.step_count))
         return True
 
     def close(self) -> None:
@@ -240,6 +300,7 @@ class RunLoop:
                 last[0] = now
                 self.emit(DownloadProgress(done, total, str(label)))
 
+        pause_point("prepare")  # test-only (core.pause_points); inert otherwise
         try:
             prepare_dataset(self.cfg, progress=progress, cancel=self.cancel)
         except DownloadCancelled:
@@ -258,7 +319,7 @@ class RunLoop:
         due. False once the loop must end (``Stop`` or ``cancel``)."""
         if not self._apply_commands() or self._front_end_gone():
             return False
-        if self.busy and not self.session.done:
+        if self.busy and not self.session.done and not self.halted:
             self._train_one()
         self._report_if_due()
         return True
@@ -284,6 +345,8 @@ class RunLoop:
             match cmd:
                 case Stop():
                     return False
+                case Play() | Step() if self.halted:
+                    self.emit(RunMessage("warning", self._halted_hint()))
                 case Play():
                     self.running = not self.session.done
                 case Pause():
@@ -291,12 +354,23 @@ class RunLoop:
                     self._want_snapshot = True
                 case Step(count=n):
                     self.steps_left += n
+                case Change(key=key, value=value) if self.halted:
+                    try:  # checked now, applied by Continue
+                        self.session.cfg.copy().set(key, value)
+                        self._held[key] = value
+                    except ConfigError as exc:
+                        self.emit(RunMessage("warning", f"change refused: {exc}"))
                 case Change(key=key, value=value):
                     try:
                         self.session.submit(key, value)
                         changed = True
                     except ConfigError as exc:
                         self.emit(RunMessage("warning", f"change refused: {exc}"))
+                case Continue(device=device, settings=settings):
+                    if not self.halted:
+                        self.emit(RunMessage("info", "nothing to continue: the run is fine"))
+                    elif not self._continue(device, dict(settings)):
+                        return False
                 case _:
                     raise TypeError(f"unknown run loop command {cmd!r}")
             self._changed = True
@@ -308,20 +382,34 @@ class RunLoop:
             self._want_snapshot = True
         return True
 
+    def _halted_hint(self) -> str:
+        what = "diverged" if self.halted == "diverged" else "lost its device"
+        return (f"the run {what}: continue from its last good checkpoint (optionally with "
+                f"other settings) or start a new run")
+
     def _train_one(self) -> None:
-        from .trainer import Diverged
+        from .trainer import DeviceStepError, Diverged
 
         session = self.session
         try:
             record = session.advance()
         except Diverged as exc:
-            self.running, self.steps_left = False, 0
-            self._changed = self._want_snapshot = True
+            self._halt("diverged")
             self.emit(RunDiverged(
-                f"{exc}. Training is paused; change the settings and press Reset to start a "
-                f"new run (the last good checkpoint is in {session.checkpoint_dir}).",
-                step=session.trainer.step_count, checkpoint_dir=str(session.checkpoint_dir)))
+                f"{exc}.",
+                step=session.trainer.step_count, checkpoint_dir=str(session.checkpoint_dir),
+                checkpoint_step=session.checkpoint_step))
             return
+        except DeviceStepError as exc:
+            self._halt("device")
+            self.emit(RunDeviceFailed(
+                str(exc), step=exc.step, device=exc.device, reason=exc.reason,
+                checkpoint_dir=str(session.checkpoint_dir),
+                checkpoint_step=session.checkpoint_step))
+            return
+        finally:
+            for warning in session.drain_warnings():
+                self.emit(RunMessage("warning", warning))
         if record is not None:
             self._records.append(MetricsRecord.from_dict(record))
         if self.steps_left:
@@ -335,6 +423,11 @@ class RunLoop:
             self.running, self.steps_left = False, 0
             session.finish_keeping_events()
             self._changed = self._want_snapshot = True
+
+    def _halt(self, why: str) -> None:
+        self.running, self.steps_left = False, 0
+        self.halted = why
+        self._changed = self._want_snapshot = True
 
     def _report_if_due(self) -> None:
         session, now = self.session, time.perf_counter()
@@ -360,18 +453,32 @@ class RunLoop:
 
 
 def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands, cancel,
-               out, resume: bool = False) -> None:
+               out, resume: bool = False, device: str | None = None,
+               settings: dict | None = None) -> None:
     """Entry point of a spawned training process: runs a :class:`RunLoop`, putting every
     report on the ``out`` queue (the last one is ``RunFinished``). When the process that
     started it dies, the loop finishes the run folder and the process ends within about
-    ``PARENT_CHECK_INTERVAL`` plus one step."""
+    ``PARENT_CHECK_INTERVAL`` plus one step — also while it is still importing torch or
+    preparing a dataset (a watcher thread sets ``cancel``, which a download or a folder's
+    decoding checks between chunks and files). ``resume``, ``device``, ``settings``: see
+    :class:`RunLoop`."""
     import signal
+    import threading
 
     # Ctrl+C in a terminal reaches the whole process group: the front end decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()  # an orphan is re-parented: then nobody reads the reports
+    alive = lambda: os.getppid() == parent  # noqa: E731
     loop = RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads,
-                   front_end_alive=lambda: os.getppid() == parent, resume=resume)
+                   front_end_alive=alive, resume=resume, device=device, settings=settings)
+
+    def watch_parent() -> None:
+        while alive():
+            time.sleep(PARENT_CHECK_INTERVAL)
+        loop.front_end_gone = True
+        cancel.set()  # ends a dataset preparation, and the loop at its next command check
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
     try:
         loop.run()
     finally:

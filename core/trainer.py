@@ -38,6 +38,7 @@ from .constraints import ConstraintSet
 from .data import make_sampler
 from .device import resolve_device
 from .models import build_models
+from .pause_points import device_fault_point
 from .probes.timing import PhaseTimer
 
 FIXED_NOISE_COUNT = 64
@@ -237,6 +238,7 @@ class Trainer:
         Raises :class:`DeviceStepError` when the device fails (e.g. runs out of memory)."""
         self.apply_pending()
         try:
+            device_fault_point(self.step_count + 1)  # test-only; inert unless a test sets it
             self._step()
         except Exception as exc:
             reason = device_failure(exc)

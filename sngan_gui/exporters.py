@@ -18,11 +18,49 @@ PLOT_FORMATS = ("png", "svg", "csv")
 MIN_EXPORT_WIDTH = 1200
 
 
-def export_plot(item: pg.PlotItem, path: str | Path) -> Path:
-    """Export one PlotItem as PNG, SVG or CSV, chosen by the file suffix."""
+class ExportError(OSError):
+    """A file could not be written; the message names the file and the reason."""
+
+
+def writable_target(path: str | Path) -> Path:
+    """``path``, after checking that a file can be written there (its folder is created);
+    raises :class:`ExportError` naming the path and the system's reason. pyqtgraph's and Qt's
+    image writers report a failure only by a return value, or not at all."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with open(path, "ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _written(path: Path) -> Path:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ExportError(f"cannot write {path}: nothing was written")
+    return path
+
+
+def export_plot(item: pg.PlotItem, path: str | Path) -> Path:
+    """Export one PlotItem as PNG, SVG or CSV, chosen by the file suffix; raises
+    :class:`ExportError` (naming the file and the reason) when the file was not written."""
+    path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise ValueError(f"unknown export format '{fmt}' (use png, svg or csv)")
+    writable_target(path)
+    try:
+        _export_plot(item, path, fmt)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return _written(path)
+
+
+def _export_plot(item: pg.PlotItem, path: Path, fmt: str) -> None:
     if fmt == "png":
         exp = pgx.ImageExporter(item)
         width = int(item.sceneBoundingRect().width())
@@ -34,11 +72,8 @@ def export_plot(item: pg.PlotItem, path: str | Path) -> Path:
             pgx.SVGExporter(item).export(str(path))
         except ValueError:  # pyqtgraph issue 3485 (PySide6 >= 6.11): fall back to QtSvg
             _svg_via_qtsvg(item, path)
-    elif fmt == "csv":
-        pgx.CSVExporter(item).export(str(path))
     else:
-        raise ValueError(f"unknown export format '{fmt}' (use png, svg or csv)")
-    return path
+        pgx.CSVExporter(item).export(str(path))
 
 
 def _svg_via_qtsvg(item: pg.PlotItem, path: Path) -> None:
@@ -74,11 +109,10 @@ def grid_to_qimage(grid: np.ndarray, scale: int = 4) -> QImage:
 
 
 def save_grid_png(grid: np.ndarray, path: str | Path, scale: int = 4) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = writable_target(path)
     if not grid_to_qimage(grid, scale).save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
-    return path
+        raise ExportError(f"cannot write {path}: the PNG writer failed")
+    return _written(path)
 
 
 def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config_mod.Config,
@@ -86,7 +120,7 @@ def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config
                csv_skip: tuple[str, ...] = ()) -> list[Path]:
     """Write config, metrics, events, every plot (PNG/SVG/CSV) and the current grid."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    writable_target(folder / "config.toml")
     written: list[Path] = []
     run = Path(run_dir) if run_dir else None
     if run is not None and (run / "config.toml").is_file():

@@ -97,13 +97,22 @@ class QtWindowFiles:
             target = Path(folder) / f"export-step{self.window.step}-{time.strftime('%H%M%S')}"
             self._report(lambda: self.everything(target), target)
 
-    def _report(self, fn, shown=None) -> None:
+    def _report(self, fn, shown=None) -> bool:
+        """Run an export; say "exported PATH" only when it wrote its files, else show why
+        (status line and a dialog naming the path and the reason)."""
         try:
             out = fn()
         except Exception as exc:
-            QMessageBox.warning(self.window, "Export failed", str(exc))
-            return
+            self._failed("Export failed", exc)
+            return False
         self.window.statusBar().showMessage(f"exported {shown or out}", 8000)
+        return True
+
+    def _failed(self, title: str, exc: Exception) -> None:
+        text = str(exc) if isinstance(exc, (exporters.ExportError, config_mod.ConfigError)) \
+            else f"{type(exc).__name__}: {exc}"
+        self.window.statusBar().showMessage(f"{title.lower()}: {text}", 15000)
+        QMessageBox.warning(self.window, title, text)
 
     # ------------------------------------------------------------------ configs, folders
     def open_config_dialog(self) -> None:
@@ -117,7 +126,21 @@ class QtWindowFiles:
         path, _ = QFileDialog.getSaveFileName(self.window, "Save config", "config.toml",
                                               "TOML (*.toml)")
         if path:
-            config_mod.save(self.window.cfg, path)
+            self.save_config(path)
+
+    def save_config(self, path: str | Path) -> bool:
+        """Save the current settings as TOML; a failure is shown (status and dialog naming
+        the path and the reason), never raised."""
+        try:
+            target = exporters.writable_target(path)
+            config_mod.save(self.window.cfg, target)
+        except (OSError, config_mod.ConfigError) as exc:
+            if not isinstance(exc, exporters.ExportError) and isinstance(exc, OSError):
+                exc = exporters.ExportError(f"cannot write {path}: {exc.strerror or exc}")
+            self._failed("Could not save the config", exc)
+            return False
+        self.window.statusBar().showMessage(f"config saved to {target}", 8000)
+        return True
 
     def open_run_folder(self) -> None:
         if self.window.run_dir is not None:

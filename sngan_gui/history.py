@@ -73,6 +73,14 @@ class History:
         self.n += 1
         self.version += 1
 
+    def truncate_after(self, step: float) -> None:
+        """Drop the rows after ``step`` (steps only grow), e.g. when a run goes back to a
+        checkpoint."""
+        n = int(np.searchsorted(self._steps[: self.n], step, side="right"))
+        if n != self.n:
+            self.n = n
+            self.version += 1
+
     def extend_records(self, records: Iterable[MetricsRecord]) -> None:
         for rec in records:
             flat = flatten_record(rec)

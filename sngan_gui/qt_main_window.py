@@ -22,9 +22,9 @@ from .compare.window_runs import QtWindowRuns
 from .files import QtWindowFiles, make_action
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
-from .run_model import DataKind, RunModel, RunState, status_parts
+from .run_model import DataKind, Fault, RunModel, RunState, fault_text, status_parts
 from .status_bar import QtRunStatusBar
-from .worker import QtRunController, QtTrainingWorker
+from .worker import CLOSE_TERMINATE_AFTER, TERMINATE_AFTER, QtRunController, QtTrainingWorker
 
 
 class QtMainWindow(QMainWindow):
@@ -106,6 +106,8 @@ class QtMainWindow(QMainWindow):
         self.run_panel.play.toggled.connect(self._on_play_toggled)
         self.run_panel.step.clicked.connect(self.step_once)
         self.run_panel.reset.clicked.connect(self.reset_run)
+        self.run_panel.continue_run.clicked.connect(lambda: self.continue_run())
+        self.run_panel.continue_cpu.clicked.connect(lambda: self.continue_run("cpu"))
 
     def _build_actions(self) -> None:
         def a(*args):
@@ -166,19 +168,46 @@ class QtMainWindow(QMainWindow):
     # ================================================================= run lifecycle
     def ensure_run(self) -> QtTrainingWorker:
         """The current run's worker, starting the run (and its folder) if it has none."""
+        if self.controller is not None and not self.controller.is_running() \
+                and self.model.fault is Fault.ERROR:
+            self.stop_run()  # an error ended its training process: Play starts a new run
         if self.controller is not None:
             return self.controller.worker
+        if self.model.fault is not None:  # a run that failed to start: a fresh one
+            self.model = RunModel(self.cfg)
+            self.area.show_run(self.model)
         self.run_dir = paths.new_run_dir(f"{self.cfg.data.dataset}-{self.cfg.loss.kind}")
         self.model.cfg = self.cfg.copy()
-        self.controller = QtRunController.create(self.model, self.run_dir, self.torch_threads, self)
-        self.controller.reported.connect(self._on_report)
-        self.controller.ended.connect(self._update_status)
+        self._start(QtRunController.create(self.model, self.run_dir, self.torch_threads, self))
+        return self.controller.worker
+
+    def _start(self, controller: QtRunController) -> None:
+        self.controller = controller
+        controller.reported.connect(self._on_report)
+        controller.ended.connect(self._update_status)
         self.form.clear_pending()
         self.area.show_banner("")
-        self.controller.start()
+        controller.start()
         self.compare.current_started()
         self._update_status()
-        return self.controller.worker
+
+    def continue_run(self, device: str | None = None) -> None:
+        """After a divergence, a device failure or the training process's death: go on from
+        the run's last good checkpoint, in the same run folder, with the settings the form
+        shows now (on ``device`` when given, e.g. "cpu")."""
+        if not self.model.can_continue or self.run_dir is None:
+            return
+        settings = self.form.live_settings()
+        ctrl = self.controller
+        if (ctrl is not None and ctrl.is_running()
+                and self.model.fault in (Fault.DIVERGED, Fault.DEVICE)):
+            ctrl.worker.continue_run(device, settings)  # the loop continues in its process
+        else:  # the training process is gone: a new one resumes the run folder
+            self.stop_run()
+            self._start(QtRunController.create(self.model, self.run_dir, self.torch_threads,
+                                               self, resume=True, device=device,
+                                               settings=settings))
+        self.statusBar().showMessage("continuing from the last good checkpoint…", 8000)
 
     def play(self) -> None:
         self.run_panel.play.setChecked(True)
@@ -192,13 +221,13 @@ class QtMainWindow(QMainWindow):
         self.run_panel.set_running(on)
 
     def step_once(self) -> None:
-        if not self.run_panel.play.isChecked():
+        if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
             self.ensure_run().step(1)
 
-    def stop_run(self) -> None:
+    def stop_run(self, terminate_after: float = TERMINATE_AFTER) -> None:
         """Stop the worker (its session writes the final log line and checkpoint)."""
         ctrl, self.controller = self.controller, None
-        if ctrl is not None and not ctrl.retire():  # should not happen: keep it until closing
+        if ctrl is not None and not ctrl.retire(terminate_after):  # keep it until closing
             self._retired.append(ctrl)
         self.run_panel.set_running(False)
 
@@ -246,17 +275,24 @@ class QtMainWindow(QMainWindow):
                 if done:  # the loop stops by itself at the last step
                     self.run_panel.set_running(False)
                 self.stepChanged.emit(report.step)
-            case contract.RunMessage(text=text):
-                self.statusBar().showMessage(text, 8000)
-            case contract.RunDiverged(text=text):
+            case contract.RunContinued(info=info, step=step):
+                self.run_dir = Path(info.run_dir)
+                self.histogram.set_layers(list(info.layers))
+                self.area.show_banner("")
+                self.statusBar().showMessage(
+                    f"continued from the checkpoint at step {step:,} on {info.device}", 8000)
+            case contract.RunMessage(text=text, level=level):
+                self.statusBar().showMessage(text, 15000 if level == "warning" else 8000)
+            case contract.RunDiverged() | contract.RunDeviceFailed():
                 self.run_panel.set_running(False)
-                self.area.show_banner("⚠ " + text)
+                self.area.show_banner("⚠ " + fault_text(self.model, self.run_dir))
             case contract.RunFailed(text=text):
                 self.statusBar().showMessage(text, 8000)
                 self.run_panel.set_running(False)
-                self.area.show_banner(text)
                 if self.controller is not None and not (self.run_dir and self.run_dir.exists()):
                     self.stop_run()  # nothing was written: this run is over
+                    self.run_dir = None
+                self.area.show_banner("⚠ " + fault_text(self.model, self.run_dir))
             case contract.DownloadProgress():
                 self.statusBar().show_download(report)
         if DataKind.EVENTS in changed:
@@ -280,6 +316,13 @@ class QtMainWindow(QMainWindow):
         parts = status_parts(self.model, self.cfg) + ([extra] if extra else [])
         self.statusBar().show_status(parts, self.run_dir)
         self.run_panel.status.setText(parts[0] + "\n" + " · ".join(parts[1:]))
+        model = self.model
+        self.run_panel.show_fault(
+            halted=model.fault is not None and model.fault is not Fault.ERROR
+            and self.controller is not None,
+            can_continue=model.can_continue and self.run_dir is not None,
+            on_cpu_too=model.fault is Fault.DEVICE and model.info is not None
+            and model.info.device != "cpu")
 
     # ================================================================= exports
     def export_plot(self, name: str, path: str | Path) -> Path:
@@ -305,9 +348,10 @@ class QtMainWindow(QMainWindow):
         self.compare.drop(event)
 
     def closeEvent(self, event) -> None:
+        self.hide()  # gone at once; the training process finishes its run folder meanwhile
         self.area.stop()
         self.compare.close()
-        self.stop_run()
+        self.stop_run(CLOSE_TERMINATE_AFTER)
         for ctrl in self._retired:
             ctrl.thread.wait()
         super().closeEvent(event)

@@ -8,6 +8,7 @@ process writes it) can feed a model the same way, and the window may hold severa
 
 from __future__ import annotations
 
+import collections
 import enum
 import itertools
 import math
@@ -31,6 +32,15 @@ class RunState(enum.Enum):
     FINISHED = "finished"    # reached run.steps
     DIVERGED = "diverged"    # paused at non-finite losses
     FAILED = "failed"        # cannot train on (bad input, an error, the process died)
+
+
+class Fault(enum.Enum):
+    """Why a run stopped training: what the app offers next depends on it."""
+
+    DIVERGED = "diverged"  # non-finite losses or weights: continue from the last good checkpoint
+    DEVICE = "device"      # the device failed in a step: continue (on the CPU, smaller batch)
+    CRASHED = "crashed"    # the training process died: continue from the run folder
+    ERROR = "error"        # bad input or an error: fix it and start a new run
 
 
 class DataKind(enum.Enum):
@@ -61,6 +71,9 @@ class RunModel:
         self.rate = 0.0
         self.elapsed = 0.0
         self.problem = ""  # the text of a divergence or failure
+        self.fault: Fault | None = None
+        self.checkpoint_step: int | None = None  # of the last good checkpoint, after a fault
+        self.messages: collections.deque[tuple[str, str]] = collections.deque(maxlen=200)
         self.real_points: np.ndarray | None = None
         self._versions = dict.fromkeys(DataKind, 0)
 
@@ -100,15 +113,45 @@ class RunModel:
                 self._started(info)
             case contract.RunProgress():
                 self._progress(report)
-            case contract.RunDiverged(text=text):
-                self.problem = text
-                self.set_state(RunState.DIVERGED)
-            case contract.RunFailed(text=text):
-                self.problem = text
-                self.set_state(RunState.FAILED)
-            case _:  # messages and downloads change no data of the run
+            case contract.RunDiverged(text=text, checkpoint_step=ckpt):
+                self._fault(Fault.DIVERGED, text, ckpt, RunState.DIVERGED)
+            case contract.RunDeviceFailed(text=text, checkpoint_step=ckpt):
+                self._fault(Fault.DEVICE, text, ckpt, RunState.FAILED)
+            case contract.RunFailed(text=text, exit_code=code):
+                self._fault(Fault.ERROR if code is None else Fault.CRASHED, text,
+                            self.checkpoint_step, RunState.FAILED)
+            case contract.RunContinued(info=info, step=step):
+                self._continued(info, step)
+            case contract.RunMessage(level=level, text=text):
+                self.messages.append((level, text))
+            case _:  # downloads change no data of the run
                 pass
         return {kind for kind, v in self._versions.items() if v != before[kind]}
+
+    @property
+    def can_continue(self) -> bool:
+        """Whether the run can go on from its last good checkpoint (after a divergence, a
+        device failure, or the training process's death once it wrote its folder)."""
+        return self.fault in (Fault.DIVERGED, Fault.DEVICE, Fault.CRASHED) and (
+            self.fault is not Fault.CRASHED or self.info is not None)
+
+    def _fault(self, fault: Fault, text: str, checkpoint_step: int | None,
+               state: RunState) -> None:
+        self.problem, self.fault, self.checkpoint_step = text, fault, checkpoint_step
+        self.set_state(state)
+        self._bump(DataKind.STATUS)
+
+    def _continued(self, info: contract.RunInfo, step: int) -> None:
+        """The run goes on from its checkpoint at ``step``: drop what came after it (as the
+        run folder does) and count as a new run for the views, which redraw everything."""
+        self.serial = next(_serials)
+        self.history.truncate_after(step)
+        # a change at step S is applied after the checkpoint of step S: it is not in it
+        self.events = [e for e in self.events if e.step < step]
+        self.step = step
+        self.problem, self.fault, self.checkpoint_step = "", None, None
+        self._started(info)
+        self._bump(*DataKind)
 
     def _started(self, info: contract.RunInfo) -> None:
         self.info = info
@@ -187,6 +230,41 @@ def _hms(seconds: float) -> str:
 _STATE_TEXT = {RunState.IDLE: "idle", RunState.STARTING: "starting…",
                RunState.PAUSED: "paused", RunState.FINISHED: "finished",
                RunState.DIVERGED: "diverged", RunState.FAILED: "stopped"}
+_FAULT_TEXT = {Fault.DEVICE: "the device failed", Fault.CRASHED: "the training process ended",
+               Fault.ERROR: "an error stopped it"}
+
+
+def fault_text(model: RunModel, run_dir: Any) -> str:
+    """What happened to a run that stopped training, where it is and what the user can do
+    (empty when nothing happened)."""
+    if model.fault is None:
+        return ""
+    where = f"The run folder {run_dir}" if run_dir else "The run"
+    ckpt = model.checkpoint_step
+    if ckpt is None:
+        kept = f"{where} has no checkpoint yet: continuing starts it over from step 0."
+    else:
+        kept = f"{where} keeps its last good checkpoint, at step {ckpt:,}."
+    match model.fault:
+        case Fault.DIVERGED:
+            todo = ("Lower the learning rates or switch on a constraint, then press "
+                    "“Continue from last good checkpoint”, or Reset for a new run (Play would "
+                    "train the broken weights).")
+        case Fault.DEVICE:
+            todo = ("Lower the batch size and press “Continue from last good checkpoint”, or "
+                    "Reset for a new run.")
+            if model.info is not None and model.info.device != "cpu":
+                todo = "Press “Continue on CPU”, or lower" + todo[len("Lower"):]
+        case Fault.CRASHED:
+            kept = (f"{where} keeps everything up to its last checkpoint." if run_dir else
+                    "Nothing was written.")
+            todo = ("Press “Continue from last good checkpoint” to resume it in a new training "
+                    "process, or Reset for a new run." if run_dir else
+                    "Press Reset to start again.")
+        case _:
+            return f"{model.problem} Fix the setting and press Play for a new run, or Reset."
+    problem = model.problem if model.problem.endswith(".") else model.problem + "."
+    return f"{problem} {kept} {todo}"
 
 
 def status_parts(model: RunModel, cfg: Config) -> list[str]:
@@ -195,5 +273,8 @@ def status_parts(model: RunModel, cfg: Config) -> list[str]:
     state = (f"{model.rate:,.1f} steps/s" if model.state is RunState.RUNNING
              else _STATE_TEXT[model.state])
     device = model.info.device if model.info is not None else cfg.run.device
-    return [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
-            f"elapsed {_hms(model.elapsed)}"]
+    parts = [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
+             f"elapsed {_hms(model.elapsed)}"]
+    if model.state is RunState.FAILED and model.fault in _FAULT_TEXT:
+        parts.append(_FAULT_TEXT[model.fault])
+    return parts

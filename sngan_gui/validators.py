@@ -7,6 +7,7 @@ import re
 from typing import Callable
 
 from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QSpinBox
 
 from core import config as config_mod
 from core.config import Config, ConfigError
@@ -44,4 +45,62 @@ class QtConfigValidator(QValidator):
             return QValidator.State.Invalid
         _, error = self.check(stripped) if stripped else (None, f"{self.key} is empty")
         self.last_error = error or ""
+        return QValidator.State.Acceptable if error is None else QValidator.State.Intermediate
+
+
+_INT_TEXT = re.compile(r"^[+-]?\d+$")
+_NUMBERISH = re.compile(r"^[+-]?[\d.eE+-]*$")
+
+
+class QtStrictSpinBox(QSpinBox):
+    """An integer spin box that never commits what was not typed.
+
+    QSpinBox's own validation drops a keystroke it cannot accept: the "." of "3.5" or the "-"
+    of "-5" (minimum 1) vanished, and "35" or "5" was committed. Here number-like text that is
+    not an integer in range stays as typed and is ``Intermediate``: Enter commits nothing, the
+    field is marked invalid with the reason (:meth:`problem`), and leaving it puts the last
+    good value back. Letters are refused as keystrokes, as in the float fields.
+    """
+
+    def problem(self, text: str | None = None) -> str:
+        """Why ``text`` (default: the field's text) cannot be committed; "" when it can."""
+        t = (self.lineEdit().text() if text is None else text).strip()
+        if not _INT_TEXT.match(t):
+            return f"{self.property('configKey') or 'this field'} must be a whole number"
+        value = int(t)
+        if not self.minimum() <= value <= self.maximum():
+            return (f"{self.property('configKey') or 'the value'} must be between "
+                    f"{self.minimum()} and {self.maximum()}, got {value}")
+        return ""
+
+    def validate(self, text: str, pos: int):  # noqa: D401 (Qt API)
+        t = text.strip()
+        if not _NUMBERISH.match(t):
+            return QValidator.State.Invalid
+        return QValidator.State.Intermediate if self.problem(t) else QValidator.State.Acceptable
+
+
+class QtFolderValidator(QValidator):
+    """``data.root``: the config's rules, and for the ``folder`` dataset an existing folder
+    (else ``Intermediate`` with the reason, so the text is never committed)."""
+
+    def __init__(self, key: str, config: Callable[[], Config], parent=None):
+        super().__init__(parent)
+        self.key = key
+        self.config = config
+
+    def check(self, text: str):
+        """(``Config.with_change`` result, None) when acceptable, else (None, reason)."""
+        from core.paths import dataset_root
+
+        try:
+            result = self.config().with_change(self.key, text.strip())
+        except ConfigError as exc:
+            return None, str(exc)
+        if result[0].data.dataset == "folder" and not dataset_root(text).is_dir():
+            return None, f"{self.key}: {dataset_root(text)} is not a folder"
+        return result, None
+
+    def validate(self, text: str, pos: int):  # noqa: D401 (Qt API)
+        _, error = self.check(text)
         return QValidator.State.Acceptable if error is None else QValidator.State.Intermediate

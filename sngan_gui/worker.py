@@ -17,8 +17,9 @@ loop (breakpoints, profilers), when tests monkeypatch the engine in the GUI proc
 frozen/embedded builds where ``multiprocessing`` spawn is unavailable. It trains slower on
 small models (the GIL is shared with painting).
 
-GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop`` and ``submit`` put
-commands on the loop's queue. Run folder, logging and checkpoints are those of
+GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop``, ``submit`` and
+``continue_run`` put commands on the loop's queue. A worker made with ``resume=True`` continues
+an existing run folder from its last checkpoint (after its training process died). Run folder, logging and checkpoints are those of
 ``core.session.TrainingSession``, so a GUI run writes exactly what ``python main.py train``
 writes.
 """
@@ -49,7 +50,22 @@ __all__ = ["QtTrainingWorker", "QtRunController", "default_torch_threads", "in_p
 # default 5 ms switch interval each re-acquire can wait for a GUI paint to be forced off the GIL.
 SWITCH_INTERVAL = 0.0005
 TERMINATE_AFTER = 2.0  # s after stop() before a child that has not finished is terminated
+# When the app closes, the window is already gone: give the child time to finish the step it
+# is in and write its final line and checkpoint (a DCGAN step on a busy machine takes seconds).
+CLOSE_TERMINATE_AFTER = 15.0
 KILL_AFTER = 1.0       # s after terminate() before it is killed
+
+
+def _signal_name(exitcode: int | None) -> str:
+    """", killed by SIGKILL" for a negative exit code of multiprocessing."""
+    import signal
+
+    if exitcode is None or exitcode >= 0:
+        return ""
+    try:
+        return f", killed by {signal.Signals(-exitcode).name}"
+    except ValueError:
+        return ""
 
 
 def in_process_default() -> bool:
@@ -64,12 +80,13 @@ class QtTrainingWorker(QObject):
     finished = Signal()      # after the loop (and its child process) has ended
 
     def __init__(self, cfg: Config, run_dir: str | Path, *, torch_threads: int | None = None,
-                 in_process: bool | None = None, resume: bool = False):
+                 in_process: bool | None = None, resume: bool = False,
+                 device: str | None = None, settings: dict[str, Any] | None = None):
         super().__init__()
         self.cfg = cfg.copy()
         self.run_dir = Path(run_dir)
-        self.resume = resume  # continue run_dir from its last checkpoint up to cfg.run.steps
         self.torch_threads = torch_threads
+        self.resume, self.device, self.settings = resume, device, dict(settings or {})
         self.in_process = in_process_default() if in_process is None else bool(in_process)
         if self.in_process:
             self._commands: Any = queue.SimpleQueue()
@@ -79,6 +96,7 @@ class QtTrainingWorker(QObject):
             self._commands = self._ctx.Queue()
             self._cancel = self._ctx.Event()
         self._stop_requested = threading.Event()
+        self._terminate_after = TERMINATE_AFTER
         self.process = None  # the child process (None in in-thread mode, or before run())
 
     # ------------------------------------------------------------------ GUI thread API
@@ -97,7 +115,10 @@ class QtTrainingWorker(QObject):
     def step(self, n: int = 1) -> None:
         self._send(contract.Step(int(n)))
 
-    def stop(self) -> None:
+    def stop(self, terminate_after: float = TERMINATE_AFTER) -> None:
+        """Stop the run (final line and checkpoint); a child still busy ``terminate_after``
+        seconds later is terminated (the run folder keeps its previous checkpoint set)."""
+        self._terminate_after = terminate_after
         self._cancel.set()
         self._stop_requested.set()
         self._send(contract.Stop())
@@ -105,6 +126,10 @@ class QtTrainingWorker(QObject):
     def submit(self, key: str, value: Any) -> None:
         """Queue a live config change (already validated by the GUI)."""
         self._send(contract.Change(key, value))
+
+    def continue_run(self, device: str | None, settings: dict[str, Any]) -> None:
+        """After a divergence or a device failure: continue from the last good checkpoint."""
+        self._send(contract.Continue(device, dict(settings)))
 
     # ------------------------------------------------------------------ worker thread
     def _dispatch(self, report: contract.Report) -> bool:
@@ -119,7 +144,8 @@ class QtTrainingWorker(QObject):
         try:
             if self.in_process:
                 RunLoop(self.cfg, self.run_dir, self._commands, self._cancel, self._dispatch,
-                        torch_threads=self.torch_threads, resume=self.resume).run()
+                        torch_threads=self.torch_threads, resume=self.resume,
+                        device=self.device, settings=self.settings).run()
             else:
                 self._relay()
         except Exception as exc:  # never let an exception kill the thread silently
@@ -133,7 +159,7 @@ class QtTrainingWorker(QObject):
         proc = self._ctx.Process(
             target=child_main, name="sngan-training",
             args=(self.cfg.to_dict(), str(self.run_dir), self.torch_threads, self._commands,
-                  self._cancel, out, self.resume),
+                  self._cancel, out, self.resume, self.device, self.settings),
             daemon=True)  # never outlives the GUI, whatever happens
         self.process = proc
         try:
@@ -157,13 +183,14 @@ class QtTrainingWorker(QObject):
                         pass
                     if not finished and not self._stop_requested.is_set():
                         self.report.emit(contract.RunFailed(
-                            f"training process ended unexpectedly (exit code {proc.exitcode})",
+                            f"The training process ended unexpectedly (exit code "
+                            f"{proc.exitcode}{_signal_name(proc.exitcode)}).",
                             exit_code=proc.exitcode))
                     break
                 if not finished and self._stop_requested.is_set():
                     now = time.monotonic()
                     stop_at = stop_at or now
-                    if term_at is None and now - stop_at >= TERMINATE_AFTER:
+                    if term_at is None and now - stop_at >= self._terminate_after:
                         proc.terminate()  # stuck: the run folder keeps its last checkpoint
                         term_at = now
                     elif term_at is not None and now - term_at >= KILL_AFTER:
@@ -201,11 +228,10 @@ class QtRunController(QObject):
 
     @classmethod
     def create(cls, model: RunModel, run_dir: str | Path, torch_threads: int | None,
-               parent: QObject | None = None, *, resume: bool = False) -> "QtRunController":
-        """A controller whose worker trains ``model.cfg`` into ``run_dir`` (``resume``: goes on
-        from the folder's last checkpoint up to ``model.cfg.run.steps``)."""
-        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads,
-                                  resume=resume)
+               parent: QObject | None = None, **resume) -> "QtRunController":
+        """A controller whose worker trains ``model.cfg`` into ``run_dir`` (``resume=True``,
+        ``device``, ``settings``: continue that run folder, see :class:`QtTrainingWorker`)."""
+        worker = QtTrainingWorker(model.cfg, run_dir, torch_threads=torch_threads, **resume)
         return cls(worker, model, parent)
 
     @Slot(object)
@@ -227,24 +253,24 @@ class QtRunController(QObject):
     def is_running(self) -> bool:
         return self.thread.isRunning()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the worker and wait for its thread (and its child process); True when both have
-        ended."""
-        self.worker.stop()
+    def shutdown(self, terminate_after: float = TERMINATE_AFTER) -> bool:
+        """Stop the worker and wait for its thread (and its child process, terminated when it
+        is still busy ``terminate_after`` seconds later); True when both have ended."""
+        self.worker.stop(terminate_after)
         if self.thread.isRunning():
             self.thread.quit()
-            ok = self.thread.wait(timeout_ms)
+            ok = self.thread.wait(int(1000 * (terminate_after + 2 * KILL_AFTER)) + 1000)
         else:
             ok = True
         proc = self.worker.process
         return ok and (proc is None or not proc.is_alive())
 
-    def retire(self) -> bool:
+    def retire(self, terminate_after: float = TERMINATE_AFTER) -> bool:
         """Shut down and let Qt delete this controller and its worker; later reports are
         dropped. False when the thread would not end (then keep a reference and wait on
         ``thread`` before the application quits)."""
         self.reported.disconnect()
-        ok = self.shutdown()
+        ok = self.shutdown(terminate_after)
         self.worker.deleteLater()
         if ok:
             self.deleteLater()

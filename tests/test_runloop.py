@@ -315,6 +315,112 @@ def test_the_training_process_finishes_cleanly_when_the_app_is_killed(tmp_path):
     assert last["step"] == state["step"] >= 7
 
 
+def _diverge_above(monkeypatch, lr: float, step: int):
+    """Make TrainingSession.advance diverge from ``step`` on while optim.lr_d > ``lr``."""
+    from core.session import TrainingSession
+    from core.trainer import Diverged
+
+    real = TrainingSession.advance
+
+    def advance(self):
+        if self.cfg.optim.lr_d > lr and self.trainer.step_count >= step:
+            self.diverged = True
+            raise Diverged(f"training diverged at step {self.trainer.step_count}")
+        return real(self)
+
+    monkeypatch.setattr(TrainingSession, "advance", advance)
+
+
+def test_continue_after_divergence_from_the_last_good_checkpoint(tmp_path, monkeypatch):
+    """After a divergence Play is refused (it would train the NaN weights); Continue goes on
+    from the last good checkpoint in the same run folder, with the settings changed since."""
+    _diverge_above(monkeypatch, lr=0.01, step=14)
+    d = Driver(tmp_path, tiny_2d(run__steps=100, optim__lr_d=0.05))
+    d.loop.start()
+    d.send(c.Play())
+    d.tick_until(lambda: d.of(c.RunDiverged))
+    diverged = d.of(c.RunDiverged)[0]
+    assert diverged.step == 14 and diverged.checkpoint_step == 10
+    d.send(c.Play(), c.Step(3))
+    for _ in range(5):
+        d.loop.tick()
+    assert d.loop.session.trainer.step_count == 14 and not d.loop.busy
+    assert sum("continue from its last good checkpoint" in m.text
+               for m in d.of(c.RunMessage)) == 2
+    d.send(c.Change("optim.lr_d", 1e-3))  # held while halted, applied by Continue
+    d.send(c.Continue(settings={"optim.lr_g": 2e-4, "run.steps": 100}))
+    d.tick_until(lambda: d.of(c.RunContinued))
+    cont = d.of(c.RunContinued)[0]
+    assert cont.step == 10 and cont.info.run_dir == str(d.run_dir)
+    d.send(c.Step(10))
+    d.tick_until(lambda: d.progress().step == 20 and not d.progress().running)
+    d.loop.close()
+    steps = [r["step"] for r in _metrics(d.run_dir)]
+    assert steps == [5, 10, 15, 20]  # the lines after the checkpoint were dropped
+    events = [json.loads(l) for l in (d.run_dir / "events.jsonl").read_text().splitlines()]
+    # only what differs from the checkpoint's config became a change (lr_g, steps were equal)
+    assert events == [{**events[0], "step": 10, "change": {"optim.lr_d": 1e-3}}]
+
+
+def test_device_failure_then_continue_on_cpu_with_a_smaller_batch(tmp_path, monkeypatch):
+    """An out-of-memory error in the training step (injected through the test hook) is
+    reported with the engine's line; Continue with a smaller batch goes on from the
+    checkpoint in the same process and run folder."""
+    monkeypatch.setenv("SNGAN_GUI_TEST_DEVICE_FAULT", "oom@13")
+    monkeypatch.setattr("core.pause_points._device_faults_fired", set())
+    d = Driver(tmp_path, tiny_2d(run__steps=100))
+    d.loop.start()
+    d.send(c.Play())
+    d.tick_until(lambda: d.of(c.RunDeviceFailed))
+    failed = d.of(c.RunDeviceFailed)[0]
+    assert failed.reason == "out of memory" and failed.device == "cpu" and failed.step == 12
+    assert failed.checkpoint_step == 10 and "out of memory on cpu in step 13" in failed.text
+    assert "injected" in failed.text
+    d.send(c.Continue(device="cpu", settings={"data.batch_size": 32}))
+    d.tick_until(lambda: d.of(c.RunContinued))
+    assert d.of(c.RunContinued)[0].step == 10
+    assert d.loop.session.cfg.data.batch_size == 32
+    d.send(c.Step(6))
+    d.tick_until(lambda: d.progress().step == 16 and not d.progress().running)
+    d.loop.close()
+    assert [r["step"] for r in _metrics(d.run_dir)] == [5, 10, 15, 16]
+    assert '"data.batch_size": 32' in (d.run_dir / "events.jsonl").read_text()
+
+
+def test_device_fault_hook_is_inert_without_its_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("SNGAN_GUI_TEST_DEVICE_FAULT", raising=False)
+    d = Driver(tmp_path, tiny_2d(run__steps=30))
+    d.loop.start()
+    d.send(c.Step(20))
+    d.tick_until(lambda: d.progress().step == 20 and not d.progress().running)
+    d.loop.close()
+    assert not d.of(c.RunDeviceFailed)
+
+
+def test_exploding_loss_warnings_and_notes_are_reported(tmp_path, monkeypatch):
+    from core import session as session_mod
+
+    monkeypatch.setattr(session_mod, "LOSS_WARNING_LEVEL", 1e-6)  # every loss "explodes"
+    d = Driver(tmp_path, tiny_2d(run__steps=30))
+    d.loop.start()
+    d.send(c.Step(6))
+    d.tick_until(lambda: d.progress().step == 6 and not d.progress().running)
+    d.loop.close()
+    warnings = [m.text for m in d.of(c.RunMessage) if m.level == "warning"]
+    assert warnings and "losses are exploding" in warnings[0]
+    # a loop started on a run folder stopped before its first checkpoint: the session's note
+    (tmp_path / "run2").mkdir()
+    from core import config
+    config.save(tiny_2d(), tmp_path / "run2" / "config.toml")
+    d2 = Driver(tmp_path, tiny_2d(), resume=True)
+    d2.run_dir = tmp_path / "run2"
+    d2.loop.run_dir = d2.run_dir
+    d2.send(c.Stop())
+    d2.loop.run()
+    assert d2.of(c.RunContinued)[0].step == 0
+    assert any("no checkpoint yet" in m.text for m in d2.of(c.RunMessage))
+
+
 def test_resume_goes_on_from_the_checkpoint_bit_for_bit(tmp_path):
     """A run stopped at step 10 and resumed by the loop up to 20 writes the lines of an
     uninterrupted 20-step run (the app's Resume)."""
@@ -329,8 +435,9 @@ def test_resume_goes_on_from_the_checkpoint_bit_for_bit(tmp_path):
     first.send(c.Play())
     first.tick_until(lambda: first.progress().done)
     first.loop.close()
-    again = RunLoop(tiny_2d(run__steps=20), first.run_dir, first.commands, first.cancel,
-                    first.reports.append, torch_threads=1, resume=True)
+    again = RunLoop(tiny_2d(run__steps=10), first.run_dir, first.commands, first.cancel,
+                    first.reports.append, torch_threads=1, resume=True,
+                    settings={"run.steps": 20})
     assert again.start()
     assert first.progress().step == 10
     first.send(c.Play())

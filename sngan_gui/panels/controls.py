@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QFormLayout,
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
 
-from ..validators import QtConfigValidator
+from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
 RESTART_TIP = "\n⟳ Needs a new run: takes effect when you press Reset."
@@ -37,6 +38,7 @@ OBJECT_NAMES = {
     "constraints.rowsum.on_disable": "rowsumOnDisable",
 }
 CONSTRAINTS_PREFIX = "constraints."
+FOLDER_KEY = "data.root"  # a folder: a text field with a folder picker
 
 
 def _fmt(value: Any) -> str:
@@ -71,6 +73,12 @@ class QtConfigForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self.pending: set[str] = set()  # changed keys that wait for a new run
+
+    def live_settings(self) -> dict[str, Any]:
+        """Every key that may change during a run, with its value here (what a run continued
+        from a checkpoint takes over)."""
+        return {key: self.cfg.get(key) for key, spec in config_mod.field_specs().items()
+                if spec.live}
 
     def mark_pending(self, key: str) -> None:
         """Highlight a changed key that takes effect in a new run."""
@@ -109,13 +117,15 @@ class QtConfigForm(QWidget):
             w = QCheckBox()
             w.toggled.connect(lambda on, k=key: self._commit(k, bool(on)))
         elif spec.kind == "int":
-            w = QSpinBox()
+            w = QtStrictSpinBox()
             lo = spec.ge if spec.ge is not None else (spec.gt or 0) + 1
             hi = spec.le if spec.le is not None else (spec.lt or 2**31) - 1
             w.setRange(int(lo), int(min(hi, 2**31 - 1)))
             w.setKeyboardTracking(False)
             w.setAccelerated(True)
             w.valueChanged.connect(lambda v, k=key: self._commit(k, int(v)))
+            w.lineEdit().textEdited.connect(lambda _t, k=key, e=w: self._mark_int(k, e))
+            w.editingFinished.connect(lambda e=w: self._set_invalid(e, ""))
         elif spec.kind == "float":
             w = QLineEdit()
             v = QtConfigValidator(key, lambda: self.cfg, w)
@@ -123,6 +133,12 @@ class QtConfigForm(QWidget):
             w.editingFinished.connect(lambda k=key, e=w: self._commit_text(k, e))
             w.textEdited.connect(lambda _t, k=key, e=w: self._mark(k, e))
             w.setAlignment(Qt.AlignRight)
+        elif key == FOLDER_KEY:
+            w = QLineEdit()
+            w.setValidator(QtFolderValidator(key, lambda: self.cfg, w))
+            w.setPlaceholderText("(the app's cache folder)")
+            w.editingFinished.connect(lambda k=key, e=w: self._commit_text(k, e))
+            w.textEdited.connect(lambda _t, k=key, e=w: self._mark(k, e))
         else:
             w = QLineEdit()
             w.editingFinished.connect(lambda k=key, e=w: self._commit(k, e.text()))
@@ -131,7 +147,31 @@ class QtConfigForm(QWidget):
         w.setObjectName(OBJECT_NAMES.get(key, key.replace(".", "_")))
         self.editors[key] = w
         self._show(key, self.cfg.get(key))
+        if key == FOLDER_KEY:
+            return self._with_folder_picker(key, w)
         return w
+
+    def _with_folder_picker(self, key: str, edit: QLineEdit) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setObjectName("dataRootBrowse")
+        browse.setToolTip("Choose the folder")
+
+        def pick() -> None:
+            folder = QFileDialog.getExistingDirectory(self, "Data folder", edit.text() or "")
+            if folder:
+                edit.setText(folder)
+                self._mark(key, edit)
+                self._commit_text(key, edit)
+
+        browse.clicked.connect(pick)
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        return box
 
     # --------------------------------------------------------------- values
     def _show(self, key: str, value: Any) -> None:
@@ -144,6 +184,7 @@ class QtConfigForm(QWidget):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
                 w.setValue(int(value))
+                self._set_invalid(w, "")
             elif isinstance(w, QLineEdit):
                 w.setText(_fmt(value))
                 self._set_invalid(w, "")
@@ -156,7 +197,7 @@ class QtConfigForm(QWidget):
         for key in self.editors:
             self._show(key, self.cfg.get(key))
 
-    def _set_invalid(self, w: QLineEdit, reason: str) -> None:
+    def _set_invalid(self, w: QWidget, reason: str) -> None:
         bad = bool(reason)
         if w.property("invalid") != bad:
             w.setProperty("invalid", bad)
@@ -169,6 +210,12 @@ class QtConfigForm(QWidget):
         validator: QtConfigValidator = w.validator()
         _, error = validator.check(w.text())
         self._set_invalid(w, error or "")
+        if error:
+            self.rejected.emit(key, error)
+
+    def _mark_int(self, key: str, w: QtStrictSpinBox) -> None:
+        error = w.problem()
+        self._set_invalid(w, error)
         if error:
             self.rejected.emit(key, error)
 
@@ -289,9 +336,23 @@ class QtRunPanel(QGroupBox):
         for b in (self.play, self.step, self.reset):
             row.addWidget(b)
         lay.addLayout(row)
+        # Offered after a divergence, a device failure or the training process's death.
+        self.continue_run = QPushButton("Continue from last good checkpoint")
+        self.continue_run.setObjectName("continueButton")
+        self.continue_run.setToolTip(
+            "Go on from the run's last good checkpoint, in the same run folder, with the "
+            "settings shown now (e.g. a lower learning rate or a smaller batch).")
+        self.continue_cpu = QPushButton("Continue on CPU")
+        self.continue_cpu.setObjectName("continueCpuButton")
+        self.continue_cpu.setToolTip("Go on from the last good checkpoint on the CPU.")
+        lay.addWidget(self.continue_run)
+        lay.addWidget(self.continue_cpu)
+        self.show_fault(False, False, False)
         self.status = QLabel("ready")
         self.status.setObjectName("runStatus")
         self.status.setWordWrap(True)
+        # room for three lines: a wrapped label in a scroll area does not grow by itself
+        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
         lay.addWidget(self.status)
 
     def set_running(self, running: bool) -> None:
@@ -299,7 +360,17 @@ class QtRunPanel(QGroupBox):
         self.play.setChecked(running)
         self.play.setText("⏸  Pause" if running else "▶  Play")
         self.play.blockSignals(False)
-        self.step.setEnabled(not running)
+        self.step.setEnabled(not running and self.play.isEnabled())
+
+    def show_fault(self, halted: bool, can_continue: bool, on_cpu_too: bool) -> None:
+        """A run that cannot train on (``halted``): Play and Step off; the continue buttons
+        shown when the run can go on from its last good checkpoint."""
+        if halted:
+            self.set_running(False)
+        self.play.setEnabled(not halted)
+        self.step.setEnabled(not halted and not self.play.isChecked())
+        self.continue_run.setVisible(can_continue)
+        self.continue_cpu.setVisible(can_continue and on_cpu_too)
 
 
 class QtControlsDock(QDockWidget):
