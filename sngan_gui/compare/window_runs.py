@@ -246,7 +246,7 @@ class QtWindowRuns(QObject):
         ctrl.reported.connect(lambda report, changed, k=key: self._live_report(k, report))
         ctrl.ended.connect(lambda k=key: self._live_ended(k))
         ctrl.start()
-        if not resume:  # a resumed run plays once its folder is trimmed (_live_report)
+        if not resume:  # a resumed run plays once RunContinued says its folder is trimmed
             ctrl.worker.play()
         return key
 
@@ -257,7 +257,7 @@ class QtWindowRuns(QObject):
         if isinstance(report, contract.RunFailed | contract.RunDiverged):
             self.window.statusBar().showMessage(f"{self.runs.entry(key).label}: {report.text}",
                                                 10000)
-        if isinstance(report, contract.RunStarted) and live.controller is not None \
+        if isinstance(report, contract.RunContinued) and live.controller is not None \
                 and live.controller.worker.resume:
             self._resumed(live, report.info)
         if isinstance(report, contract.RunProgress) and report.done:
@@ -266,7 +266,7 @@ class QtWindowRuns(QObject):
         self._set_status(key, STATE_TEXT[live.model.state])
 
     def _resumed(self, live: LiveRun, info: contract.RunInfo) -> None:
-        """A resumed run has started, paused, its folder trimmed to its last checkpoint: the
+        """A resumed run has continued (paused, its folder trimmed to its last checkpoint): the
         model shows the folder's lines from now on (lines a divergence wrote after that
         checkpoint are gone), then it plays."""
         reader = RunReader(live.disk.path)
