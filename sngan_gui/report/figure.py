@@ -19,6 +19,7 @@ SVG is written with QtSvg's QSvgGenerator, not pyqtgraph's SVG exporter (broken 
 
 from __future__ import annotations
 
+import gc
 import html
 import types
 from dataclasses import dataclass, field, replace
@@ -436,11 +437,12 @@ class _Figure:
         self.view.scene().render(painter, rect, rect)
 
     def close(self) -> None:
-        # Drop the references only: deleting the scene's items from here (scene.clear(),
-        # GraphicsView.close()) left wrappers that crashed the next figure.
+        # pyqtgraph's items hold reference cycles: collect them now, on this (the GUI) thread,
+        # not whenever the garbage collector next runs, maybe on a training thread.
         self.plots = []
         self.layout = None
         self.view = None
+        gc.collect()
 
 
 def _caption_doc(text: str, style: ReportStyle, width: float) -> QTextDocument | None:
