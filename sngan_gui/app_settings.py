@@ -107,9 +107,10 @@ class AppSettings:
     # ----------------------------------------------------------------- export
     @property
     def export_style(self) -> str:
-        """"report" (light, for papers) or "screen" (as on screen)."""
-        value = self.qsettings.value("export/style", "report")
-        return value if value in EXPORT_STYLES else "report"
+        """"screen" (as on screen, the default) or "report" (light, for papers): how the
+        per-plot exports write PNG/SVG (Export > Figure… asks each time)."""
+        value = self.qsettings.value("export/style", "screen")
+        return value if value in EXPORT_STYLES else "screen"
 
     @export_style.setter
     def export_style(self, value: str) -> None:

@@ -477,7 +477,7 @@ class _PngDevice(QImage):
         self.setDotsPerMeterX(self.dpm)
         self.setDotsPerMeterY(self.dpm)
         if not self.save(str(self.target), "PNG"):
-            raise OSError(f"could not write {self.target}")
+            raise OSError(f"cannot write {self.target}: the PNG writer failed")
 
 
 def _pdf_device(target, size, style: ReportStyle, caption: str) -> QPdfWriter:
@@ -514,7 +514,7 @@ _DEVICES = {"png": _PngDevice, "pdf": _pdf_device, "svg": _svg_device}
 def _begin(device, size: tuple[int, int], what) -> QPainter:
     painter = QPainter()
     if not painter.begin(device):
-        raise OSError(f"could not write {what}")
+        raise OSError(f"cannot write {what}")
     if isinstance(device, QPdfWriter):  # the page is size[] pixels, give or take rounding
         painter.scale(device.width() / size[0], device.height() / size[1])
     return painter

@@ -50,7 +50,7 @@ def test_window_layout_comes_back(qtbot, tmp_path):
 def test_last_config_recent_runs_and_export_style(tmp_path):
     path = tmp_path / "s.ini"
     s = AppSettings(path)
-    assert s.last_config() is None and s.recent_runs() == [] and s.export_style == "report"
+    assert s.last_config() is None and s.recent_runs() == [] and s.export_style == "screen"
     cfg = Config()
     cfg.update({"constraints.spectral.enabled": True, "optim.lr_d": 1e-3})
     s.set_last_config(cfg, tmp_path / "ring8.toml")
@@ -61,7 +61,7 @@ def test_last_config_recent_runs_and_export_style(tmp_path):
         s.add_recent_run(runs[-1])
     s.add_recent_run(runs[3])  # reopened: first again, not twice
     runs[5].rmdir()  # gone since
-    s.export_style = "screen"
+    s.export_style = "report"
     with pytest.raises(ValueError, match="export style"):
         s.export_style = "neon"
 
@@ -72,7 +72,7 @@ def test_last_config_recent_runs_and_export_style(tmp_path):
     assert recent[0] == runs[3] and len(recent) == MAX_RECENT_RUNS
     assert recent.count(runs[3]) == 1 and runs[0] not in recent and runs[1] not in recent
     assert runs[5] in recent and runs[5] not in again.recent_runs()
-    assert again.export_style == "screen"
+    assert again.export_style == "report"
     # one run only still reads back as a list
     again.clear_recent_runs()
     again.add_recent_run(runs[4])
@@ -85,5 +85,5 @@ def test_unreadable_values_fall_back_to_defaults(tmp_path):
                     '[runs]\nrecent=not json\n')
     s = AppSettings(path)
     assert s.last_config() is None
-    assert s.export_style == "report"
+    assert s.export_style == "screen"
     assert s.recent_runs() == []
