@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
 from .pause_points import pause_point
+from .runsnapshot import run_info
 from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
                        ProbeSnapshot, Report, RunContinued, RunDeviceFailed, RunDiverged,
                        RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
@@ -252,13 +253,7 @@ class RunLoop:
             session.apply_pending()
 
     def _info(self) -> RunInfo:
-        trainer, prober = self.session.trainer, self.session.prober
-        return RunInfo(
-            run_dir=str(self.session.run_dir), device=str(trainer.device),
-            layers=tuple(name for name, _ in trainer.constraints.layers),
-            kind="image" if trainer.is_image else "2d",
-            mode_centres=None if trainer.is_image else prober.centres.copy(),
-            mode_std=None if trainer.is_image else float(prober.std))
+        return run_info(self.session.trainer, self.session.prober, self.session.run_dir)
 
     def _continue(self, device: str | None, settings: dict[str, Any]) -> bool:
         """Replace the halted session by one continued from its last good checkpoint; False

@@ -16,6 +16,7 @@ from the start, and the caller is told so (``restarted``) to drop what it had.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 
 from . import config as config_mod
 from .config import Config, ConfigError
+from .contract import Event, MetricsRecord
 
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
 
@@ -138,6 +140,28 @@ class RunUpdate:
 
     def __bool__(self) -> bool:
         return bool(self.metrics or self.events or self.samples or self.restarted)
+
+
+_RECORD_FIELDS = {f.name for f in dataclasses.fields(MetricsRecord)}
+_REQUIRED = {f.name for f in dataclasses.fields(MetricsRecord)
+             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+
+
+def metrics_record(raw: dict[str, Any]) -> MetricsRecord:
+    """A line of metrics.jsonl as a :class:`core.contract.MetricsRecord`. Fields this version
+    does not know (written by a newer one) are left out; ValueError names a missing field."""
+    missing = _REQUIRED - set(raw)
+    if missing:
+        raise ValueError(f"no {', '.join(sorted(missing))}")
+    return MetricsRecord(**{k: v for k, v in raw.items() if k in _RECORD_FIELDS})
+
+
+def event_record(raw: dict[str, Any]) -> Event:
+    """A line of events.jsonl as a :class:`core.contract.Event` (ValueError if malformed)."""
+    try:
+        return Event.from_dict(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an event ({exc})") from None
 
 
 def load_run_config(path: str | Path) -> Config:

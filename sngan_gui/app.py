@@ -1,4 +1,5 @@
-"""Application entry points: ``python main.py [--config FILE]`` and the ``sngan-gui`` script."""
+"""Application entry points: ``python main.py [--config FILE] [RUN_DIR ...]`` and the
+``sngan-gui`` script."""
 
 from __future__ import annotations
 
@@ -20,11 +21,15 @@ def _default_config() -> tuple[Config, Path | None]:
     return Config(), None
 
 
-def create_window(config_path: str | Path | None = None, *, torch_threads: int | None = None):
+def create_window(config_path: str | Path | None = None, runs: Sequence[str | Path] = (), *,
+                  torch_threads: int | None = None):
     """The main window, built but not shown; a QApplication must exist.
 
-    ``config_path`` opens the app with that TOML config (default: the ring8 preset).
-    Raises ``core.config.ConfigError`` for a missing or invalid file.
+    ``config_path`` opens the app with that TOML config (default: the config last used, else
+    the ring8 preset). Raises ``core.config.ConfigError`` for a missing or invalid file.
+    ``runs`` are run folders to open: finished runs are shown, runs still being written are
+    followed, two or more are overlaid. A folder that is not a run is refused with one line
+    (in ``window.compare.refused`` and the status bar); the others stay open.
     """
     from PySide6.QtWidgets import QApplication
 
@@ -37,17 +42,29 @@ def create_window(config_path: str | Path | None = None, *, torch_threads: int |
     if not app.property("snganThemed"):
         theme.apply(app)
         app.setProperty("snganThemed", True)
+    from .app_settings import AppSettings
+
+    settings = AppSettings()
     if config_path is not None:
         cfg, preset = config_mod.load(config_path), Path(config_path)
     else:
         cfg, preset = _default_config()
-    return QtMainWindow(cfg, preset_path=preset, torch_threads=torch_threads)
+        last = settings.last_config()
+        if last is not None:
+            cfg, preset = last, settings.last_config_path()
+    window = QtMainWindow(cfg, preset_path=preset, torch_threads=torch_threads,
+                          settings=settings)
+    window.compare.open_runs(runs)
+    return window
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sngan-gui", description="Lipschitz Playground desktop app. "
                                 "(Headless training: python main.py train --help)")
     p.add_argument("--config", help="open the app with this TOML config")
+    p.add_argument("runs", nargs="*", metavar="RUN_DIR",
+                   help="run folders to open (finished runs are shown, runs still being "
+                        "written are followed; two or more are overlaid)")
     return p
 
 
@@ -64,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Lipschitz Playground")
     app.setOrganizationName("sngan-gui")
-    window = create_window(args.config)
+    window = create_window(args.config, args.runs)
+    for line in window.compare.refused:
+        print(f"error: {line}", file=sys.stderr)
     window.show()
     return int(app.exec())
 

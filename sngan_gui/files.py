@@ -81,8 +81,8 @@ class QtWindowFiles:
         path, _ = QFileDialog.getSaveFileName(self.window, f"Export {self.panels[name].title}",
                                               str(self._default_dir() / f"{name}.{fmt}"),
                                               f"{fmt.upper()} (*.{fmt})")
-        if path:
-            self._report(lambda: self.plot(name, path))
+        if path:  # in the export style the user chose (report or as on screen)
+            self._report(lambda: self.window.compare.export_plot(name, path))
 
     def grid_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Export sample grid", str(

@@ -17,6 +17,8 @@ from core.config import Config, ConfigError, is_live
 from core.presets import list_presets
 
 from . import paths
+from .app_settings import AppSettings
+from .compare.window_runs import QtWindowRuns
 from .files import QtWindowFiles, make_action
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
@@ -31,7 +33,7 @@ class QtMainWindow(QMainWindow):
     stepChanged = Signal(int)
 
     def __init__(self, cfg: Config, *, preset_path: str | Path | None = None,
-                 torch_threads: int | None = None):
+                 torch_threads: int | None = None, settings: AppSettings | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Lipschitz Playground")
@@ -54,9 +56,11 @@ class QtMainWindow(QMainWindow):
         self.area.cycled.connect(self._update_status_if_new)
         self.files = QtWindowFiles(self)
         self._build_controls(preset_path)
+        self.compare = QtWindowRuns(self, settings)  # other runs, the run list, A/B, resume
         self._build_actions()
         self._build_status()
         self._update_status()
+        self.compare.settings.restore_window(self)
 
     # ================================================================= the current run
     @property
@@ -138,7 +142,9 @@ class QtMainWindow(QMainWindow):
         exportm.addAction(self.act_all)
         exportm.addSeparator()
         self.files.add_plot_menus(exportm, a)
-        mb.addMenu("&View").addAction(self.controls_dock.toggleViewAction())
+        viewm = mb.addMenu("&View")
+        viewm.addAction(self.controls_dock.toggleViewAction())
+        self.compare.add_actions(filem, runm, exportm, viewm, a)
         mb.addMenu("&Help").addAction(a("About", self._about))
 
         tb = self.addToolBar("Main")
@@ -182,6 +188,7 @@ class QtMainWindow(QMainWindow):
         self.form.clear_pending()
         self.area.show_banner("")
         controller.start()
+        self.compare.current_started()
         self._update_status()
 
     def continue_run(self, device: str | None = None) -> None:
@@ -226,6 +233,7 @@ class QtMainWindow(QMainWindow):
 
     def reset_run(self) -> None:
         self.stop_run()
+        self.compare.current_reset()
         self.model = RunModel(self.cfg)
         self.area.show_run(self.model)
         self.run_dir = None
@@ -289,6 +297,8 @@ class QtMainWindow(QMainWindow):
                 self.statusBar().show_download(report)
         if DataKind.EVENTS in changed:
             self.area.sync_markers()
+        if DataKind.STATUS in changed or isinstance(report, contract.RunStarted):
+            self.compare.current_changed()
         if DataKind.STATUS in changed and self.model.state is not RunState.RUNNING:
             self._update_status()  # paused / stepped: show the exact step at once
 
@@ -331,9 +341,16 @@ class QtMainWindow(QMainWindow):
                           f"{paths.runs_dir()}")
 
     # ================================================================= closing
+    def dragEnterEvent(self, event) -> None:
+        self.compare.drag_enter(event)
+
+    def dropEvent(self, event) -> None:
+        self.compare.drop(event)
+
     def closeEvent(self, event) -> None:
         self.hide()  # gone at once; the training process finishes its run folder meanwhile
         self.area.stop()
+        self.compare.close()
         self.stop_run(CLOSE_TERMINATE_AFTER)
         for ctrl in self._retired:
             ctrl.thread.wait()

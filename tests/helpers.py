@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 from pathlib import Path
 
+from core import config as config_mod
 from core.config import Config
 
-PRESETS = Path(__file__).resolve().parent.parent / "resources" / "presets"
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ROOT / "resources" / "presets"
+
+
+@contextlib.contextmanager
+def cli_run_in_background(cfg: Config, out: Path, steps: int):
+    """``python main.py train`` writing ``out`` in another process while the test reads it
+    (from the repository root, so it runs this tree's code); killed if the test ends first."""
+    cfg_file = out.parent / f"{out.name}.toml"
+    config_mod.save(cfg, cfg_file)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", "--config",
+                             str(cfg_file), "--out", str(out), "--steps", str(steps),
+                             "--no-progress"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def tiny_2d(**sets) -> Config:

@@ -419,3 +419,42 @@ def test_exploding_loss_warnings_and_notes_are_reported(tmp_path, monkeypatch):
     d2.loop.run()
     assert d2.of(c.RunContinued)[0].step == 0
     assert any("no checkpoint yet" in m.text for m in d2.of(c.RunMessage))
+
+
+def test_resume_goes_on_from_the_checkpoint_bit_for_bit(tmp_path):
+    """A run stopped at step 10 and resumed by the loop up to 20 writes the lines of an
+    uninterrupted 20-step run (the app's Resume)."""
+    full = Driver(tmp_path / "full", tiny_2d(run__steps=20))
+    assert full.loop.start()
+    full.send(c.Play())
+    full.tick_until(lambda: full.progress().done)
+    full.loop.close()
+
+    first = Driver(tmp_path / "part", tiny_2d(run__steps=10))
+    assert first.loop.start()
+    first.send(c.Play())
+    first.tick_until(lambda: first.progress().done)
+    first.loop.close()
+    again = RunLoop(tiny_2d(run__steps=10), first.run_dir, first.commands, first.cancel,
+                    first.reports.append, torch_threads=1, resume=True,
+                    settings={"run.steps": 20})
+    assert again.start()
+    assert first.progress().step == 10
+    first.send(c.Play())
+    first.loop = again
+    first.tick_until(lambda: first.progress().done)
+    again.close()
+    assert first.progress().step == 20
+
+    # the same weights, and the same training numbers on the lines after the resume (the
+    # probes of the stopped run's last line are a slow probe's, the full run's a fast one's)
+    import torch
+
+    for name in ("G.pt", "D.pt"):
+        a = torch.load(first.run_dir / "checkpoints/last" / name, weights_only=True)
+        b = torch.load(full.run_dir / "checkpoints/last" / name, weights_only=True)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+    keys = ("step", "loss_d", "loss_g", "d_real", "d_fake")
+    resumed, whole = _metrics(first.run_dir), _metrics(full.run_dir)
+    assert [m["step"] for m in resumed] == [m["step"] for m in whole] == [5, 10, 15, 20]
+    assert [[m[k] for k in keys] for m in resumed] == [[m[k] for k in keys] for m in whole]

@@ -113,3 +113,18 @@ def test_a_folder_that_is_not_a_run_is_refused_with_one_line(tmp_path, make, pro
         RunReader(path)
     message = str(err.value)
     assert str(path) in message and problem in message and "\n" not in message
+
+
+def test_lines_become_typed_records_tolerating_newer_fields():
+    from core.runreader import event_record, metrics_record
+
+    raw = {"step": 5, "time": 0.1, "loss_d": 1.0, "loss_g": 2.0, "d_real": 0.5, "d_fake": -0.5,
+           "sigma": {"fc1": 1.5}, "a_field_of_a_newer_version": 3}
+    rec = metrics_record(raw)
+    assert rec.step == 5 and rec.sigma == {"fc1": 1.5} and rec.lip_bound is None
+    with pytest.raises(ValueError, match="no loss_g"):
+        metrics_record({k: v for k, v in raw.items() if k != "loss_g"})
+    ev = event_record({"step": 3, "time": 1.0, "change": {"loss.kind": "hinge"}})
+    assert (ev.step, ev.change) == (3, {"loss.kind": "hinge"})
+    with pytest.raises(ValueError, match="not an event"):
+        event_record({"step": 3})

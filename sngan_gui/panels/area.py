@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
+from ..compare.runs import RunCollection
 from ..run_model import RunModel
 from .base import QtPlotPanel
 from .snapshots import QtHistogramPanel, QtSamplesPanel, QtSpectrumPanel
@@ -41,6 +42,7 @@ class QtPlotArea(QWidget):
                        self.sigma]
         self._next = 0
         self.model: RunModel | None = None
+        self.runs: RunCollection | None = None  # several runs: show_runs
 
         self.banner = QLabel("")
         self.banner.setObjectName("bannerLabel")
@@ -84,31 +86,73 @@ class QtPlotArea(QWidget):
         for panel in self.panels.values():
             panel.reset()
 
+    def show_runs(self, runs: RunCollection | None) -> None:
+        """Overlay the visible runs of ``runs`` (each entry's ``source.model``) in the
+        time-series panels and show the selected one in the snapshot panels; while ``runs``
+        is empty, ``model`` is shown as before."""
+        self.runs = runs
+        if runs is not None:
+            for signal in (runs.added, runs.removed, runs.changed, runs.selectionChanged):
+                signal.connect(self._name_snapshot_run)
+
+    def _name_snapshot_run(self, *_args) -> None:
+        """With several runs, the snapshot panels' titles name the run they show."""
+        entry = self.runs.selected_entry() if self._listed() and len(self.runs) > 1 else None
+        for panel in self.snapshot_panels:
+            title = panel.findChild(QLabel, "panelTitle")
+            if title is not None:
+                title.setText(panel.title + (f" · {entry.label}" if entry is not None else ""))
+
+    def _listed(self) -> bool:
+        return self.runs is not None and len(self.runs) > 0
+
+    def series_runs(self) -> list:
+        """(entry, model) of each visible run (the time-series panels' runs)."""
+        if not self._listed():
+            return [(None, self.model)] if self.model is not None else []
+        return [(e, e.source.model) for e in self.runs.visible() if e.source is not None]
+
+    def snapshot_model(self) -> RunModel | None:
+        """The run the snapshot panels show: the selected one (else ``model``)."""
+        entry = self.runs.selected_entry() if self._listed() else None
+        return entry.source.model if entry is not None and entry.source is not None \
+            else self.model
+
+    def _refresh(self, panel: QtPlotPanel) -> None:
+        if isinstance(panel, QtTimeSeriesPanel):
+            panel.refresh_runs(self.series_runs())
+        else:
+            model = self.snapshot_model()
+            if model is not None:
+                panel.refresh(model)
+
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
 
     def sync_markers(self) -> None:
         """Mark new events at once (they are rare; curves wait for the throttle)."""
-        if self.model is not None:
+        runs = self.series_runs()
+        if len(runs) == 1:
             for panel in self.time_series:
-                panel.sync_markers(self.model)
+                panel.sync_markers(runs[0][1])
+        elif len(runs) > 1:
+            for panel in self.time_series:
+                panel.refresh_runs(runs)
 
     def refresh_next(self) -> None:
         """One timer tick: redraw the next panel if its data is new."""
         panel = self._order[self._next]
         self._next = (self._next + 1) % len(self._order)
-        if self.model is not None:
-            panel.refresh(self.model)
+        self._refresh(panel)
         if self._next == 0:
             self.cycled.emit()
 
     def refresh_all(self) -> None:
         """Redraw every panel whose data is new, now (exports and tests want it all)."""
-        if self.model is not None:
-            self.sync_markers()
-            for panel in self._order:
-                panel.refresh(self.model)
+        self.sync_markers()
+        for panel in self._order:
+            self._refresh(panel)
 
     def stop(self) -> None:
         self.timer.stop()

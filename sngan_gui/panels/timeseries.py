@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSpinBox
 
 from .. import theme
+from ..compare.overlay import RunOverlay
+from ..compare.runs import RunEntry
 from ..history import smooth
 from ..run_model import DataKind, RunModel, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
@@ -21,7 +23,13 @@ MAX_MARKERS = 100
 
 
 class QtTimeSeriesPanel(QtPlotPanel):
-    """A plot over steps with named curves and labelled vertical event markers."""
+    """A plot over steps with named curves and labelled vertical event markers.
+
+    One run is drawn with the panel's own curves (``curves``, ``markers``). Two or more runs
+    (:meth:`refresh_runs`) are overlaid instead: each run's curves in its colour, named
+    "series · run label", its markers in its colour (``overlay``, a
+    :class:`~sngan_gui.compare.overlay.RunOverlay`).
+    """
 
     log_y = False
 
@@ -41,6 +49,9 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._x_max: float | None = None
         self._y_range: tuple[float, float] | None = None  # in view units (log10 on log axes)
         p.enableAutoRange(y=False)  # fit_y moves it, in jumps
+        self.overlay = RunOverlay(p)
+        self.overlaid = False
+        self._drawn_runs: tuple | None = None
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
         return (DataKind.METRICS,)
@@ -63,7 +74,9 @@ class QtTimeSeriesPanel(QtPlotPanel):
         or it is far too wide: pyqtgraph's auto-range moved it on every redraw, and each move
         re-renders the axis and its grid lines, most of the app's painting."""
         lo, hi = np.inf, -np.inf
-        for c in self.curves.values():
+        drawn = ([c for k in self.overlay.run_keys() for c in self.overlay.curves(k).values()]
+                 if self.overlaid else self.curves.values())
+        for c in drawn:
             y = c.getData()[1]  # as displayed: log10 of the values on a log axis
             if y is None or not len(y):
                 continue
@@ -121,6 +134,63 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._x_max = None
         self._y_range = None
         self.export_item.enableAutoRange(x=True)
+        self.overlay.clear()
+        self._drawn_runs = None
+
+    def invalidate(self) -> None:
+        super().invalidate()
+        self._drawn_runs = None
+
+    # ------------------------------------------------------------------ several runs
+    def refresh_runs(self, runs: list[tuple[RunEntry, RunModel]]) -> bool:
+        """Draw these runs: one alone as a single run, two or more overlaid; True if drawn."""
+        if len(runs) < 2:
+            self._set_overlaid(False)
+            if not runs:
+                return False
+            self.sync_markers(runs[0][1])
+            return self.refresh(runs[0][1])
+        self._set_overlaid(True)
+        key = tuple((e.key, m.serial, m.versions(self.data_kinds(m)), e.label,
+                     e.pen_color.name(), int(e.dash.value)) for e, m in runs)
+        if key == self._drawn_runs:
+            return False
+        self._drawn_runs = key
+        self.overlay.retain([e.key for e, _ in runs])
+        last = 0.0
+        for i, (entry, model) in enumerate(runs):
+            self.draw_run(entry, model)
+            self.overlay.markers(entry, [(ev.step, marker_text(ev.change)) for ev in model.events],
+                                 index=i)
+            if len(model.history):
+                last = max(last, float(model.history.steps[-1]))
+        self.overlay.sync_legend()
+        self.grow_x([last])
+        self.fit_y()
+        return True
+
+    def draw_run(self, entry: RunEntry, model: RunModel) -> None:
+        """Draw one of several overlaid runs (through ``self.overlay``)."""
+        raise NotImplementedError
+
+    def _set_overlaid(self, on: bool) -> None:
+        if on == self.overlaid:
+            return
+        self.overlaid = on
+        legend = self.legend
+        for key, c in self.curves.items():
+            c.setVisible(not on)
+            if on:
+                legend.removeItem(c)
+            else:
+                legend.addItem(c, c.name())
+        for line in self.markers:
+            line.setVisible(not on)
+        if not on:
+            self.overlay.clear()
+            self._drawn_runs = None
+            self._drawn = None  # the single run is drawn again
+        self._y_range = None  # other curves: fit the y range to them
 
 
 class QtLossPanel(QtTimeSeriesPanel):
@@ -153,6 +223,12 @@ class QtLossPanel(QtTimeSeriesPanel):
         self.grow_x(x)
         self.fit_y()
 
+    def draw_run(self, entry: RunEntry, model: RunModel) -> None:
+        metrics, w = model.history, self.smoothing.value()
+        for i, key in enumerate(self.curves):
+            self.overlay.curve(entry, key, metrics.steps, smooth(metrics.column(key), w),
+                               series_label=theme.SERIES[key][1], dash_index=i)
+
 
 class QtSigmaPanel(QtTimeSeriesPanel):
     title = "Top singular value per D layer"
@@ -173,6 +249,16 @@ class QtSigmaPanel(QtTimeSeriesPanel):
         last = {k[6:]: metrics.last(k) for k in metrics.columns_with_prefix("sigma.")}
         if last:
             self.info.setText("now: " + ", ".join(f"{v:.3g}" for v in last.values()))
+
+    def draw_run(self, entry: RunEntry, model: RunModel) -> None:
+        metrics = model.history
+        keys = sorted(metrics.columns_with_prefix("sigma."))
+        for i, key in enumerate(keys):
+            y = metrics.column(key)
+            self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
+                               series_label=key[len("sigma."):], dash_index=i)
+        self.overlay.drop_series(entry.key, keys)
+        self.info.setText("")
 
 
 class QtLipschitzPanel(QtTimeSeriesPanel):
@@ -204,5 +290,14 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
         if math.isfinite(b) and math.isfinite(g) and g > 0:
             parts.append(f"gap ×{b / g:.3g}")
         self.info.setText("   ".join(parts))
+
+    def draw_run(self, entry: RunEntry, model: RunModel) -> None:
+        metrics = model.history
+        for i, key in enumerate(self.curves):
+            y = metrics.column(key)
+            self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
+                               series_label="bound" if key == "lip_bound" else "‖∇ₓD‖",
+                               dash_index=i)
+        self.info.setText("")
 
 
