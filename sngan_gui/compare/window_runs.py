@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from core import contract
-from core.config import Config
 from core.runreader import RunReader, RunReadError, event_record, metrics_record
 from core.runsnapshot import has_checkpoint
 
@@ -34,7 +33,7 @@ from .disk_run import DiskRun
 from .duplicate import DuplicateDialog
 from .follow import ProcessCall
 from .run_list import RunListDock
-from .runs import RunCollection, RunEntry
+from .runs import RunCollection
 
 WRITTEN_LATELY_S = 5.0  # metrics.jsonl changed this recently: another process writes the run
 
