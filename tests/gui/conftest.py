@@ -59,3 +59,14 @@ def wait_paused(qtbot, w, timeout=5000):
     """Wait until the worker reports it is not training and the step is final."""
     qtbot.waitUntil(lambda: w.controller is not None and not w.worker_running, timeout=timeout)
     qtbot.wait(100)  # drain any queued progress signal
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    """Type ``text`` into a line edit as a person would: select all, erase, type, Return."""
+    from PySide6.QtCore import Qt
+
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key_Return)

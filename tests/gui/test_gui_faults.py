@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QPushButton
 
-from conftest import PRESETS, ROOT, wait_paused
+from conftest import PRESETS, ROOT, type_into, wait_paused
 
 SCREENS = os.environ.get("SNGAN_GUI_SCREENS")  # a folder: save the window after each fault
 
@@ -33,14 +33,6 @@ def _button(w, name) -> QPushButton:
     return b
 
 
-def _type(qtbot, edit: QLineEdit, text: str) -> None:
-    from PySide6.QtCore import Qt
-
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key_Return)
 
 
 def _lines(path: Path) -> list[dict]:
@@ -78,7 +70,7 @@ def test_divergence_then_continue_from_the_last_good_checkpoint(qtbot, window, m
     assert "diverged" in w.status_line.text()
     _screen(w, "after_divergence.png")
 
-    _type(qtbot, w.form.editors["optim.lr_d"], "0.001")
+    type_into(qtbot, w.form.editors["optim.lr_d"], "0.001")
     assert w.cfg.optim.lr_d == 0.001
     run_dir = w.run_dir
     cont.click()

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QSpinBox
 
-from conftest import wait_paused
+from conftest import type_into, wait_paused
 
 
-def _type(qtbot, edit: QLineEdit, text: str) -> None:
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key_Return)
 
 
 def test_invalid_values_are_refused_in_place(qtbot, window):
@@ -26,21 +19,21 @@ def test_invalid_values_are_refused_in_place(qtbot, window):
 
     clip = window.findChild(QLineEdit, "clipValue")
     gp = window.findChild(QLineEdit, "gpWeight")
-    _type(qtbot, clip, "-1")                 # out of range: c must be > 0
+    type_into(qtbot, clip, "-1")                 # out of range: c must be > 0
     assert clip.property("invalid") is True
     assert "must be > 0" in clip.toolTip()
     assert window.cfg.constraints.clip.c == 0.01
-    _type(qtbot, clip, "abc")                # letters are not even accepted as keystrokes
+    type_into(qtbot, clip, "abc")                # letters are not even accepted as keystrokes
     assert not any(ch.isalpha() for ch in clip.text())
-    _type(qtbot, gp, "-5")
+    type_into(qtbot, gp, "-5")
     assert gp.property("invalid") is True and window.cfg.constraints.gp.weight == 10.0
     lr = window.form.editors["optim.lr_d"]
-    _type(qtbot, lr, "0")                    # lr must be > 0
+    type_into(qtbot, lr, "0")                    # lr must be > 0
     assert lr.property("invalid") is True and window.cfg.optim.lr_d == 1e-3
     qtbot.wait(200)
     assert submitted == [] and window.events == []
 
-    _type(qtbot, clip, "0.05")               # a good value goes through, live
+    type_into(qtbot, clip, "0.05")               # a good value goes through, live
     assert clip.property("invalid") is False
     assert window.cfg.constraints.clip.c == 0.05
     assert submitted == [("constraints.clip.c", 0.05)]

@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 import sngan_gui.files as files_mod
-from conftest import wait_paused
+from conftest import type_into, wait_paused
 
 ACTIONS = int(os.environ.get("SOAK_ACTIONS", "70"))
 SEED = int(os.environ.get("SOAK_SEED", "13"))
@@ -42,12 +41,6 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def _type(qtbot, edit: QLineEdit, text: str) -> None:
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key_Return)
 
 
 FLOATS = {  # field -> (low, high), drawn log-uniformly; learning rates kept where ring8 trains
@@ -106,7 +99,7 @@ def test_soak_random_session(qtbot, window, tmp_path, monkeypatch):
             key = rng.choice(list(FLOATS))
             lo, hi = FLOATS[key]
             value = float(f"{lo * (hi / lo) ** rng.random():.3g}")
-            _type(qtbot, w.form.editors[key], f"{value:g}")
+            type_into(qtbot, w.form.editors[key], f"{value:g}")
             assert w.cfg.get(key) == value
         elif action == "choice":
             combo = w.findChild(QComboBox, rng.choice(CHOICES))
