@@ -29,14 +29,18 @@ from .session import USER_ERRORS, TrainingSession, parse_change
 from .trainer import DeviceStepError, Diverged
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one clear line, status 2 (argparse prints usage too)
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one clear line and status 2 (argparse's
+    own prints the usage too); every ``main.py`` command uses it."""
+
+    def error(self, message: str):
         print(f"error: {message} (see --help)", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="main.py train", description="Train a GAN headless and write a run folder.")
+    p = OneLineParser(prog="main.py train",
+                      description="Train a GAN headless and write a run folder.")
     p.add_argument("--config", help="TOML config (a preset from resources/presets/ or your own)")
     p.add_argument("--out", required=True, help="run folder to write (must be new or empty)")
     p.add_argument("--steps", type=int, help="total generator steps (run.steps)")

@@ -47,14 +47,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .cli import OneLineParser
+from .contract import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from . import config as config_mod
 from .config import Config, ConfigError
 from .runreader import RunReader, RunReadError
 
 EXIT_OK = 0
 EXIT_TRIAL_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 SWEEP_KEYS = ("base", "steps", "seeds", "changes", "set", "grid", "variants")
 STATE_FILE = "sweep.json"
@@ -583,14 +583,8 @@ def _result_of(fut) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- command line
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="main.py sweep", description="Run a grid of headless training runs.")
+    p = OneLineParser(prog="main.py sweep", description="Run a grid of headless training runs.")
     p.add_argument("sweep_file", metavar="SWEEP.toml", help="the sweep file (see README)")
     p.add_argument("--out", required=True, help="folder for the trials' run folders and "
                    "summary.csv (run again with the same --out to resume)")

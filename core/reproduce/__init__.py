@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..cli import OneLineParser
+from ..contract import EXIT_BAD_INPUT
 from ..sweep import SweepError, load_sweep, run_sweeps
 
-EXIT_BAD_INPUT = 2
 SWEEP_DIR = Path(__file__).resolve().parents[2] / "resources" / "reproduce"
 
 
@@ -71,14 +72,8 @@ def load_experiments(mode: str = "full", sweep_dir: Path = SWEEP_DIR):
     return loaded
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="main.py reproduce",
+    p = OneLineParser(prog="main.py reproduce",
                 description="Run the reproduction sweeps and write DIR/RESULTS.md with figures.")
     p.add_argument("--out", required=True, help="output folder (run again to resume)")
     p.add_argument("--report", metavar="REPORT_DIR", help="write RESULTS.md and the figures "
