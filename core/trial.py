@@ -15,7 +15,9 @@ On Ray, the task's ``num_cpus`` is the share; Ray sets ``OMP_NUM_THREADS`` to it
 Stopping: a local worker ignores SIGINT (a terminal's Ctrl-C reaches every process of the
 group); the sweep sets a shared event instead, and the worker, between two steps, writes a
 final checkpoint and returns "interrupted". A worker whose sweep process died (kill -9) sees
-its parent change and does the same, then exits. A Ray task stopped by ``ray.cancel`` gets
+its parent change and does the same, then exits; an idle worker (between two trials, blocked
+on the pool's queue, whose pipe never reaches end-of-file while a sibling worker holds its
+write end) is ended by a watcher thread, so no orphan outlives the sweep. A Ray task stopped by ``ray.cancel`` gets
 a KeyboardInterrupt and checkpoints likewise.
 """
 
@@ -24,6 +26,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,8 @@ from .runreader import RunReader, RunReadError
 
 _STOP = None          # multiprocessing Event set by the sweep to stop (local workers)
 _PARENT_PID: int | None = None
+_IN_TRIAL = threading.Event()   # set while run_trial trains (it then handles a dead parent)
+PARENT_POLL_S = 0.5
 
 
 def thread_share(workers: int, cores: int | None = None) -> int:
@@ -48,6 +54,19 @@ def init_worker(threads: int, stop, parent_pid: int) -> None:
     os.environ["MKL_NUM_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STOP, _PARENT_PID = stop, parent_pid
+    threading.Thread(target=_exit_when_orphaned_and_idle, name="parent-watch",
+                     daemon=True).start()
+
+
+def _exit_when_orphaned_and_idle() -> None:
+    """Ends the worker once its sweep process is gone and no trial is running.
+
+    A running trial sees the dead parent itself, between two steps, and checkpoints first.
+    """
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if _parent_gone() and not _IN_TRIAL.is_set():
+            os._exit(0)
 
 
 def trial_args(trial, out: Path, threads: int) -> dict[str, Any]:
@@ -75,6 +94,14 @@ def _finished_step(folder: Path) -> int | None:
 
 
 def run_trial(args: dict[str, Any]) -> dict[str, Any]:
+    _IN_TRIAL.set()
+    try:
+        return _run_trial(args)
+    finally:
+        _IN_TRIAL.clear()
+
+
+def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from .checkpoint import CheckpointError, load_trainer_state

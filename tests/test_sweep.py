@@ -167,20 +167,27 @@ def test_sweep_2_workers_killed_midway_resumes_to_the_same_results(tmp_path, cap
     # that always occurs, since with 4 trials on 2 workers the third starts only after a
     # first has finished, and a trial checkpoints every 50 of its 300 steps.
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sweep", str(sweep_path),
-                             "--out", str(out), "--workers", "2", "--no-progress"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Output goes to a file, not a pipe: orphaned workers inherit it, and a worker that did
+    # not exit would make reading a pipe to its end hang instead of failing below.
+    with open(tmp_path / "sweep.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sweep",
+                                 str(sweep_path), "--out", str(out), "--workers", "2",
+                                 "--no-progress"], cwd=ROOT, stdout=log, stderr=log)
+    workers: list[int] = []
     try:
         _wait_for(lambda: all(_state(out, names)), 120, "a finished and a checkpointed trial")
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        # Orphaned workers notice, checkpoint and exit, whether training or idle between
+        # two trials (blocked on the pool's queue).
+        _wait_for(lambda: all(_gone(pid) for pid in workers), 30, "the workers to exit")
     finally:
         if proc.poll() is None:
             proc.kill()
-    proc.communicate()
-    # Orphaned workers notice, checkpoint and exit.
-    _wait_for(lambda: all(_gone(pid) for pid in workers), 30, "the workers to exit")
+        for pid in workers:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
     done, partial = _state(out, names)
     assert done and partial and len(done) < 4
     stamps = {n: (out / n / "metrics.jsonl").stat().st_mtime_ns for n in done}
@@ -205,6 +212,40 @@ def test_sweep_2_workers_killed_midway_resumes_to_the_same_results(tmp_path, cap
         b = torch.load(ref / n / "checkpoints/last/D.pt", weights_only=True)
         assert all(torch.equal(a[k], b[k]) for k in a), n
         assert by_name[n]["final_hq"] == {r["name"]: r for r in _rows(ref)}[n]["final_hq"]
+
+
+# A sweep process with one idle worker (its trial done, the queue empty): it prints the
+# worker's pid, then waits to be killed.
+_IDLE_POOL = """
+import multiprocessing as mp, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from core.trial import init_worker
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=init_worker,
+                               initargs=(1, ctx.Event(), os.getpid()))
+    print(pool.submit(os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+def test_idle_worker_of_a_killed_sweep_exits(tmp_path):
+    script = tmp_path / "idle_pool.py"
+    script.write_text(_IDLE_POOL)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    worker = None
+    try:
+        worker = int(proc.stdout.readline())
+        proc.kill()
+        proc.wait(10)
+        _wait_for(lambda: _gone(worker), 20, "the idle worker to exit")
+    finally:
+        proc.kill()
+        if worker is not None and not _gone(worker):
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_sweep_sigterm_stops_with_every_row_then_resumes(tmp_path):
