@@ -90,6 +90,26 @@ def test_report_only_rewrites_the_same_report(tiny, capsys):
     assert strip(after) == strip(before)
 
 
+def _span(run: Path) -> tuple[int, int]:
+    """(start, end) of a trial: its config's write time, its folder's last write."""
+    files = [f for f in run.rglob("*") if f.is_file()]
+    return ((run / "config.toml").stat().st_mtime_ns, max(f.stat().st_mtime_ns for f in files))
+
+
+def test_timing_trials_run_alone_after_the_others(tiny):
+    # Their step times are compared with each other: no other trial may run beside them.
+    out, _ = tiny
+    alone = {e.name for e in EXPERIMENTS if e.alone}
+    assert alone == {"timing"}
+    shared_end = max(_span(run)[1] for e in EXPERIMENTS if not e.alone
+                     for run in (out / e.name).iterdir() if run.is_dir())
+    spans = sorted(_span(run) for run in (out / "timing").iterdir() if run.is_dir())
+    assert len(spans) == len(CONSTRAINTS)
+    assert spans[0][0] >= shared_end
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end
+
+
 def test_sweep_files_load_in_every_mode():
     for mode in ("full", "quick", "tiny"):
         loaded = load_experiments(mode)

@@ -38,6 +38,9 @@ class Experiment:
     quick_changes: tuple[str, ...] | None = None
     tiny_steps: int = 6            # --tiny: one seed, a handful of steps (the test suite's)
     tiny_changes: tuple[str, ...] | None = None
+    # Runs after the others, one trial at a time on one worker: its trials' step times are
+    # compared with each other, so none may share the machine with a different neighbour.
+    alone: bool = False
 
 
 # Longest trials first, so the pool's last minutes are not one DCGAN run alone; the report's
@@ -46,7 +49,7 @@ EXPERIMENTS = (
     Experiment("dcgan", 30, (0,)),
     Experiment("dcgan_switch", 30, (0,), ("15:constraints.spectral.enabled=true",),
                tiny_changes=("3:constraints.spectral.enabled=true",)),
-    Experiment("timing", 10, (0,), tiny_steps=4),
+    Experiment("timing", 10, (0,), tiny_steps=4, alone=True),
     Experiment("weights", 40, (0, 1)),
     Experiment("coverage_ring8", 200, (0, 1), tiny_steps=20),
     Experiment("coverage_grid25", 200, (0, 1), tiny_steps=20),
@@ -91,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def run_experiments(experiments, out: Path, *, workers: int | None = None,
+                    progress: bool = True) -> int:
+    """The shared experiments on one pool, then each ``alone`` one on one worker with one
+    torch thread (the pool's share on two cores); the first non-zero exit status, else 0."""
+    shared = [(sweep, out / exp.name) for exp, sweep in experiments if not exp.alone]
+    alone = [(sweep, out / exp.name) for exp, sweep in experiments if exp.alone]
+    status = run_sweeps(shared, workers=workers, progress=progress) if shared else 0
+    if status == 0 and alone:
+        status = run_sweeps(alone, workers=1, threads=1, progress=progress)
+    return status
+
+
 def reproduce_main(argv: Sequence[str]) -> int:
     try:
         args = build_parser().parse_args(list(argv))
@@ -104,8 +119,8 @@ def reproduce_main(argv: Sequence[str]) -> int:
         experiments = load_experiments(mode)
         t0 = time.perf_counter()
         if not args.report_only:
-            status = run_sweeps([(sweep, out / exp.name) for exp, sweep in experiments],
-                                workers=args.workers, progress=not args.no_progress)
+            status = run_experiments(experiments, out, workers=args.workers,
+                                     progress=not args.no_progress)
             if status != 0:
                 return status
         elif not out.is_dir():
