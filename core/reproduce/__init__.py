@@ -10,8 +10,8 @@ trials are kept (the sweep's resume), and the report is rewritten.
 ``docs/reproduction/`` is ``reproduce --out runs/reproduction --report docs/reproduction``).
 
 ``--quick`` runs the same experiments with small step counts and 2 seeds (1 for the DCGAN
-runs), for CI: the same tables with every row, numbers that mean little. ``--tiny`` goes
-further (a handful of steps, one seed): what the test suite runs.
+runs), for CI (``tests/test_reproduce.py``): the same tables with every row, numbers that mean
+little. ``--tiny`` goes further (a handful of steps, one seed), for a check by hand.
 """
 
 from __future__ import annotations
