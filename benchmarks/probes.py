@@ -1,4 +1,4 @@
-"""Cost of the probes (issue 4): share of training time, and the cost of the time split itself.
+"""Cost of the probes: share of training time, and the cost of the time split itself.
 
 1. For each preset (ring8, dcgan_notebook) with its default cadences (log_every from the
    preset, run.probe_every / run.sample_every defaults), runs a TrainingSession headless into a
