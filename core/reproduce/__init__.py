@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..cli import OneLineParser
-from ..contract import EXIT_BAD_INPUT
+from ..contract import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from ..sweep import SweepError, load_sweep, run_sweeps
 
 SWEEP_DIR = Path(__file__).resolve().parents[2] / "resources" / "reproduce"
@@ -97,12 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_experiments(experiments, out: Path, *, workers: int | None = None,
                     progress: bool = True) -> int:
     """The shared experiments on one pool, then each ``alone`` one on one worker with one
-    torch thread (the pool's share on two cores); the first non-zero exit status, else 0."""
+    torch thread (the pool's share on two cores); the first non-zero exit status, else 0.
+    A failed trial does not keep the others from running; an interruption does."""
     shared = [(sweep, out / exp.name) for exp, sweep in experiments if not exp.alone]
     alone = [(sweep, out / exp.name) for exp, sweep in experiments if exp.alone]
     status = run_sweeps(shared, workers=workers, progress=progress) if shared else 0
-    if status == 0 and alone:
-        status = run_sweeps(alone, workers=1, threads=1, progress=progress)
+    if status != EXIT_INTERRUPTED and alone:
+        alone_status = run_sweeps(alone, workers=1, threads=1, progress=progress)
+        status = status or alone_status
     return status
 
 
