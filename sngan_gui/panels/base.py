@@ -97,17 +97,23 @@ class QtPlotPanel(QFrame):
         self._drawn = None
 
 
+# A steady range is redrawn around the data once they fill less than 1 / RANGE_SLACK of it.
+# At 4 the 2D samples panel kept G's first wide spread long after G had contracted: on grid25
+# the 25 modes filled 40 % of the width.
+RANGE_SLACK = 2.0
+
+
 def steady_range(current: tuple[float, float] | None, lo: float, hi: float,
                  min_span: float) -> tuple[float, float] | None:
     """A new axis range for data spanning [lo, hi], or None to keep ``current``: it moves only
-    when the data leave it or fill less than a quarter of it. pyqtgraph's auto-range moves it
-    on every redraw, and each move re-renders the axis and its grid lines, which was most of
-    the app's painting."""
+    when the data leave it or fill less than 1 / RANGE_SLACK of it. pyqtgraph's auto-range
+    moves it on every redraw, and each move re-renders the axis and its grid lines, which was
+    most of the app's painting."""
     if not hi >= lo:
         return None
     span = max(hi - lo, min_span)
     if current is not None and current[0] <= lo and hi <= current[1] \
-            and current[1] - current[0] <= 4 * span:
+            and current[1] - current[0] <= RANGE_SLACK * span:
         return None
     pad = 0.15 * span
     return lo - pad, hi + pad
