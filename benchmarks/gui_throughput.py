@@ -16,10 +16,10 @@ it. Each round also prints the CPU seconds of the GUI process (painting, the rel
 wall-clock second of training.
 
 Each measured window is about 10-14 s (ring8: 2,500 steps; DCGAN: 200 steps; both presets
-train 3,000): on this project's 2-core machine the headless DCGAN alone gives 13.8 to 16.9
-steps/s from one 50-step window to the next (log-line steps cost about twice a plain one),
-so short windows measure noise. Besides the best rounds it prints every round and the ratio
-of the medians.
+train 3,000): log-line steps cost about twice a plain one, and on a 2-core machine the
+headless DCGAN's rate alone moves from one few-second window to the next by more than the
+gap being measured, so short windows measure noise. Besides the best rounds it prints every
+round and the ratio of the medians (README, "Benchmarks", has the figures).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ group); the sweep sets a shared event instead, and the worker, between two steps
 final checkpoint and returns "interrupted". A worker whose sweep process died (kill -9) sees
 its parent change and does the same, then exits; an idle worker (between two trials, blocked
 on the pool's queue, whose pipe never reaches end-of-file while a sibling worker holds its
-write end) is ended by a watcher thread, so no orphan outlives the sweep. A Ray task stopped by ``ray.cancel`` gets
-a KeyboardInterrupt and checkpoints likewise.
+write end) is ended by a watcher thread, so no orphan outlives the sweep. A Ray task stopped
+by ``ray.cancel`` gets a KeyboardInterrupt and checkpoints likewise.
 """
 
 from __future__ import annotations
