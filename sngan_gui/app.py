@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,19 @@ def _default_config() -> tuple[Config, Path | None]:
     return Config(), None
 
 
+def paint_on_one_thread() -> None:
+    """Keep Qt's painting on the GUI thread.
+
+    Qt's raster engine hands every fill that spans 96 or more scanlines (a grid line, the
+    histogram's area) to a pool of helper threads and waits for them. While a run trains on
+    every core that hand-off costs more than the fill, and each helper it wakes preempts a
+    training thread (``benchmarks/gui_throughput.py`` prints the GUI process's CPU and the
+    training rate beside the CLI's). Qt reads the variable at the first such fill, so this
+    runs before any window paints; a value the user has set is kept.
+    """
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
 def create_window(config_path: str | Path | None = None, runs: Sequence[str | Path] = (), *,
                   torch_threads: int | None = None):
     """The main window, built but not shown; a QApplication must exist.
@@ -35,6 +49,8 @@ def create_window(config_path: str | Path | None = None, runs: Sequence[str | Pa
 
     from . import theme
     from .qt_main_window import QtMainWindow
+
+    paint_on_one_thread()
 
     app = QApplication.instance()
     if app is None:

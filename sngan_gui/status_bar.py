@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 from core.contract import DownloadProgress
 
 from . import paths
+from .live_text import QtLiveText
 
 SEP = "   ·   "
 
@@ -18,7 +19,7 @@ SEP = "   ·   "
 class QtRunStatusBar(QStatusBar):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.status_line = QLabel("")
+        self.status_line = QtLiveText("")  # changes 4 times a second: never re-laid out
         self.status_line.setObjectName("statusLine")
         self.run_label = QLabel("")
         self.run_label.setObjectName("runFolderLabel")
@@ -30,7 +31,7 @@ class QtRunStatusBar(QStatusBar):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelDownloadButton")
         self.cancel_button.hide()
-        self.addWidget(self.status_line)
+        self.addWidget(self.status_line, 1)
         self.addWidget(self.progress)
         self.addWidget(self.cancel_button)
         self.addPermanentWidget(self.run_label)

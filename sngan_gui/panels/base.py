@@ -15,10 +15,11 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy,
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
 from .. import theme
+from ..live_text import QtLiveText
 from ..run_model import DataKind, RunModel
 
 
@@ -46,10 +47,8 @@ class QtPlotPanel(QFrame):
         label.setObjectName("panelTitle")
         label.setToolTip(self.tooltip)
         self.header.addWidget(label)
-        self.info = QLabel("")
+        self.info = QtLiveText("")  # changes at every redraw: repainted, never laid out
         self.info.setObjectName("panelInfo")
-        # long info lines are cut, never widen the window
-        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
         self.widget = self.make_widget()

@@ -21,6 +21,7 @@ from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
 from core.presets import preset_guide
 
+from ..live_text import QtLiveText
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
@@ -384,11 +385,8 @@ class QtRunPanel(QGroupBox):
         lay.addWidget(self.continue_run)
         lay.addWidget(self.continue_cpu)
         self.show_fault(False, False, False)
-        self.status = QLabel("ready")
+        self.status = QtLiveText("ready", lines=3)  # changes 4 times a second while training
         self.status.setObjectName("runStatus")
-        self.status.setWordWrap(True)
-        # room for three lines: a wrapped label in a scroll area does not grow by itself
-        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
         lay.addWidget(self.status)
 
     def set_running(self, running: bool) -> None:

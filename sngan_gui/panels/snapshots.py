@@ -75,7 +75,7 @@ class QtHistogramPanel(QtPlotPanel):
         self.layer.setObjectName("histLayerCombo")
         self.layer.setToolTip("D layer whose weights are shown")
         self.layer.setMinimumContentsLength(8)
-        self.layer.currentTextChanged.connect(self._redraw)
+        self.layer.currentTextChanged.connect(self._layer_changed)
         self.header.addWidget(self.layer)
         # the layer box takes the header's room: keep "step N" readable beside it
         self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance("step 0000000"))
@@ -84,6 +84,11 @@ class QtHistogramPanel(QtPlotPanel):
         self.curve = p.plot([], [], name="count", stepMode="center", fillLevel=0,
                             pen=pen(theme.ACCENT, 1.2), brush=pg.mkBrush(90, 169, 230, 90))
         self._hist: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Steady ranges, as the curve panels': auto-range moved both axes at every snapshot,
+        # re-rendering them and their grid lines (most of this panel's painting).
+        p.enableAutoRange(False)
+        self._x_range: tuple[float, float] | None = None
+        self._y_range: tuple[float, float] | None = None
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
         return (DataKind.SPECTRA,)
@@ -91,6 +96,7 @@ class QtHistogramPanel(QtPlotPanel):
     def reset(self) -> None:
         super().reset()
         self._hist = {}
+        self._x_range = self._y_range = None
         self.curve.setData([], [])
 
     def set_layers(self, layers: list[str]) -> None:
@@ -113,12 +119,32 @@ class QtHistogramPanel(QtPlotPanel):
             self.set_layers(list(hist))
         self._redraw()
 
+    def _layer_changed(self, *_) -> None:
+        self._x_range = self._y_range = None  # another layer's weights: another scale
+        self._redraw()
+
     def _redraw(self, *_):
         h = self._hist.get(self.layer.currentText())
         if h is None:
             return
         counts, edges = h
         self.curve.setData(edges, counts)
+        self._fit(np.asarray(edges, dtype=float), np.asarray(counts, dtype=float))
+
+    def _fit(self, edges: np.ndarray, counts: np.ndarray) -> None:
+        """Keep every bin in view, moving the axes only when needed (see ``steady_range``);
+        counts start at 0."""
+        if not edges.size or not counts.size:
+            return
+        lo, hi = float(edges[0]), float(edges[-1])
+        x = steady_range(self._x_range, lo, hi, 1e-6 * max(abs(lo), abs(hi), 1e-6))
+        if x is not None:
+            self._x_range = x
+            self.export_item.setXRange(*x, padding=0)
+        y = steady_range(self._y_range, 0.0, float(counts.max()), 1.0)
+        if y is not None:
+            self._y_range = (0.0, y[1])
+            self.export_item.setYRange(0.0, y[1], padding=0)
 
 
 class QtSamplesPanel(QtPlotPanel):

@@ -19,6 +19,8 @@ def test_create_window_with_config(qtbot, make_window):
     assert w.cfg.model.arch == "dcgan" and w.cfg.constraints.spectral.enabled
     assert w.findChild(type(w.form.editors["constraints.spectral.enabled"]), "spectralCheck").isChecked()
     assert w.experiment_panel.preset.currentText() == "dcgan_notebook"
+    # Qt's painting stays on the GUI thread (sngan_gui.app.paint_on_one_thread)
+    assert os.environ.get("QT_NO_GUI_THREADPOOL")
 
 
 def test_main_refuses_a_bad_config_with_status_2(tmp_path, capsys):
