@@ -18,8 +18,10 @@ wall-clock second of training.
 Each measured window is about 10-14 s (ring8: 2,500 steps; DCGAN: 200 steps; both presets
 train 3,000): log-line steps cost about twice a plain one, and on a 2-core machine the
 headless DCGAN's rate alone moves from one few-second window to the next by more than the
-gap being measured, so short windows measure noise. Besides the best rounds it prints every
-round and the ratio of the medians (README, "Benchmarks", has the figures).
+gap being measured, so short windows measure noise. The machine's speed also drifts from one
+minute to the next, so besides the best rounds it prints every round, the ratio of the
+medians, and the median of each round's ratio against the CLI run just before it (README,
+"Benchmarks", has the figures).
 """
 
 from __future__ import annotations
@@ -157,9 +159,11 @@ def main() -> int:
               f"headless at the GUI's {threads} threads {max(h):7.1f} steps/s, ratio "
               f"{ratio:.3f} | GUI process CPU {min(gui_cpu):.2f} s/s | worst stall "
               f"{max(stalls):5.1f} ms (rounds: {', '.join(f'{s:.0f}' for s in stalls)})")
+        paired = statistics.median(gi / hi for gi, hi in zip(g, h_default))
         print(f"{'':15s} rounds, steps/s: GUI {_rounds(g)} | CLI defaults {_rounds(h_default)}"
               f" | headless at {threads} threads {_rounds(h)} | ratio of the medians, GUI vs "
-              f"CLI defaults {statistics.median(g) / statistics.median(h_default):.3f}")
+              f"CLI defaults {statistics.median(g) / statistics.median(h_default):.3f} | "
+              f"median of each round's ratio (GUI vs the CLI run just before it) {paired:.3f}")
     return 0 if ok else 1
 
 

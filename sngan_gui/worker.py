@@ -54,6 +54,10 @@ TERMINATE_AFTER = 2.0  # s after stop() before a child that has not finished is 
 # is in and write its final line and checkpoint (a DCGAN step on a busy machine takes seconds).
 CLOSE_TERMINATE_AFTER = 15.0
 KILL_AFTER = 1.0       # s after terminate() before it is killed
+# s the relay waits for a report before it looks at the child and at a stop request. A report
+# wakes it at once; a short wait would only wake the GUI process for nothing while the child
+# trains.
+RELAY_WAIT = 0.25
 
 
 def _signal_name(exitcode: int | None) -> str:
@@ -168,7 +172,7 @@ class QtTrainingWorker(QObject):
             stop_at = term_at = None
             while not finished:
                 try:
-                    msg = out.get(timeout=0.05)
+                    msg = out.get(timeout=RELAY_WAIT)
                 except queue.Empty:
                     msg = None
                 if msg is not None:
