@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox
 
 from core.contract import FastProbe, Landscape, SampleGrid
@@ -154,8 +155,8 @@ class QtSamplesPanel(QtPlotPanel):
     title = "Samples"
     name = "samplesView"
     tooltip = ("Images: G(z) for a fixed noise batch. 2D: real (blue) and generated (orange) "
-               "points over D's value (heat map); arrows show ∇ₓD at generated points, the "
-               "direction G is pushed.")
+               "points over D's value (heat map, its scale D(x) on the right); arrows show ∇ₓD "
+               "at generated points, the direction G is pushed.")
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
         if model.is_image:
@@ -192,6 +193,17 @@ class QtSamplesPanel(QtPlotPanel):
                                           brush=pg.mkBrush(27, 29, 35, 200))
         self.legend.addItem(self.real, "real")
         self.legend.addItem(self.fake, "generated")
+        # The heat map's scale (2D data). Its levels move in jumps, as the axes do, so a colour
+        # keeps its value from one landscape to the next and the bar is rarely redrawn.
+        self.colorbar = pg.ColorBarItem(colorMap=self.heat_cmap, label="D(x)", width=10,
+                                        interactive=False, colorMapMenu=False)
+        self.colorbar.setObjectName("heatScale")
+        font = QFont()
+        font.setPointSize(9)
+        self.colorbar.axis.setTickFont(font)
+        self.plot.layout.addItem(self.colorbar, 2, 5)
+        self.plot.layout.setColumnFixedWidth(4, 5)  # a gap between the plot and the bar
+        self._levels: tuple[float, float] | None = None
         self.mode = None
         self.grid: np.ndarray | None = None
         self._view: tuple = (None, None)  # 2D: (x range, y range) shown
@@ -207,6 +219,7 @@ class QtSamplesPanel(QtPlotPanel):
         for item in (self.real, self.fake, self.arrows):
             item.setVisible(not image)
         self.legend.setVisible(not image)
+        self.colorbar.setVisible(not image)
         self.plot.showAxis("left", not image)
         self.plot.showAxis("bottom", not image)
         if image:
@@ -224,6 +237,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.arrows.setData([], [])
         self.grid = None
         self._view = (None, None)
+        self._levels = None
         self.plot.enableAutoRange()
         self.info.setText("")
 
@@ -263,9 +277,12 @@ class QtSamplesPanel(QtPlotPanel):
         self._set_mode("2d")
         critic = np.asarray(land.values, dtype=np.float32)
         lo, hi = np.nanpercentile(critic, [2, 98]) if np.isfinite(critic).any() else (0, 1)
-        if hi <= lo:
-            hi = lo + 1e-6
-        self.image.setImage(critic, levels=(float(lo), float(hi)), autoLevels=False)
+        levels = steady_range(self._levels, float(lo), float(hi),
+                              1e-6 * max(abs(float(lo)), abs(float(hi)), 1.0))
+        if levels is not None:
+            self._levels = levels
+            self.colorbar.setLevels(levels, update_items=False)
+        self.image.setImage(critic, levels=self._levels, autoLevels=False)
         x0, x1, y0, y1 = land.extent
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
         if real is not None:
