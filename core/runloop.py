@@ -397,6 +397,7 @@ class RunLoop:
         try:
             record = session.advance()
         except Diverged as exc:
+            self._report_before_fault()
             self._halt("diverged")
             self.emit(RunDiverged(
                 f"{exc}.",
@@ -404,6 +405,7 @@ class RunLoop:
                 checkpoint_step=session.checkpoint_step))
             return
         except DeviceStepError as exc:
+            self._report_before_fault()
             self._halt("device")
             self.emit(RunDeviceFailed(
                 str(exc), step=exc.step, device=exc.device, reason=exc.reason,
@@ -426,6 +428,13 @@ class RunLoop:
             self.running, self.steps_left = False, 0
             session.finish_keeping_events()
             self._changed = self._want_snapshot = True
+
+    def _report_before_fault(self) -> None:
+        """Report the steps and log lines since the last report before the fault, so a front
+        end shows the run as it was when it stopped (reports come only every
+        ``report_interval``)."""
+        self._changed = True
+        self._report_if_due()
 
     def _halt(self, why: str) -> None:
         self.running, self.steps_left = False, 0

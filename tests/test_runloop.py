@@ -173,12 +173,18 @@ def test_divergence_pauses_and_reports(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(TrainingSession, "advance", advance)
-    d = Driver(tmp_path, tiny_2d(run__steps=100))
+    # no periodic report in between: only the one the fault brings
+    d = Driver(tmp_path, tiny_2d(run__steps=100, run__log_every=1), report_interval=60.0)
     d.loop.start()
     d.send(c.Play())
     d.tick_until(lambda: d.of(c.RunDiverged))
     report = d.of(c.RunDiverged)[0]
     assert report.step == 4 and "diverged" in report.text
+    # The steps and log lines before the fault reach the front end before the fault does.
+    before = d.reports[:d.reports.index(report)]
+    progress = [r for r in before if isinstance(r, c.RunProgress)]
+    assert progress[-1].step == 4
+    assert [rec.step for p in progress for rec in p.records][-1] == 4
     assert report.checkpoint_dir == str(d.run_dir / "checkpoints" / "last")
     assert not d.loop.busy
     d.loop.tick()
