@@ -171,17 +171,22 @@ class QtLogFriendlyAxis(pg.AxisItem):
         return out
 
 
+def tick_font() -> QFont:
+    """The axes' tick labels: a size smaller than the app's text."""
+    font = QFont()
+    font.setPointSize(9)
+    return font
+
+
 def _style_plot(p: pg.PlotItem, xlabel: str = "step", ylabel: str = "") -> None:
     p.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
     p.setLabel("bottom", xlabel)
     if ylabel:
         p.setLabel("left", ylabel)
     p.setMenuEnabled(True)
-    font = QFont()
-    font.setPointSize(9)
     for axis in ("bottom", "left"):
         item = p.getAxis(axis)
-        item.setTickFont(font)
+        item.setTickFont(tick_font())
         # With grid lines an axis's bounding rect covers the whole plot, so every curve update
         # repainted it (a QPicture replay per axis). Cached, it is a pixmap blit until
         # its range or size actually changes.

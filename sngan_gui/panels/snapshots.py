@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox
 
 from core.contract import FastProbe, Landscape, SampleGrid
 
 from .. import theme
 from ..run_model import DataKind, RunModel
-from .base import QtPlotPanel, _style_plot, pen, steady_range
+from .base import QtPlotPanel, _style_plot, pen, steady_range, tick_font
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
 
@@ -198,9 +197,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.colorbar = pg.ColorBarItem(colorMap=self.heat_cmap, label="D(x)", width=10,
                                         interactive=False, colorMapMenu=False)
         self.colorbar.setObjectName("heatScale")
-        font = QFont()
-        font.setPointSize(9)
-        self.colorbar.axis.setTickFont(font)
+        self.colorbar.axis.setTickFont(tick_font())
         self.plot.layout.addItem(self.colorbar, 2, 5)
         self.plot.layout.setColumnFixedWidth(4, 5)  # a gap between the plot and the bar
         self._levels: tuple[float, float] | None = None
