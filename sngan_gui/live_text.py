@@ -26,6 +26,7 @@ class QtLiveText(QWidget):
         super().__init__(parent)
         self._text = text
         self._lines = max(1, int(lines))
+        self._drawn = text  # the text as painted (one line: cut to the width)
         self._own_tooltip = False
         self.setContentsMargins(*MARGINS)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
@@ -42,12 +43,23 @@ class QtLiveText(QWidget):
         if text == self._text:
             return
         self._text = text
-        self._update_tooltip()
+        self._fit()
         self.update()
 
-    def _update_tooltip(self) -> None:
+    def _fit(self) -> None:
+        """Cut the text to the width once (not at every paint), and show it whole in the
+        tooltip when it is cut."""
+        rect = self.contentsRect()
+        if self._lines == 1:
+            self._drawn = self.fontMetrics().elidedText(self._text, Qt.ElideRight,
+                                                        max(0, rect.width()))
+            cut = self._drawn != self._text
+        else:
+            self._drawn = self._text
+            needed = self.fontMetrics().boundingRect(rect, Qt.TextWordWrap, self._text)
+            cut = needed.height() > rect.height() or needed.width() > rect.width()
         if not self._own_tooltip:
-            super().setToolTip(self._text if self._cut() else "")
+            super().setToolTip(self._text if cut else "")
 
     def setToolTip(self, text: str) -> None:  # noqa: N802
         """A tooltip set here is kept; without one, cut text is shown whole in it."""
@@ -61,34 +73,22 @@ class QtLiveText(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(0, self.height())
 
-    def _cut(self) -> bool:
-        """Whether the text does not fit whole."""
-        if self._lines == 1:
-            return self._shown() != self._text
-        rect = self.contentsRect()
-        needed = self.fontMetrics().boundingRect(rect, Qt.TextWordWrap, self._text)
-        return needed.height() > rect.height() or needed.width() > rect.width()
-
-    def _shown(self) -> str:
-        """One line as drawn: cut with "…" where it does not fit."""
-        return self.fontMetrics().elidedText(self._text, Qt.ElideRight,
-                                             max(0, self.contentsRect().width()))
-
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._update_tooltip()
+        self._fit()
 
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == QEvent.FontChange:
             self._fix_height()
+            self._fit()
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.setPen(self.palette().color(QPalette.WindowText))
         rect = self.contentsRect()
         if self._lines == 1:
-            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, self._shown())
+            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, self._drawn)
         else:
-            painter.drawText(rect, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, self._text)
+            painter.drawText(rect, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, self._drawn)
         painter.end()
