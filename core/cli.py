@@ -22,6 +22,7 @@ import threading
 from typing import Sequence
 
 from . import config as config_mod
+from .cli_parser import OneLineParser
 from .config import ConfigError
 from .contract import (EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_DIVERGED, EXIT_INTERRUPTED,
                        EXIT_TERMINATED, MetricsRecord)
@@ -29,19 +30,10 @@ from .session import USER_ERRORS, TrainingSession, parse_change
 from .trainer import DeviceStepError, Diverged
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one clear line and status 2 (argparse's
-    own prints the usage too); every ``main.py`` command uses it."""
-
-    def error(self, message: str):
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="main.py train",
                       description="Train a GAN headless and write a run folder.")
-    p.add_argument("--config", help="TOML config (a preset from resources/presets/ or your own)")
+    p.add_argument("--config", help="a preset's name (see: presets) or a TOML config file")
     p.add_argument("--out", required=True, help="run folder to write (must be new or empty)")
     p.add_argument("--steps", type=int, help="total generator steps (run.steps)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",

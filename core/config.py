@@ -404,7 +404,18 @@ def all_keys() -> list[str]:
 
 
 def load(path: str | Path) -> Config:
+    """The config in the TOML file ``path``, or in the preset of that name ("ring8") where no
+    such file exists."""
     path = Path(path)
+    if not path.exists():
+        from .presets import list_presets, preset_path
+
+        preset = preset_path(str(path))
+        if preset is None:
+            names = ", ".join(list_presets()) if path.name == str(path) else ""
+            raise ConfigError(f"config file not found: {path}"
+                              + (f" (nor a preset: {names})" if names else ""))
+        path = preset
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,21 +1,36 @@
 """The presets shipped in ``resources/presets/``: each a config TOML with a ``[guide]`` table
 (``title`` and ``text``: what it sets up, what to watch, which control to flip mid-run and
 what then happens) that the app shows beside the plots and the README lists.
-``core.config`` accepts the ``[guide]`` table and ignores it for the config.
+``core.config`` accepts the ``[guide]`` table and ignores it for the config, and loads a preset
+by its name (``--config ring8``) where no file of that name exists.
+
+``python main.py presets`` (``sngan-gui presets``) lists them with their titles and folder.
 """
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
+from typing import Sequence
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
+from .cli_parser import OneLineParser
+from .resource_paths import presets_dir
+
 DEFAULT_PRESET = "ring8"
 
 
 def list_presets() -> dict[str, Path]:
     """{preset name (the file's stem): path}, sorted by name."""
-    return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
+    return {p.stem: p for p in sorted(presets_dir().glob("*.toml"))}
+
+
+def preset_path(text: str) -> Path | None:
+    """The preset named ``text`` ("ring8" or "ring8.toml"), or None when there is none (or
+    ``text`` looks like a path: a name has no folder in it)."""
+    if not text or Path(text).name != text:
+        return None
+    return list_presets().get(text.removesuffix(".toml"))
 
 
 def preset_guide(path: str | Path) -> tuple[str, str] | None:
@@ -32,3 +47,22 @@ def preset_guide(path: str | Path) -> tuple[str, str] | None:
     if not isinstance(title, str) or not isinstance(text, str):
         return None
     return title.strip(), text.strip()
+
+
+def presets_main(argv: Sequence[str]) -> int:
+    """``presets``: each preset's name and title, then the folder they are in."""
+    parser = OneLineParser(prog="main.py presets",
+                           description="List the shipped presets; give a name to --config "
+                                       "(train, the app) or as a sweep file's base.")
+    try:
+        parser.parse_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    presets = list_presets()
+    width = max(map(len, presets), default=0)
+    for name, path in presets.items():
+        title = (preset_guide(path) or ("", ""))[0]
+        print(f"{name:<{width}}  {title}".rstrip())
+    print(f"\n{len(presets)} presets in {presets_dir()}\n"
+          f"use a name with --config, e.g. train --config {DEFAULT_PRESET} --out runs/demo")
+    return 0

@@ -3,7 +3,8 @@
 The sweep file (every key but ``base`` optional)::
 
     base = "resources/presets/ring8.toml"  # a preset or config: relative to the current
-                                           # folder, else to the sweep file's folder
+                                           # folder, else to the sweep file's folder,
+                                           # else a preset's name ("ring8")
     steps = 3000                           # generator steps per trial (default: the base's)
     seeds = [0, 1, 2, 3, 4]                # default: [the base's run.seed]
     changes = ["1000:constraints.spectral.enabled=true"]  # scheduled for every trial
@@ -147,8 +148,13 @@ def _resolve_base(text: Any, sweep_path: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    from .presets import preset_path
+
+    preset = preset_path(text)
+    if preset is not None:
+        return preset
     raise SweepError(f"{sweep_path}: base config not found: {text} (looked in the current "
-                     f"folder and beside the sweep file)")
+                     f"folder, beside the sweep file and among the presets)")
 
 
 def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] | None = None,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-STYLE_FILE = RESOURCES / "style" / "dark.qss"
+from core.resource_paths import style_sheet
 
 BACKGROUND = "#1b1d23"
 PANEL = "#23262e"
@@ -65,6 +62,7 @@ def apply(app: QApplication) -> None:
     if font.pointSizeF() < 10:
         font.setPointSizeF(10)
     app.setFont(font)
-    if STYLE_FILE.is_file():
-        app.setStyleSheet(STYLE_FILE.read_text(encoding="utf-8"))
+    # A missing style sheet is a broken installation: say so (MissingResource) rather than
+    # open an unstyled window, which is how the first wheels without resources went unnoticed.
+    app.setStyleSheet(style_sheet().read_text(encoding="utf-8"))
     configure_pyqtgraph()

@@ -9,7 +9,8 @@ import pytest
 
 from core import config as C
 from core.config import ConfigError
-from core.presets import DEFAULT_PRESET, PRESETS_DIR, list_presets, preset_guide
+from core.presets import DEFAULT_PRESET, list_presets, preset_guide, presets_main
+from core.resource_paths import presets_dir
 from core.session import TrainingSession
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ OFFLINE = {"mnist": {"data.dataset": "digits"},
 
 
 def test_presets_are_the_shipped_files():
-    assert PRESETS_DIR == ROOT / "resources" / "presets"
+    assert presets_dir() == ROOT / "resources" / "presets"  # the source tree's
     assert DEFAULT_PRESET in PRESETS
     # the issue's experiments, and the existing file names kept
     assert {"ring8", "dcgan_notebook", "mnist_dcgan", "cifar10_sngan", "d_wins",
@@ -75,3 +76,28 @@ def test_readme_lists_every_preset_with_its_guide():
         title, text = preset_guide(path)
         assert f"`{name}.toml`" in readme, name
         assert title in readme, name
+
+
+def test_a_preset_is_named_wherever_a_config_file_is_asked_for(tmp_path, monkeypatch, capsys):
+    """After a pip install the presets lie inside site-packages: their names work in place of
+    a path (--config, a sweep's base); a file of that name, where there is one, wins."""
+    monkeypatch.chdir(tmp_path)
+    assert C.load("wgan_gp") == C.load(PRESETS["wgan_gp"])
+    assert C.load("wgan_gp.toml") == C.load(PRESETS["wgan_gp"])
+    (tmp_path / "wgan_gp.toml").write_text('[data]\ndataset = "grid25"\n')
+    assert C.load("wgan_gp.toml").data.dataset == "grid25"
+    with pytest.raises(ConfigError, match=r"config file not found: nope \(nor a preset: "
+                                          r"cifar10_sngan, d_wins, .*wgan_gp\)"):
+        C.load("nope")
+    with pytest.raises(ConfigError, match=r"config file not found: sub/ring8$"):
+        C.load("sub/ring8")  # a path is never taken for a name
+    from core.sweep import load_sweep
+
+    (tmp_path / "s.toml").write_text('base = "sn_wasserstein"\nsteps = 3\n')
+    sweep = load_sweep(tmp_path / "s.toml")
+    assert sweep.base == PRESETS["sn_wasserstein"]
+    assert presets_main([]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out[:len(PRESETS)]] == list(PRESETS)
+    assert out[0].split(None, 1)[1] == preset_guide(PRESETS[out[0].split()[0]])[0]
+    assert presets_main(["--bogus"]) == 2

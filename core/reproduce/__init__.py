@@ -25,9 +25,9 @@ from typing import Sequence
 
 from ..cli import OneLineParser
 from ..contract import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from ..resource_paths import reproduce_dir
 from ..sweep import SweepError, load_sweep, run_sweeps
 
-SWEEP_DIR = Path(__file__).resolve().parents[2] / "resources" / "reproduce"
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,10 @@ EXPERIMENTS = (
 MODES = ("full", "quick", "tiny")
 
 
-def load_experiments(mode: str = "full", sweep_dir: Path = SWEEP_DIR):
+def load_experiments(mode: str = "full", sweep_dir: Path | None = None):
     """[(experiment, Sweep)]; ``quick`` and ``tiny`` replace steps, seeds (and scheduled
-    changes) of the sweep files."""
+    changes) of the sweep files (default: the shipped ones)."""
+    sweep_dir = reproduce_dir() if sweep_dir is None else sweep_dir
     loaded = []
     for exp in EXPERIMENTS:
         options: dict = {}
