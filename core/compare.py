@@ -25,7 +25,7 @@ from .config import Config, ConfigError
 # Keys that change what is written and when, not the training itself.
 RECORDING_KEYS = frozenset({
     "run.steps", "run.log_every", "run.checkpoint_every", "run.probe_every",
-    "run.sample_every", "run.time_split", "run.device", "data.root",
+    "run.sample_every", "run.time_split", "run.tensorboard", "run.device", "data.root",
 })
 # Keys whose value alone reads well ("ring8", "dcgan") or reads best after its section.
 _NAMES = {"data.dataset": "", "model.arch": "", "loss.kind": "loss", "optim.name": "optimizer",

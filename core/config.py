@@ -199,6 +199,12 @@ class RunConfig:
     probe_every: int = _num(500, ge=1, le=10**9, live=True, form=False)
     sample_every: int = _num(250, ge=1, le=10**9, live=True, form=False)
     time_split: bool = _flag(True, form=False)
+    # Also write TensorBoard event files to RUN_DIR/tensorboard/ as the run trains
+    # (core.tensorboard_log; needs the tensorboard extra, checked before the run starts).
+    tensorboard: bool = _flag(False, live=False, label="TensorBoard log",
+                              tip="Also write TensorBoard event files to RUN_DIR/tensorboard/ "
+                                  "while training (needs pip install "
+                                  "'lipschitz-playground[tensorboard]').")
 
 
 @dataclass

@@ -35,6 +35,7 @@ from .device import DeviceError
 from .pause_points import pause_point
 from .probes import Prober
 from .runfolder import SCHEDULE_FILE, RunFolder, RunFolderError
+from .tensorboard_log import LiveLog, require_tensorboard
 from .trainer import DeviceStepError, Diverged, Trainer, device_failure
 
 # A log line whose loss or mean D output is larger than this (in absolute value) gets a warning:
@@ -135,6 +136,9 @@ class TrainingSession:
             if any(change is c for c in new):
                 typed_new.append((step, key, value))
 
+        if self.cfg.run.tensorboard:
+            require_tensorboard("run.tensorboard = true")
+
         if resume:  # before the files are opened for appending
             self.folder.trim_after(start)
         self.folder.open()
@@ -142,6 +146,10 @@ class TrainingSession:
             self.folder.write_config(self.trainer.cfg)
         if not resume or typed_new:
             self.folder.write_schedule(stored + typed_new)
+        # run.tensorboard: the records below are also written as TensorBoard events
+        self.tensorboard = LiveLog(self.folder.path, self.cfg,
+                                   resume_step=start if resume else None) \
+            if self.cfg.run.tensorboard else None
         self.last_record: dict[str, Any] | None = None
         self._logged_step = self._saved_step = self.trainer.step_count if resume else -1
         # The step of the checkpoint set on disk (None: none yet); what the CLI's messages cite.
@@ -227,6 +235,8 @@ class TrainingSession:
         for event in self.trainer.drain_events():
             self.folder.append_event(event)
             self._new_events.append(dict(event))
+            if self.tensorboard is not None:
+                self.tensorboard.event(event)
 
     def drain_events(self) -> list[dict[str, Any]]:
         """The events written to events.jsonl since the last call (for a front end that
@@ -252,6 +262,8 @@ class TrainingSession:
             self._slow_step = step
         self._add_timing(record)
         self.folder.append_metrics(record)
+        if self.tensorboard is not None:
+            self.tensorboard.metrics(record)
         self.last_record = record
         self._logged_step = self.trainer.step_count
         self._check_loss_scale(record)
@@ -294,8 +306,11 @@ class TrainingSession:
     def save_samples(self) -> None:
         """Save G's sample grid on the fixed noise to samples/ (image data)."""
         step = self.trainer.step_count
-        self.prober.samples(self.folder.samples_dir / f"step_{step:07d}.png")
+        path = self.folder.samples_dir / f"step_{step:07d}.png"
+        self.prober.samples(path)
         self._sampled_step = step
+        if self.tensorboard is not None:
+            self.tensorboard.sample(step, path, self.trainer.elapsed())
 
     def snapshot(self) -> ProbeSnapshot:
         """The latest probe results (see :class:`core.contract.ProbeSnapshot`)."""
@@ -325,10 +340,15 @@ class TrainingSession:
                 if self._saved_step != self.trainer.step_count:
                     self.checkpoint()
         finally:
-            self.folder.close()
+            self.close()
 
     def close(self) -> None:
         self.folder.close()
+        if self.tensorboard is not None:
+            log, self.tensorboard = self.tensorboard, None
+            status = ("failure" if self.diverged or self.failed else
+                      "success" if self.done else "unknown")
+            log.close(status, self.trainer.step_count, self.trainer.elapsed())
 
     def continue_from_checkpoint(self, *, device: str | None = None,
                                  settings: dict[str, Any] | None = None) -> "TrainingSession":
