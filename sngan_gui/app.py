@@ -57,6 +57,12 @@ def create_window(config_path: str | Path | None = None, runs: Sequence[str | Pa
         raise RuntimeError("create_window() needs a QApplication; create one first")
     if not app.property("snganThemed"):
         theme.apply(app)
+        from core.resource_paths import ICON_NAME
+
+        from .icon import app_icon
+
+        app.setWindowIcon(app_icon())     # every window and the task bar entry
+        app.setDesktopFileName(ICON_NAME)  # Wayland: match the .desktop entry (and its icon)
         app.setProperty("snganThemed", True)
     from .app_settings import AppSettings
 
@@ -74,18 +80,22 @@ def create_window(config_path: str | Path | None = None, runs: Sequence[str | Pa
     return window
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(epilog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sngan-gui", description="Lipschitz Playground desktop app. "
-                                "(Headless training: python main.py train --help)")
-    p.add_argument("--config", help="open the app with this TOML config")
+                                "(Headless training: sngan-gui train --help)", epilog=epilog,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="open the app with this TOML config or preset (a name "
+                   "from: sngan-gui presets)")
     p.add_argument("runs", nargs="*", metavar="RUN_DIR",
                    help="run folders to open (finished runs are shown, runs still being "
                         "written are followed; two or more are overlaid)")
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+def main(argv: Sequence[str] | None = None, *, epilog: str | None = None) -> int:
+    """The app (``sngan_gui.launcher.main`` routes headless commands elsewhere)."""
+    args, qt_args = build_parser(epilog).parse_known_args(
+        list(sys.argv[1:] if argv is None else argv))
     if args.config is not None:
         try:  # check before any window appears: one clear line, status 2
             config_mod.load(args.config)
@@ -105,4 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> int:
-    return main(sys.argv[1:])
+    """Kept for scripts installed by earlier versions: the launcher, commands included."""
+    from .launcher import main as launcher_main
+
+    return launcher_main(sys.argv[1:])

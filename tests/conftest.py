@@ -15,3 +15,12 @@ def _private_app_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("sngan_home")
     monkeypatch.setenv("SNGAN_GUI_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """This tree's wheel installed into a fresh virtual environment (tests/installed_wheel.py),
+    built once per test session."""
+    from installed_wheel import build_and_install
+
+    return build_and_install(tmp_path_factory.mktemp("installed_wheel"))
