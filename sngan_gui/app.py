@@ -12,7 +12,7 @@ from typing import Sequence
 from core import config as config_mod
 from core.config import Config, ConfigError
 from core.contract import EXIT_BAD_INPUT
-from core.presets import DEFAULT_PRESET, list_presets
+from core.presets import DEFAULT_PRESET, list_presets, preset_path
 
 
 def _default_config() -> tuple[Config, Path | None]:
@@ -68,7 +68,10 @@ def create_window(config_path: str | Path | None = None, runs: Sequence[str | Pa
 
     settings = AppSettings()
     if config_path is not None:
-        cfg, preset = config_mod.load(config_path), Path(config_path)
+        preset = Path(config_path)
+        if not preset.exists():  # a preset's name ("ring8"), as the command line takes it
+            preset = preset_path(str(config_path)) or preset
+        cfg = config_mod.load(preset)
     else:
         cfg, preset = _default_config()
         last = settings.last_config()

@@ -23,6 +23,16 @@ def test_create_window_with_config(qtbot, make_window):
     assert os.environ.get("QT_NO_GUI_THREADPOOL")
 
 
+def test_create_window_with_a_presets_name(qtbot, make_window):
+    """``sngan-gui --config dcgan_notebook``: after a pip install the presets have no short
+    path, so a name opens the preset itself (its combo entry and guide), not a "(file)"."""
+    w = make_window("dcgan_notebook")
+    assert w.cfg.model.arch == "dcgan"
+    combo = w.experiment_panel.preset
+    assert combo.currentText() == "dcgan_notebook" and combo.findText("dcgan_notebook (file)") == -1
+    assert combo.count() == len(list(PRESETS.glob("*.toml")))
+
+
 def test_main_refuses_a_bad_config_with_status_2(tmp_path, capsys):
     from sngan_gui.app import main
 
