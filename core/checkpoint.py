@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,9 @@ import torch
 
 from .config import Config, ConfigError
 from .pause_points import pause_point
+from .runlayout import LAST
 from .trainer import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Trainer
 
-# The files of a complete set, in the order they are written.
-CHECKPOINT_FILES = ("G.pt", "D.pt", "trainer.pt")
 # What trainer.pt must hold (Trainer.state_dict); "device_type" is optional (added later).
 TRAINER_KEYS = ("config", "step", "elapsed", "G", "D", "opt_g", "opt_d", "generator",
                 "constraints", "acc", "acc_n")
@@ -60,29 +58,12 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_save(obj: Any, path: str | Path) -> None:
-    """torch.save to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # ---------------------------------------------------------------------------- checkpoint sets
 def _staging(parent: Path, name: str, kind: str) -> list[Path]:
     return sorted(parent.glob(f".{name}.{kind}-*"))
 
 
-def recover_checkpoint_set(parent: str | Path, name: str = "last") -> None:
+def recover_checkpoint_set(parent: str | Path, name: str = LAST) -> None:
     """Bring ``parent/name`` back to one complete set after a kill at any moment of
     :func:`write_checkpoint_set`: a swap cut between its two renames is finished (the complete
     new set goes in) or, without one, undone; half-written sets and moved-aside old sets are
@@ -109,7 +90,7 @@ def recover_checkpoint_set(parent: str | Path, name: str = "last") -> None:
                     tmp.unlink()
 
 
-def write_checkpoint_set(parent: str | Path, files: dict[str, Any], name: str = "last") -> None:
+def write_checkpoint_set(parent: str | Path, files: dict[str, Any], name: str = LAST) -> None:
     """Write ``files`` ({file name: object for torch.save}) as the set ``parent/name``,
     replacing the previous set as a whole (see the module docstring). If interrupted in this
     process (e.g. a second Ctrl-C), the previous set is kept and nothing is left behind."""

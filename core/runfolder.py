@@ -1,16 +1,6 @@
-"""The run folder (README "Run folder").
+"""Writing a run folder (its layout: ``core.runlayout``; README "Run folder").
 
-```
-RUN_DIR/config.toml              the resolved config at start
-RUN_DIR/metrics.jsonl            one JSON object per logged step, flushed as written
-RUN_DIR/events.jsonl             one JSON object per applied change: {"step", "time", "change"}
-RUN_DIR/schedule.json            the changes scheduled for the run ({"changes": [{"step",
-                                 "change": {key: value}}, ...]}), kept so a resume applies them
-RUN_DIR/checkpoints/last/        trainer.pt, G.pt, D.pt (always one step's set, see checkpoint.py)
-RUN_DIR/samples/                 sample grids (PNG) for image data
-```
-
-Every failure to read or write these files is a :class:`RunFolderError` (or
+Every failure to read or write its files is a :class:`RunFolderError` (or
 ``checkpoint.CheckpointError``) with a one-line message that names the file.
 """
 
@@ -24,12 +14,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import config as config_mod
-from .checkpoint import (CHECKPOINT_FILES, CheckpointError, fsync_dir, recover_checkpoint_set,
-                         write_checkpoint_set)
+from . import runlayout
+from .checkpoint import CheckpointError, fsync_dir, recover_checkpoint_set, write_checkpoint_set
 from .pause_points import pause_point
+from .runlayout import RunPaths
 from .runreader import parse_json_line
-
-SCHEDULE_FILE = "schedule.json"
 
 
 class RunFolderError(RuntimeError):
@@ -112,22 +101,25 @@ class RunFolder:
         if resume:
             if not self.path.is_dir():
                 raise RunFolderError(f"cannot resume: {self.path} has no "
-                                     f"checkpoints/last/trainer.pt (the folder does not exist)")
-            trainer_pt = self.checkpoint_dir / "trainer.pt"
-            if not trainer_pt.exists() and not (self.path / "config.toml").exists():
+                                     f"{runlayout.TRAINER_CHECKPOINT} (the folder does not exist)")
+            if not self.paths.trainer_checkpoint.exists() and not self.paths.config.exists():
                 raise RunFolderError(f"cannot resume: {self.path} has no "
-                                     f"checkpoints/last/trainer.pt (and no config.toml to start "
-                                     f"it over from); it is not a run folder")
+                                     f"{runlayout.TRAINER_CHECKPOINT} (and no {runlayout.CONFIG} "
+                                     f"to start it over from); it is not a run folder")
         elif self.path.is_dir() and any(self.path.iterdir()):
             raise RunFolderError(f"{self.path} is not empty; {self._hint_for_existing()}")
         self.resume = resume
         self._metrics = None
         self._events = None
 
+    @property
+    def paths(self) -> RunPaths:
+        return RunPaths(self.path)
+
     def _hint_for_existing(self) -> str:
-        if (self.checkpoint_dir / "trainer.pt").is_file():
+        if self.paths.trainer_checkpoint.is_file():
             return "it holds a run: continue it with --resume, or choose a new folder"
-        if (self.path / "config.toml").is_file():
+        if self.paths.config.is_file():
             return ("it holds a run stopped before its first checkpoint: --resume starts it over "
                     "from step 0 with its config.toml, or choose a new folder")
         return "choose a new folder or pass --resume"
@@ -136,11 +128,11 @@ class RunFolder:
         """Finish or undo a checkpoint swap that a kill interrupted and remove temporaries,
         before the run folder is read for a resume."""
         try:
-            recover_checkpoint_set(self.path / "checkpoints", "last")
+            recover_checkpoint_set(self.paths.checkpoints, runlayout.LAST)
             for tmp in self.path.glob(".*.tmp"):
                 tmp.unlink()
         except OSError as exc:
-            raise _os_error("repair", self.path / "checkpoints", exc) from None
+            raise _os_error("repair", self.paths.checkpoints, exc) from None
 
     def has_checkpoint(self) -> bool:
         """Whether a checkpoint set was ever completed (trainer.pt is its last file; an older
@@ -149,7 +141,7 @@ class RunFolder:
         if last.exists() and not last.is_dir():
             raise RunFolderError(f"{last} is not a folder; move it away (or restore the "
                                  f"checkpoint folder) and try again")
-        return (last / "trainer.pt").exists()
+        return self.paths.trainer_checkpoint.exists()
 
     # Files are opened lazily, so validating a run creates nothing on disk.
     def open(self) -> None:
@@ -158,13 +150,13 @@ class RunFolder:
         except OSError as exc:
             raise _os_error("create the run folder", self.path, exc) from None
         handles = []
-        for name in ("metrics.jsonl", "events.jsonl"):
+        for path in (self.paths.metrics, self.paths.events):
             try:
-                handles.append(open(self.path / name, "a", encoding="utf-8"))
+                handles.append(open(path, "a", encoding="utf-8"))
             except OSError as exc:
                 for fh in handles:
                     fh.close()
-                raise _os_error("write", self.path / name, exc) from None
+                raise _os_error("write", path, exc) from None
         self._metrics, self._events = handles
 
     def close(self) -> None:
@@ -178,25 +170,25 @@ class RunFolder:
 
     def write_config(self, cfg: config_mod.Config) -> None:
         try:
-            _write_text_atomic(self.path / "config.toml", config_mod.dumps(cfg))
+            _write_text_atomic(self.paths.config, config_mod.dumps(cfg))
         except OSError as exc:
-            raise _os_error("write", self.path / "config.toml", exc) from None
+            raise _os_error("write", self.paths.config, exc) from None
 
     def read_config(self) -> config_mod.Config:
-        return config_mod.load(self.path / "config.toml")
+        return config_mod.load(self.paths.config)
 
     # ------------------------------------------------------------------ scheduled changes
     def write_schedule(self, changes: list[tuple[int, str, Any]]) -> None:
         """Store the run's scheduled changes (step, key, typed value), in order."""
         doc = {"changes": [{"step": step, "change": {key: value}} for step, key, value in changes]}
         try:
-            _write_text_atomic(self.path / SCHEDULE_FILE, json.dumps(doc, indent=1) + "\n")
+            _write_text_atomic(self.paths.schedule, json.dumps(doc, indent=1) + "\n")
         except OSError as exc:
-            raise _os_error("write", self.path / SCHEDULE_FILE, exc) from None
+            raise _os_error("write", self.paths.schedule, exc) from None
 
     def read_schedule(self) -> list[tuple[int, str, Any]]:
         """The stored schedule ([] for a run without one, e.g. from an older build)."""
-        path = self.path / SCHEDULE_FILE
+        path = self.paths.schedule
         if not path.exists():
             return []
         try:
@@ -236,20 +228,21 @@ class RunFolder:
 
     @property
     def checkpoint_dir(self) -> Path:
-        return self.path / "checkpoints" / "last"
+        return self.paths.last
 
     @property
     def samples_dir(self) -> Path:
-        return self.path / "samples"
+        return self.paths.samples
 
     def save_checkpoint(self, trainer) -> None:
         """Write the trainer's checkpoint set (trainer.pt, G.pt, D.pt of one step), replacing
         the previous set as a whole."""
         g, d = trainer.plain_state_dicts()
-        files = {"G.pt": g, "D.pt": d, "trainer.pt": trainer.state_dict()}
-        assert tuple(files) == CHECKPOINT_FILES
+        files = {runlayout.GENERATOR: g, runlayout.CRITIC: d,
+                 runlayout.TRAINER: trainer.state_dict()}
+        assert tuple(files) == runlayout.CHECKPOINT_FILES
         try:
-            write_checkpoint_set(self.path / "checkpoints", files)
+            write_checkpoint_set(self.paths.checkpoints, files)
         except OSError as exc:
             raise CheckpointError(f"cannot write the checkpoint in {self.checkpoint_dir}: "
                                   f"{exc.strerror or exc}") from None
@@ -265,9 +258,9 @@ class RunFolder:
         # A change with step S is applied before step S+1, i.e. after the checkpoint of step S
         # was written: the resumed run applies it again.
         keep_rules: dict[str, Callable[[int], bool]] = {
-            "metrics.jsonl": lambda s: s <= step, "events.jsonl": lambda s: s < step}
+            runlayout.METRICS: lambda s: s <= step, runlayout.EVENTS: lambda s: s < step}
         for name, keep in keep_rules.items():
-            path = self.path / name
+            path = self.paths.log(name)
             if not path.exists():
                 continue
             if not path.is_file():

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,7 @@ from typing import Any
 from . import config as config_mod
 from .config import Config, ConfigError
 from .contract import Event, MetricsRecord
-
-SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
+from .runlayout import CONFIG, METRICS, RunPaths, sample_step
 
 
 class RunReadError(ValueError):
@@ -171,10 +169,11 @@ def load_run_config(path: str | Path) -> Config:
     if not folder.is_dir():
         raise RunReadError(f"{folder} is not a run folder: "
                            f"{'it does not exist' if not folder.exists() else 'not a folder'}")
-    if not (folder / "config.toml").is_file():
-        raise RunReadError(f"{folder} is not a run folder: it has no config.toml")
+    paths = RunPaths(folder)
+    if not paths.config.is_file():
+        raise RunReadError(f"{folder} is not a run folder: it has no {CONFIG}")
     try:
-        return config_mod.load(folder / "config.toml")
+        return config_mod.load(paths.config)
     except ConfigError as exc:
         raise RunReadError(f"{folder} is not a readable run folder: {exc}") from None
 
@@ -189,12 +188,12 @@ class RunReader:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.paths = RunPaths(self.path)
         self.cfg = load_run_config(self.path)
-        metrics_path = self.path / "metrics.jsonl"
-        if not metrics_path.is_file():
-            raise RunReadError(f"{self.path} is not a run folder: it has no metrics.jsonl")
-        self._metrics = JsonlTail(metrics_path)
-        self._events = JsonlTail(self.path / "events.jsonl")
+        if not self.paths.metrics.is_file():
+            raise RunReadError(f"{self.path} is not a run folder: it has no {METRICS}")
+        self._metrics = JsonlTail(self.paths.metrics)
+        self._events = JsonlTail(self.paths.events)
         self._samples_seen: set[str] = set()
         self.last_step: int | None = None
 
@@ -216,17 +215,17 @@ class RunReader:
         return update
 
     def _new_samples(self) -> list[tuple[int, Path]]:
-        folder = self.path / "samples"
+        folder = self.paths.samples
         try:
             names = [e.name for e in os.scandir(folder) if e.name not in self._samples_seen]
         except OSError:
             return []
         found = []
         for name in names:
-            match = SAMPLE_NAME.fullmatch(name)
-            if match:  # tmp files of an atomic write do not match
+            step = sample_step(name)
+            if step is not None:  # tmp files of an atomic write do not match
                 self._samples_seen.add(name)
-                found.append((int(match.group(1)), folder / name))
+                found.append((step, folder / name))
         return sorted(found)
 
     @property

@@ -19,16 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .runlayout import TRAINER_CHECKPOINT, RunPaths
 from .runreader import RunReadError, load_run_config
 
 if TYPE_CHECKING:
     from .contract import ProbeSnapshot, RunInfo
 
-CHECKPOINT = Path("checkpoints") / "last" / "trainer.pt"
-
-
 def has_checkpoint(run_dir: str | Path) -> bool:
-    return (Path(run_dir) / CHECKPOINT).is_file()
+    return RunPaths(run_dir).trainer_checkpoint.is_file()
 
 
 def run_info(trainer, prober, run_dir: str | Path) -> "RunInfo":
@@ -58,9 +56,9 @@ def checkpoint_view(run_dir: str | Path, *, device: str = "cpu",
 
     folder = Path(run_dir)
     load_run_config(folder)  # the folder is a run: one line if not
-    path = folder / CHECKPOINT
+    path = RunPaths(folder).trainer_checkpoint
     if not path.is_file():
-        raise RunReadError(f"{folder} has no checkpoint yet ({CHECKPOINT} is missing)")
+        raise RunReadError(f"{folder} has no checkpoint yet ({TRAINER_CHECKPOINT} is missing)")
     if threads is not None:
         torch.set_num_threads(max(1, int(threads)))
     try:

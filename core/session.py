@@ -34,7 +34,7 @@ from .data import DatasetError
 from .device import DeviceError
 from .pause_points import pause_point
 from .probes import Prober
-from .runfolder import SCHEDULE_FILE, RunFolder, RunFolderError
+from .runfolder import RunFolder, RunFolderError
 from .tensorboard_log import LiveLog, require_tensorboard
 from .trainer import DeviceStepError, Diverged, Trainer, device_failure
 
@@ -88,7 +88,7 @@ class TrainingSession:
             self.folder.recover()  # finish or undo a checkpoint swap cut by a kill
             has_checkpoint = self.folder.has_checkpoint()
             if has_checkpoint:
-                self.trainer = trainer_from_checkpoint(self.folder.checkpoint_dir / "trainer.pt",
+                self.trainer = trainer_from_checkpoint(self.folder.paths.trainer_checkpoint,
                                                        device=device, progress=progress)
             else:
                 self.trainer = Trainer(self.folder.read_config(), device=device,
@@ -131,7 +131,7 @@ class TrainingSession:
             except ConfigError as exc:
                 if any(change is c for c in new):
                     raise
-                raise RunFolderError(f"{self.folder.path / SCHEDULE_FILE}: {exc}") from None
+                raise RunFolderError(f"{self.folder.paths.schedule}: {exc}") from None
             self.schedule[step].append((key, value))
             if any(change is c for c in new):
                 typed_new.append((step, key, value))
@@ -306,7 +306,7 @@ class TrainingSession:
     def save_samples(self) -> None:
         """Save G's sample grid on the fixed noise to samples/ (image data)."""
         step = self.trainer.step_count
-        path = self.folder.samples_dir / f"step_{step:07d}.png"
+        path = self.folder.paths.sample(step)
         self.prober.samples(path)
         self._sampled_step = step
         if self.tensorboard is not None:

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .runlayout import RunPaths
 from .runreader import RunReader, RunReadError
 
 _STOP = None          # multiprocessing Event set by the sweep to stop (local workers)
@@ -122,7 +123,7 @@ def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
     changes = [parse_change(text) for text in args["changes"]]
     result: dict[str, Any] = {"status": "done", "message": "", "resumed_from": 0,
                               "threads": torch.get_num_threads()}
-    trainer_pt = folder / "checkpoints" / "last" / "trainer.pt"
+    trainer_pt = RunPaths(folder).trainer_checkpoint
     try:
         if trainer_pt.is_file():
             state_step = int(load_trainer_state(trainer_pt)["step"])

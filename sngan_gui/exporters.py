@@ -13,6 +13,8 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 
 from core import config as config_mod
+from core import runlayout
+from core.runlayout import RunPaths
 
 PLOT_FORMATS = ("png", "svg", "csv")
 MIN_EXPORT_WIDTH = 1200
@@ -120,18 +122,19 @@ def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config
                csv_skip: tuple[str, ...] = ()) -> list[Path]:
     """Write config, metrics, events, every plot (PNG/SVG/CSV) and the current grid."""
     folder = Path(folder)
-    writable_target(folder / "config.toml")
+    out = RunPaths(folder)  # the export holds the run's own files under their own names
+    writable_target(out.config)
     written: list[Path] = []
-    run = Path(run_dir) if run_dir else None
-    if run is not None and (run / "config.toml").is_file():
-        shutil.copyfile(run / "config.toml", folder / "config.toml")
+    run = RunPaths(run_dir) if run_dir else None
+    if run is not None and run.config.is_file():
+        shutil.copyfile(run.config, out.config)
     else:
-        config_mod.save(cfg, folder / "config.toml")
-    written.append(folder / "config.toml")
-    for name in ("metrics.jsonl", "events.jsonl"):
-        target = folder / name
-        if run is not None and (run / name).is_file():
-            shutil.copyfile(run / name, target)
+        config_mod.save(cfg, out.config)
+    written.append(out.config)
+    for name in runlayout.STEP_LOGS:
+        target = out.log(name)
+        if run is not None and run.log(name).is_file():
+            shutil.copyfile(run.log(name), target)
         else:
             target.write_text("", encoding="utf-8")
         written.append(target)

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..probes.weights import EDGE_TOLERANCE
+from ..runlayout import RunPaths
 from ..runreader import RunReader, RunReadError
 from ..sweep import Sweep, Trial
 
@@ -75,7 +76,7 @@ class Run:
         """The exported critic's tensors ({} while the trial has no checkpoint yet)."""
         if self._d is None:
             import torch
-            path = self.folder / "checkpoints" / "last" / "D.pt"
+            path = RunPaths(self.folder).critic_checkpoint
             state = torch.load(path, map_location="cpu", weights_only=True) \
                 if path.is_file() else {}
             self._d = {k: v.double().numpy() for k, v in state.items()}

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from core import contract
+from core.runlayout import RunPaths
 from core.runreader import RunReader, RunReadError, event_record, metrics_record
 from core.runsnapshot import has_checkpoint
 
@@ -40,7 +41,7 @@ WRITTEN_LATELY_S = 5.0  # metrics.jsonl changed this recently: another process w
 
 def _written_lately(run_dir: Path) -> bool:
     try:
-        return time.time() - (run_dir / "metrics.jsonl").stat().st_mtime < WRITTEN_LATELY_S
+        return time.time() - RunPaths(run_dir).metrics.stat().st_mtime < WRITTEN_LATELY_S
     except OSError:
         return False
 
