@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .sweep import SweepError, Trial, available_cores
+from .cores import available_cores
+from .sweep_spec import SweepError, Trial
 
 
 def check_ray() -> None:

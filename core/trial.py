@@ -40,14 +40,6 @@ _IN_TRIAL = threading.Event()   # set while run_trial trains (it then handles a 
 PARENT_POLL_S = 0.5
 
 
-def thread_share(workers: int, cores: int | None = None) -> int:
-    """torch threads per worker: a fair share of the cores, at least one."""
-    if cores is None:
-        from .sweep import available_cores
-        cores = available_cores()
-    return max(1, cores // max(1, workers))
-
-
 def init_worker(threads: int, stop, parent_pid: int) -> None:
     """Initializer of a spawned local worker (runs before torch is imported there)."""
     global _STOP, _PARENT_PID

@@ -26,7 +26,8 @@ from typing import Sequence
 from ..cli import OneLineParser
 from ..contract import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from ..resource_paths import reproduce_dir
-from ..sweep import SweepError, load_sweep, run_sweeps
+from ..sweep_pool import run_sweeps
+from ..sweep_spec import SweepError, load_sweep
 
 
 

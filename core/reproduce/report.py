@@ -20,7 +20,7 @@ import numpy as np
 from ..probes.weights import EDGE_TOLERANCE
 from ..runlayout import RunPaths
 from ..runreader import RunReader, RunReadError
-from ..sweep import Sweep, Trial
+from ..sweep_spec import Sweep, Trial
 
 CONSTRAINTS = ("none", "clip", "gp", "spectral", "rowsum")
 
@@ -101,7 +101,7 @@ class Run:
         return total / (total - extra) if total > extra > 0 else (1.0 if total else None)
 
     def ms_per_step(self) -> float | None:
-        from ..sweep import _weighted_ms_per_step
+        from ..sweep_summary import _weighted_ms_per_step
         return _weighted_ms_per_step(self.lines) if self.lines else None
 
 
