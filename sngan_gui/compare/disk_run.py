@@ -20,7 +20,8 @@ from PySide6.QtGui import QImage
 
 from core import contract
 from core.runreader import RunUpdate, event_record, metrics_record
-from core.runsnapshot import CHECKPOINT, checkpoint_view
+from core.runlayout import RunPaths
+from core.runsnapshot import checkpoint_view
 
 from ..run_model import RunModel, RunState
 from .follow import ProcessCall, RunFollower
@@ -136,7 +137,7 @@ class DiskRun(QObject):
         """Measure the last checkpoint again if it is new (at most every SNAPSHOT_EVERY_S);
         True when a measurement was started."""
         try:
-            mtime = (self.path / CHECKPOINT).stat().st_mtime
+            mtime = RunPaths(self.path).trainer_checkpoint.stat().st_mtime
         except OSError:
             return False
         now = time.monotonic()
