@@ -26,7 +26,8 @@ from .cli_parser import OneLineParser
 from .config import ConfigError
 from .contract import (EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_DIVERGED, EXIT_INTERRUPTED,
                        EXIT_TERMINATED, MetricsRecord)
-from .session import USER_ERRORS, TrainingSession, parse_change
+from .overrides import parse_change, parse_setting
+from .session import USER_ERRORS, TrainingSession
 from .trainer import DeviceStepError, Diverged
 
 
@@ -55,7 +56,7 @@ def _silent(*_args) -> None:
 
 
 def _prepare(args) -> TrainingSession:
-    changes = [parse_change(text) for text in args.changes]
+    changes = [parse_change(text).entry for text in args.changes]
     if args.steps is not None and args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
     progress = _silent if args.no_progress else None
@@ -68,12 +69,7 @@ def _prepare(args) -> TrainingSession:
     if not args.config:
         raise ConfigError("--config FILE is required for a new run")
     cfg = config_mod.load(args.config)
-    overrides = {}
-    for item in args.sets:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise ConfigError(f"--set must look like KEY=VALUE, got '{item}'")
-        overrides[key.strip()] = config_mod.parse_key_text(key.strip(), value)
+    overrides = dict(parse_setting(item) for item in args.sets)
     if args.device:
         overrides["run.device"] = args.device
     cfg.update(overrides)  # together, so e.g. dataset and arch can change in one go

@@ -5,10 +5,11 @@ Labels name only what tells the runs apart, in the words a user would use: a run
 normalization against one without is "spectral on" / "spectral off"; two seeds are "seed 0" /
 "seed 1"; several differences are joined ("spectral on, loss hinge"). When several constraint
 switches differ, a label names the ones its run has on ("gp + spectral on", or "gp/spectral
-off" for none of them). Keys that change how a
-run is recorded but not how it trains (``run.steps``, the logging cadences, the device) are
+off" for none of them). A setting a run changed while training is told with its history,
+from the run's events: "spectral on -> off @60". Keys that change how a run is recorded but not how it trains (``run.steps``, the logging cadences, the device) are
 named only when nothing else differs. Runs whose labels would still be equal get a number:
 "run 1" / "run 2" for identical configs, "spectral off (1)" / "spectral off (2)" otherwise.
+The words for each key come from :mod:`core.overrides`.
 """
 
 from __future__ import annotations
@@ -21,40 +22,19 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from . import config as config_mod
 from .config import Config, ConfigError
+from .overrides import describe, describe_history, format_value, is_switch, parse_settings, \
+    short_name
 
 # Keys that change what is written and when, not the training itself.
 RECORDING_KEYS = frozenset({
     "run.steps", "run.log_every", "run.checkpoint_every", "run.probe_every",
     "run.sample_every", "run.time_split", "run.tensorboard", "run.device", "data.root",
 })
-# Keys whose value alone reads well ("ring8", "dcgan") or reads best after its section.
-_NAMES = {"data.dataset": "", "model.arch": "", "loss.kind": "loss", "optim.name": "optimizer",
-          "constraints.gp.kind": "gp"}
 MAX_LABEL_PARTS = 3  # more differences than this: the first ones and "+N more"
 
-
-def format_value(value: Any) -> str:
-    """A config value as a label writes it: on/off, 0.0002, hinge."""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def short_name(key: str) -> str:
-    """How a label names a dotted key: 'spectral' (its switch), 'gp weight', 'seed', 'loss'."""
-    if key in _NAMES:
-        return _NAMES[key]
-    parts = key.split(".")
-    if parts[0] == "constraints" and len(parts) == 3:
-        return parts[1] if parts[2] == "enabled" else f"{parts[1]} {parts[2]}"
-    return parts[-1]
-
-
-def describe(key: str, value: Any) -> str:
-    """One difference as a label part: 'spectral on', 'seed 1', 'loss hinge', 'ring8'."""
-    return f"{short_name(key)} {format_value(value)}".strip()
+# Every change a run applied while training ({"step", "change": {key: value}} dicts or
+# core.contract.Event objects), per run, in the order they were applied.
+RunEvents = Sequence[Any]
 
 
 def _order(key: str) -> tuple:
@@ -75,9 +55,32 @@ def _order(key: str) -> tuple:
 _KEY_INDEX = {key: i for i, key in enumerate(config_mod.all_keys())}
 
 
-def _is_switch(key: str) -> bool:
-    parts = key.split(".")
-    return parts[0] == "constraints" and parts[-1] == "enabled"
+def _event_step_change(event: Any) -> tuple[int, Mapping[str, Any]]:
+    if isinstance(event, Mapping):
+        return int(event["step"]), event["change"]
+    return int(event.step), event.change
+
+
+def histories(events: RunEvents | None) -> dict[str, list[tuple[int, Any]]]:
+    """{key: [(step, value), ...]}: each key's changes during one run, in order."""
+    out: dict[str, list[tuple[int, Any]]] = {}
+    for event in events or ():
+        step, change = _event_step_change(event)
+        for key, value in change.items():
+            out.setdefault(key, []).append((step, value))
+    return out
+
+
+def _changed_keys(configs: Sequence[Config], runs_events: Sequence[RunEvents | None]
+                  ) -> list[str]:
+    """The keys whose history during the runs differs between them (a run that switched SN
+    off at step 60 against one that did not)."""
+    if len(configs) < 2:
+        return []
+    per_run = [histories(ev) for ev in runs_events]
+    keys = {k for h in per_run for k in h}
+    return sorted((k for k in keys if any(h.get(k, []) != per_run[0].get(k, [])
+                                          for h in per_run[1:])), key=_order)
 
 
 def differing_keys(configs: Sequence[Config]) -> list[str]:
@@ -89,24 +92,38 @@ def differing_keys(configs: Sequence[Config]) -> list[str]:
     return sorted(keys, key=_order)
 
 
-def label_keys(configs: Sequence[Config]) -> list[str]:
-    """The keys labels are made from: the differences that change training, or, when there
-    are none, the recording ones (a 300-step run against a 2000-step one)."""
+def label_keys(configs: Sequence[Config],
+               events: Sequence[RunEvents | None] | None = None) -> list[str]:
+    """The keys labels are made from: the differences that change training (at the start or
+    during the runs), or, when there are none, the recording ones (a 300-step run against a
+    2000-step one)."""
     keys = differing_keys(configs)
+    if events is not None:
+        keys = sorted(set(keys) | set(_changed_keys(configs, events)), key=_order)
     training = [k for k in keys if k not in RECORDING_KEYS]
     return training or keys
 
 
-def run_labels(configs: Sequence[Config], base: str = "run") -> list[str]:
+def run_labels(configs: Sequence[Config], base: str = "run",
+               events: Sequence[RunEvents | None] | None = None) -> list[str]:
     """One short legend label per config, from what differs between them (module docstring).
 
-    Equal labels are told apart by a number; labels are unique. A lone run is ``base``.
+    ``events``: each run's applied changes (:data:`RunEvents`); a key a run changed while
+    training is told with its history, "spectral on -> off @60". Equal labels are told apart
+    by a number; labels are unique. A lone run is ``base``, or the history of what it changed.
     """
-    keys = label_keys(configs)
-    switches = [k for k in keys if _is_switch(k)]
+    if events is not None and len(events) != len(configs):
+        raise ValueError("run_labels needs one list of events per config")
+    runs_events = list(events) if events is not None else [None] * len(configs)
+    keys = label_keys(configs, events)
+    changed = [histories(ev) for ev in runs_events]
+    # A switch some run changed mid-run is told on its own, not in the joined switch part.
+    moved = {k for h in changed for k in h}
+    switches = [k for k in keys if is_switch(k) and k not in moved]
     labels = []
-    for cfg in configs:
-        parts = [describe(k, cfg.get(k)) for k in keys if len(switches) < 2 or k not in switches]
+    for cfg, history in zip(configs, changed):
+        parts = [describe_history(k, cfg.get(k), history.get(k, [])) for k in keys
+                 if len(switches) < 2 or k not in switches]
         if len(switches) >= 2:  # one part for the switches: the ones this run has on
             on = [short_name(k) for k in switches if cfg.get(k)]
             parts.insert(0, " + ".join(on) + " on" if on
@@ -145,59 +162,72 @@ def number_duplicates(labels: Sequence[str], bare: str = "run") -> list[str]:
     return out
 
 
-def common_summary(cfg: Config, skip: Iterable[str] = ()) -> str:
+def common_summary(cfg: Config, skip: Iterable[str] = (),
+                   history: Mapping[str, Sequence[tuple[int, Any]]] | None = None) -> str:
     """The settings every compared run shares, in a few words (for captions): dataset,
-    architecture, loss, the constraints that are on, the seed."""
-    skip = set(skip)
+    architecture, loss, the constraints that are on, the seed. ``history``: the changes
+    during the run ({key: [(step, value)]}, :func:`histories`), told as "spectral on -> off
+    @60"."""
+    skip, history = set(skip), history or {}
     parts = []
     for key in ("data.dataset", "model.arch", "loss.kind", "optim.name"):
         if key not in skip:
-            parts.append(describe(key, cfg.get(key)))
-    on = [name for name in ("clip", "gp", "spectral", "rowsum")
-          if f"constraints.{name}.enabled" not in skip and cfg.get(f"constraints.{name}.enabled")]
-    off = [name for name in ("clip", "gp", "spectral", "rowsum")
-           if f"constraints.{name}.enabled" not in skip and name not in on]
+            parts.append(describe_history(key, cfg.get(key), history.get(key, [])))
+    names = [name for name in ("clip", "gp", "spectral", "rowsum")
+             if f"constraints.{name}.enabled" not in skip]
+    moved = [name for name in names if history.get(f"constraints.{name}.enabled")]
+    on = [name for name in names if name not in moved and cfg.get(f"constraints.{name}.enabled")]
+    off = [name for name in names if name not in moved and name not in on]
     if on:
         parts.append(" + ".join(on) + " on")
     if off:
         parts.append(("no constraint" if len(off) == 4 else "/".join(off) + " off"))
+    for name in moved:
+        key = f"constraints.{name}.enabled"
+        parts.append(describe_history(key, cfg.get(key), history[key]))
     if "run.seed" not in skip:
         parts.append(describe("run.seed", cfg.run.seed))
     return ", ".join(parts)
 
 
+def _value_history(start: Any, changes: Sequence[tuple[int, Any]]) -> str:
+    return format_value(start) + "".join(f" -> {format_value(v)} @{s}" for s, v in changes)
+
+
 def caption(configs: Sequence[Config], labels: Sequence[str],
-            names: Sequence[str] | None = None) -> str:
+            names: Sequence[str] | None = None,
+            events: Sequence[RunEvents | None] | None = None) -> str:
     """A figure caption naming the runs (label and folder name) and how they differ, e.g.
     'Runs: spectral on (a), spectral off (b). They differ in constraints.spectral.enabled
-    (on / off). Same: ring8, mlp, loss bce, optimizer adam, no constraint, seed 0.'"""
+    (on / off). Same: ring8, mlp, loss bce, optimizer adam, no constraint, seed 0.'
+    ``events``: each run's applied changes; a key changed during a run is told with its
+    history ("constraints.spectral.enabled (on -> off @60 / on)", "spectral on -> off @60")."""
     if len(configs) != len(labels) or (names is not None and len(names) != len(labels)):
         raise ValueError("caption needs one label (and name) per config")
+    if events is not None and len(events) != len(configs):
+        raise ValueError("caption needs one list of events per config")
     runs = [f"{lab} ({name})" if name and name != lab else lab
             for lab, name in zip(labels, names or [None] * len(labels))]
     text = ("Run: " if len(runs) == 1 else "Runs: ") + "; ".join(runs) + "."
+    changed = [histories(ev) for ev in events] if events is not None else [{}] * len(configs)
     keys = differing_keys(configs)
+    if events is not None:
+        keys = sorted(set(keys) | set(_changed_keys(configs, events)), key=_order)
     if keys:
-        diffs = [f"{k} ({' / '.join(format_value(c.get(k)) for c in configs)})" for k in keys]
+        diffs = [f"{k} ({' / '.join(_value_history(c.get(k), h.get(k, [])) for c, h in zip(configs, changed))})"
+                 for k in keys]
         text += " They differ in " + ", ".join(diffs) + "."
     elif len(configs) > 1:
         text += " Their configs are identical."
-    text += " Same: " + common_summary(configs[0], skip=keys) + "."
+    text += " Same: " + common_summary(configs[0], skip=keys, history=changed[0]) + "."
     return text
 
 
 # --------------------------------------------------------------------------- duplicate
 def parse_changes(texts: Iterable[str]) -> dict[str, Any]:
     """``["constraints.spectral.enabled=true", "run.seed=1"]`` -> typed values by key
-    (checked against the key's rule when applied); ConfigError names a malformed entry."""
-    out: dict[str, Any] = {}
-    for text in texts:
-        key, sep, value = text.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"expected KEY=VALUE, got '{text}'")
-        out[key] = config_mod.parse_key_text(key, value)
-    return out
+    (checked against the key's rule when applied; :func:`core.overrides.parse_settings`)."""
+    return parse_settings(texts, source="a change")
 
 
 def duplicate_with_change(cfg: Config, changes: Mapping[str, Any]) -> Config:

@@ -48,24 +48,6 @@ LOSS_WARNING_LEVEL = 1e4
 USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
 
 
-def parse_change(text: str) -> tuple[int, str, str]:
-    """``STEP:KEY=VALUE`` -> (step, key, value text); the key is checked to be live."""
-    step_text, sep, rest = text.partition(":")
-    key, eq, value = rest.partition("=")
-    if not sep or not eq or not key.strip():
-        raise ConfigError(f"--change must look like STEP:KEY=VALUE, got '{text}'")
-    try:
-        step = int(step_text)
-    except ValueError:
-        raise ConfigError(f"--change step must be an integer, got '{step_text}' in '{text}'") from None
-    if step < 0:
-        raise ConfigError(f"--change step must be >= 0, got {step}")
-    key = key.strip()
-    if not is_live(key):
-        raise ConfigError(f"--change cannot change {key} during a run; set it with --set instead")
-    return step, key, value
-
-
 class TrainingSession:
     def __init__(self, run_dir: str | Path, cfg: Config | None = None, *, resume: bool = False,
                  device: str | None = None, steps: int | None = None,

@@ -33,6 +33,7 @@ from typing import Any
 
 from . import config as config_mod
 from .config import Config, ConfigError
+from .overrides import FOLDER, describe, folder_names, parse_change
 
 SWEEP_KEYS = ("base", "steps", "seeds", "changes", "set", "grid", "variants")
 
@@ -82,29 +83,13 @@ def _flatten(table: Any, where: str, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _short_keys(keys: list[str]) -> dict[str, str]:
-    """Each key's last two dotted parts (``constraints.spectral.enabled`` -> ``spectral.enabled``),
-    or the whole key where two keys would share a short name."""
-    short = {k: ".".join(k.split(".")[-2:]) for k in keys}
-    clashes = {s for s in short.values() if list(short.values()).count(s) > 1}
-    return {k: (k if s in clashes else s) for k, s in short.items()}
-
-
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 
 
-def _trial_name(variant: str | None, values: dict[str, Any], short: dict[str, str],
+def _trial_name(variant: str | None, values: dict[str, Any], names: dict[str, str],
                 seed: int) -> str:
     parts = [variant] if variant else []
-    parts += [f"{short[k]}={_fmt_value(v)}" for k, v in values.items()]
+    parts += [describe(k, v, FOLDER, name=names[k]) for k, v in values.items()]
     parts.append(f"seed{seed}")
     return _UNSAFE.sub("-", "_".join(parts))
 
@@ -191,7 +176,7 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
             raise SweepError(f"{path}: set {key} with '{key.split('.')[1]}s' at the top level, "
                              f"not in [set], [grid] or [variants]")
 
-    short = _short_keys(list(grid))
+    short = folder_names(list(grid))
     trials: list[Trial] = []
     names: set[str] = set()
     for variant in (list(variants) or [None]):
@@ -217,14 +202,10 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
 
 
 def _check_changes(cfg: Config, changes: list[str]) -> None:
-    """Each ``STEP:KEY=VALUE`` parses, names a key that may change during a run, and gives a
-    valid value (the checks ``train --change`` makes; TrainingSession makes them again)."""
+    """Each ``STEP:KEY=VALUE`` parses (:func:`core.overrides.parse_change`, the rules of
+    ``train --change``) and its value is valid for this trial's config (TrainingSession
+    checks them again)."""
     probe = cfg.copy()
     for text in changes:
-        step_text, sep, rest = text.partition(":")
-        key, eq, value = rest.partition("=")
-        if not sep or not eq or not step_text.strip().isdigit():
-            raise ConfigError(f"a change must look like STEP:KEY=VALUE, got '{text}'")
-        if not config_mod.is_live(key.strip()):
-            raise ConfigError(f"change '{text}': {key.strip()} cannot change during a run")
-        probe.set_text(key.strip(), value)
+        change = parse_change(text, source="a change", fix="[set] or [grid]")
+        probe.set(change.key, change.value)

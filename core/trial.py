@@ -102,7 +102,8 @@ def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
     from .data import DatasetError
     from .device import DeviceError
     from .runfolder import RunFolderError
-    from .session import TrainingSession, parse_change
+    from .overrides import parse_change
+    from .session import TrainingSession
     from .trainer import Diverged
 
     if _should_stop():  # queued before the sweep was stopped: leave its folder untouched
@@ -112,7 +113,7 @@ def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
     folder = Path(args["folder"])
     cfg = Config.from_dict(args["config"])
     steps = cfg.run.steps
-    changes = [parse_change(text) for text in args["changes"]]
+    changes = [parse_change(text).entry for text in args["changes"]]
     result: dict[str, Any] = {"status": "done", "message": "", "resumed_from": 0,
                               "threads": torch.get_num_threads()}
     trainer_pt = RunPaths(folder).trainer_checkpoint

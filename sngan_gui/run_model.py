@@ -11,13 +11,13 @@ from __future__ import annotations
 import collections
 import enum
 import itertools
-import math
 from typing import Any, Iterable
 
 import numpy as np
 
 from core import contract
 from core.config import Config
+from core.overrides import MARKER, describe_change
 
 from .history import History
 
@@ -199,27 +199,10 @@ class RunModel:
 
 
 # ============================================================================ texts
-SHORT = {"clip": "clip", "gp": "GP", "spectral": "SN", "rowsum": "row-sum"}
-
-
-def _value_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) and math.isfinite(value) else str(value)
-
-
 def marker_text(change: dict[str, Any]) -> str:
-    """A change as a short label: ``{"constraints.spectral.enabled": True}`` -> "SN on"."""
-    parts = []
-    for key, value in change.items():
-        bits = key.split(".")
-        if bits[0] == "constraints" and len(bits) == 3:
-            short = SHORT.get(bits[1], bits[1])
-            if bits[2] == "enabled":
-                parts.append(f"{short} {'on' if value else 'off'}")
-            else:
-                parts.append(f"{short} {bits[2]}={_value_text(value)}")
-        else:
-            parts.append(f"{bits[-1]}={_value_text(value)}")
-    return ", ".join(parts)
+    """A change as a short label: ``{"constraints.spectral.enabled": True}`` -> "SN on"
+    (``core.overrides`` names every key)."""
+    return describe_change(change, MARKER)
 
 
 def _hms(seconds: float) -> str:

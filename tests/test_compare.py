@@ -110,7 +110,7 @@ def test_duplicate_with_change_refuses_bad_changes_in_one_line():
         with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
             C.duplicate_with_change(base, changes)
         assert "\n" not in str(info.value)
-    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+    with pytest.raises(ConfigError, match="must look like KEY=VALUE"):
         C.parse_changes(["loss.kind"])
     # switching dataset and architecture together is one valid change
     img = C.duplicate_with_change(base, {"data.dataset": "digits", "model.arch": "dcgan"})
@@ -150,3 +150,40 @@ def test_several_constraint_switches_read_as_what_is_on():
     ])
     assert labels == ["spectral on, loss bce", "gp/spectral off, loss bce",
                       "gp on, loss wasserstein", "gp + spectral on, loss bce"]
+
+
+# ----------------------------------------------------------------- a switch during the run
+def _switched_off_at_60():
+    """A run started with SN on whose SN was switched off at step 60 (its events.jsonl)."""
+    return [{"step": 60, "time": 1.0, "change": {"constraints.spectral.enabled": False}}]
+
+
+def test_a_switch_during_the_run_is_in_the_label():
+    on = _cfg(constraints__spectral__enabled=True)
+    off = _cfg()
+    # Against a run that never had SN: the switched run is not simply "spectral on".
+    assert C.run_labels([on, off], events=[_switched_off_at_60(), []]) == [
+        "spectral on -> off @60", "spectral off"]
+    # Against the same start config kept on: the start configs are equal, the runs are not.
+    assert C.run_labels([on, on.copy()], events=[_switched_off_at_60(), []]) == [
+        "spectral on -> off @60", "spectral on"]
+    # The events of a live run come as core.contract.Event objects.
+    from core.contract import Event
+    ev = [Event.from_dict(e) for e in _switched_off_at_60()]
+    assert C.run_labels([on, off], events=[ev, None])[0] == "spectral on -> off @60"
+    # The same switch in every run tells nothing apart: the start difference labels them.
+    assert C.run_labels([on, _cfg(run__seed=1, constraints__spectral__enabled=True)],
+                        events=[_switched_off_at_60(), _switched_off_at_60()]) == [
+        "seed 0", "seed 1"]
+
+
+def test_a_switch_during_the_run_is_in_the_caption():
+    on, off = _cfg(constraints__spectral__enabled=True), _cfg()
+    text = C.caption([on, off], ["spectral on -> off @60", "spectral off"], ["a", "b"],
+                     events=[_switched_off_at_60(), []])
+    assert "They differ in constraints.spectral.enabled (on -> off @60 / off)" in text
+    # A lone run's caption says what it ended with, not only how it started.
+    lone = C.caption([on], ["run"], ["a"], events=[_switched_off_at_60()])
+    assert "spectral on -> off @60" in lone
+    assert "Same: ring8, mlp, loss bce, optimizer adam, clip/gp/rowsum off, " \
+           "spectral on -> off @60, seed 0." in lone

@@ -313,7 +313,7 @@ BAD_SWEEPS = [
      "optim.lr_d must be > 0, got -1"),
     ("bad.toml", 'base = "base.toml"\n[set]\n"run.seed" = 3', "set run.seed with 'seeds'"),
     ("bad.toml", 'base = "base.toml"\nchanges = ["10:model.depth=2"]',
-     "model.depth cannot change during a run"),
+     "cannot change model.depth during a run"),
 ]
 
 

@@ -3,9 +3,11 @@
 :class:`RunCollection` keeps, per run, what comparing needs besides the run's data: its config
 (for labels), its folder, its colour and dash pattern, whether it is shown, a label the user
 may have typed, its status line, and the run object itself (``source``: the app's run model,
-which this module never looks into). Labels come from ``core.compare.run_labels`` and are
-recomputed for every run whenever one is added or removed (a third run can turn "spectral on"
-/ "spectral off" into "spectral on, seed 0" ...); a label the user typed is kept as typed.
+which this module reads only for the events its run applied). Labels come from
+``core.compare.run_labels`` (configs and events: "spectral on -> off @60") and are recomputed
+for every run whenever one is added or removed or a run applies a change (a third run can turn
+"spectral on" / "spectral off" into "spectral on, seed 0" ...); a label the user typed is
+kept as typed.
 
 Everything that changes goes through the collection's methods, which emit one signal per
 change, so the run list dock, the plots and the settings can all follow the same object.
@@ -46,6 +48,11 @@ class RunEntry:
         return self.custom_label or self.auto_label
 
     @property
+    def events(self) -> list:
+        """The changes the run applied while training (its model's events)."""
+        return list(getattr(getattr(self.source, "model", None), "events", None) or ())
+
+    @property
     def pen_color(self) -> QColor:
         return QColor(self.color) if self.color is not None else run_style(self.style_index)[0]
 
@@ -76,6 +83,7 @@ class RunCollection(QObject):
         self._entries: dict[int, RunEntry] = {}
         self._next_key = 0
         self._selected = -1
+        self._labelled_events: tuple[int, ...] = ()  # each run's event count at the last relabel
 
     # ----------------------------------------------------------------- reading
     def __len__(self) -> int:
@@ -125,7 +133,7 @@ class RunCollection(QObject):
         if not entries:
             return ""
         return compare.caption([e.cfg for e in entries], [e.label for e in entries],
-                               [e.name for e in entries])
+                               [e.name for e in entries], events=[e.events for e in entries])
 
     # ----------------------------------------------------------------- changing
     def add(self, cfg: Config, path: str | Path | None = None, *, source: Any = None,
@@ -210,12 +218,20 @@ class RunCollection(QObject):
             self.remove(key)
 
     # ----------------------------------------------------------------- labels
+    def refresh_labels(self) -> None:
+        """Relabel when a run applied a change since the labels were made (cheap otherwise)."""
+        if tuple(len(e.events) for e in self._entries.values()) != self._labelled_events:
+            for k in self._relabel():
+                self.changed.emit(k)
+
     def _relabel(self) -> list[int]:
         """Recompute the automatic labels; returns the keys whose shown label changed. A label
         the user typed wins: an automatic one equal to it gets a number."""
         entries = list(self._entries.values())
         before = {e.key: e.label for e in entries}
-        autos = compare.run_labels([e.cfg for e in entries]) if entries else []
+        events = [e.events for e in entries]
+        self._labelled_events = tuple(len(ev) for ev in events)
+        autos = compare.run_labels([e.cfg for e in entries], events=events) if entries else []
         taken = {e.custom_label for e in entries if e.custom_label}
         for e, auto in zip(entries, autos):
             candidate, n = auto, 2

@@ -110,6 +110,7 @@ class QtPlotArea(QWidget):
         """(entry, model) of each visible run (the time-series panels' runs)."""
         if not self._listed():
             return [(None, self.model)] if self.model is not None else []
+        self.runs.refresh_labels()  # a change applied during a run is in its label
         return [(e, e.source.model) for e in self.runs.visible() if e.source is not None]
 
     def snapshot_model(self) -> RunModel | None:

@@ -283,3 +283,23 @@ def test_command_line_takes_run_folders():
     args, rest = build_parser().parse_known_args(["--config", "c.toml", "runs/a", "runs/b"])
     assert args.config == "c.toml" and args.runs == ["runs/a", "runs/b"] and rest == []
     assert build_parser().parse_known_args([])[0].runs == []
+
+
+def test_a_switch_during_a_run_is_in_its_label_legend_and_caption(qtbot, tmp_path):
+    # Labels came from the start configs only: a run whose SN was switched off at step 10
+    # was "spectral on" in the overlay and in the report figure's caption.
+    cfg = tiny_2d(run__steps=20, run__log_every=5)
+    switched = _train(tmp_path, "switched", cfg, "--set", "constraints.spectral.enabled=true",
+                      "--change", "10:constraints.spectral.enabled=false")
+    off = _train(tmp_path, "off", cfg)
+    w = _window(qtbot, [switched, off])
+    a, b = w.compare.runs
+    qtbot.waitUntil(lambda: a.status == b.status == "finished", timeout=10000)
+    w.refresh_all()
+    assert (a.label, b.label) == ("spectral on -> off @10", "spectral off")
+    assert _legend(w.loss)[:2] == ["spectral on -> off @10", "spectral off"]
+    assert w.loss.overlay.curves(a.key)["loss_d"].name() == "D loss · spectral on -> off @10"
+    caption = w.compare.caption()
+    assert "spectral on -> off @10 (switched)" in caption
+    assert "constraints.spectral.enabled (on -> off @10 / off)" in caption
+    _close(w)
