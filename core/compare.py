@@ -6,8 +6,9 @@ normalization against one without is "spectral on" / "spectral off"; two seeds a
 "seed 1"; several differences are joined ("spectral on, loss hinge"). When several constraint
 switches differ, a label names the ones its run has on ("gp + spectral on", or "gp/spectral
 off" for none of them). A setting a run changed while training is told with its history,
-from the run's events: "spectral on -> off @60". Keys that change how a run is recorded but not how it trains (``run.steps``, the logging cadences, the device) are
-named only when nothing else differs. Runs whose labels would still be equal get a number:
+from the run's events: "spectral on -> off @60". Keys that change how a run is recorded but
+not how it trains (``run.steps``, the logging cadences, the device) are named only when
+nothing else differs. Runs whose labels would still be equal get a number:
 "run 1" / "run 2" for identical configs, "spectral off (1)" / "spectral off (2)" otherwise.
 The words for each key come from :mod:`core.overrides`.
 """
@@ -213,8 +214,9 @@ def caption(configs: Sequence[Config], labels: Sequence[str],
     keys = differing_keys(configs)
     if events is not None:
         keys = sorted(set(keys) | set(_changed_keys(configs, events)), key=_order)
+    runs_h = list(zip(configs, changed))
     if keys:
-        diffs = [f"{k} ({' / '.join(_value_history(c.get(k), h.get(k, [])) for c, h in zip(configs, changed))})"
+        diffs = [f"{k} ({' / '.join(_value_history(c.get(k), h.get(k, [])) for c, h in runs_h)})"
                  for k in keys]
         text += " They differ in " + ", ".join(diffs) + "."
     elif len(configs) > 1:

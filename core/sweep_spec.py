@@ -17,9 +17,10 @@ The sweep file (every key but ``base`` optional)::
     "constraints.clip.enabled" = true
 
 Keys may be quoted dotted keys (``"loss.kind" = ...``) or TOML tables (``[set.loss]``); both
-mean the same config key. Each trial is an ordinary run folder ``DIR/<name>`` (name: variant, varied values, seed,
-e.g. ``clip_loss.kind=hinge_seed3``). :func:`load_sweep` reads and checks the file and every
-trial's config, writing nothing. A leaf of the sweep modules: it imports only the config.
+mean the same config key. Each trial is an ordinary run folder ``DIR/<name>`` (name: variant,
+varied values, seed, e.g. ``clip_loss.kind=hinge_seed3``). :func:`load_sweep` reads and checks
+the file and every trial's config, writing nothing. A leaf of the sweep modules: it imports
+only the config and the override grammar.
 """
 
 from __future__ import annotations
