@@ -37,8 +37,11 @@ time split is off). ``wall_s``: the run's elapsed seconds at its last line (all 
 ``threads``: the trial's torch intra-op threads."""
 
 
-def _weighted_ms_per_step(lines: list[dict[str, Any]]) -> float | None:
-    total_ms = total_steps = 0.0
+def weighted_split(lines: list[dict[str, Any]]) -> tuple[float, dict[str, float], int]:
+    """Each metrics line's ``time_split_ms`` weighted by the steps since the line before:
+    (total training ms, {phase: ms}, steps covered). ``probe`` is left out (not training);
+    lines without a split (``run.time_split = false``) add nothing."""
+    total_ms, phases, total_steps = 0.0, {}, 0
     prev = 0
     for line in lines:
         split = line.get("time_split_ms")
@@ -46,9 +49,18 @@ def _weighted_ms_per_step(lines: list[dict[str, Any]]) -> float | None:
         prev = line["step"]
         if not isinstance(split, dict) or n <= 0:
             continue
-        ms = sum(v for k, v in split.items() if k != "probe" and isinstance(v, (int, float)))
-        total_ms += ms * n
+        timed = {k: v for k, v in split.items() if k != "probe" and isinstance(v, (int, float))}
+        total_ms += sum(timed.values()) * n
+        for k, v in timed.items():
+            phases[k] = phases.get(k, 0.0) + v * n
         total_steps += n
+    return total_ms, phases, total_steps
+
+
+def ms_per_step(lines: list[dict[str, Any]]) -> float | None:
+    """Training ms per generator step (:func:`weighted_split`); the wall time per step when
+    no line has a time split; None for no lines."""
+    total_ms, _, total_steps = weighted_split(lines)
     if total_steps:
         return total_ms / total_steps
     if lines and lines[-1]["step"] > 0 and isinstance(lines[-1].get("time"), (int, float)):
@@ -95,7 +107,7 @@ def trial_row(out: Path, trial: Trial, status: str, result: dict[str, Any] | Non
     row["final_sigma_max"] = max(values) if values else None
     for layer, value in sigma.items():
         row[f"sigma.{layer}"] = _num(value)
-    row["ms_per_step"] = _weighted_ms_per_step(lines)
+    row["ms_per_step"] = ms_per_step(lines)
     row["wall_s"] = _num(last.get("time"))
     return row
 

@@ -1,0 +1,211 @@
+"""The reproduction report's verdicts, each on a few hand-made run folders: the criteria are
+the sections' named constants, so a verdict flips exactly where its criterion says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core import config as config_mod
+from core.reproduce.runs import CONSTRAINTS, ReportContext, Run
+from core.reproduce.sections import SECTIONS, coverage, dwins, gp_interp, sigma_sn, spectra, \
+    timing, weights
+from core.sweep_spec import Sweep, Trial
+from tests.helpers import tiny_2d
+
+
+def _line(step: int, **fields) -> dict:
+    base = {"step": step, "time": 0.1 * step, "loss_d": 1.0, "loss_g": 1.0, "d_real": 0.0,
+            "d_fake": 0.0}
+    return {**base, **fields}
+
+
+class Folders:
+    """Hand-made run folders: experiment -> variant -> runs, each a list of metrics lines."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.runs: dict[str, dict[str, list[Run]]] = {}
+        self.sweeps: dict[str, Sweep] = {}
+
+    def add(self, experiment: str, variant: str | None, lines: list[dict], *, seed: int = 0,
+            critic: dict[str, np.ndarray] | None = None, changes: tuple[str, ...] = (),
+            **sets) -> Run:
+        cfg = tiny_2d(run__steps=max(m["step"] for m in lines), run__seed=seed, **sets)
+        name = f"{variant}_seed{seed}" if variant else f"seed{seed}"
+        folder = self.root / experiment / name
+        folder.mkdir(parents=True)
+        config_mod.save(cfg, folder / "config.toml")
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in lines))
+        if critic is not None:
+            (folder / "checkpoints" / "last").mkdir(parents=True)
+            torch.save({k: torch.from_numpy(v) for k, v in critic.items()},
+                       folder / "checkpoints" / "last" / "D.pt")
+        trial = Trial(name, variant, {}, seed, cfg.to_dict(), list(changes))
+        sweep = self.sweeps.setdefault(experiment, Sweep(self.root / f"{experiment}.toml",
+                                                         self.root, [], []))
+        sweep.trials.append(trial)
+        run = Run(folder, trial)
+        self.runs.setdefault(experiment, {}).setdefault(variant or "all", []).append(run)
+        return run
+
+    def context(self) -> ReportContext:
+        return ReportContext(self.runs, self.sweeps)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    return Folders(tmp_path)
+
+
+def _verdicts(section, ctx) -> list[str]:
+    return [f.verdict for f in section.findings(section.compute(ctx))]
+
+
+# --------------------------------------------------------------------------- D wins
+@pytest.mark.parametrize("min_d,max_g,won", [
+    (0.01, 12.0, True),
+    (dwins.D_WINS_LOSS_D_BELOW, 20.0, False),   # the D loss must go below, not reach
+    (0.001, dwins.D_WINS_LOSS_G_ABOVE, False),  # the G loss must go above
+    (0.6, 1.4, False),
+])
+def test_d_wins_verdict_follows_its_criterion(folders, min_d, max_g, won):
+    lines = [_line(10, loss_d=0.9, loss_g=1.0), _line(20, loss_d=min_d, loss_g=max_g),
+             _line(30, loss_d=0.7, loss_g=1.0)]
+    folders.add("dcgan", "none", lines)
+    folders.add("dcgan_switch", None, lines, changes=("15:constraints.spectral.enabled=true",))
+    data = dwins.compute(folders.context())
+    assert data.switch_step == 15
+    (only,) = dwins.findings(data)
+    assert only.verdict == ("reproduces" if won else "does not reproduce here")
+    # The text states the same verdict, computed once.
+    text = dwins.text(data)
+    assert ("**reproduced**" in text) == won and ("**not reproduced here**" in text) != won
+    assert f"D loss min {min_d:.3g}, G loss max {max_g:.3g}" == only.ours
+
+
+def test_d_wins_around_the_switch_compares_with_the_control(folders):
+    none = [_line(s, loss_d=0.1, loss_g=5.0, lip_bound=100.0) for s in range(5, 45, 5)]
+    switched = none[:3] + [_line(s, loss_d=1.2, loss_g=1.0, lip_bound=1.0)
+                           for s in range(20, 45, 5)]
+    folders.add("dcgan", "none", none)
+    folders.add("dcgan_switch", None, switched, changes=("15:constraints.spectral.enabled=true",))
+    data = dwins.compute(folders.context())
+    assert data.switched.startswith("with the switch: D loss 0.1 -> 1.2, G loss 5 -> 1")
+    assert data.control.startswith("without it (the same run, no switch): D loss 0.1 -> 0.1")
+
+
+# --------------------------------------------------------------------------- GP near 1
+@pytest.mark.parametrize("tail,verdict", [
+    (1.1, "near 1"), (1.0 + 1.25 * gp_interp.NEAR_ONE, "not near 1"), (0.5, "not near 1")])
+def test_gp_interpolates_verdict(folders, tail, verdict):
+    lines = [_line(s, lip_grad_mean_interp=3.0 if s < 40 else tail) for s in range(10, 60, 10)]
+    folders.add("weights", "gp", lines)
+    folders.add("coverage_ring8", "gp", lines)
+    folders.add("coverage_grid25", "none", lines)  # no GP runs: no finding for that group
+    found = gp_interp.findings(gp_interp.compute(folders.context()))
+    assert [f.finding for f in found] == [
+        "GP: ‖∇D‖ on interpolates near 1 (Swiss roll, WGAN-GP (section 2))",
+        "GP: ‖∇D‖ on interpolates near 1 (ring8, BCE + GP (section 1))"]
+    assert found[0].verdict.startswith(verdict)
+    assert found[1].verdict == "not the paper's setting (BCE loss): " + found[0].verdict
+
+
+# --------------------------------------------------------------------------- σ under SN
+@pytest.mark.parametrize("worst,ok", [(1.04, True), (1.0 + sigma_sn.MAX_DEVIATION, False),
+                                      (0.9, False)])
+def test_sigma_under_sn_verdict(folders, worst, ok):
+    folders.add("dcgan", "spectral", [_line(10, sigma={"a": 1.0, "b": 0.99}),
+                                      _line(20, sigma={"a": worst, "b": 1.0})])
+    folders.add("coverage_ring8", "spectral", [_line(10, sigma={"fc1": 1.2})])
+    data = sigma_sn.compute(folders.context())
+    assert data.mlp == [1.2]
+    (only,) = sigma_sn.findings(data)
+    assert only.verdict == ("reproduces" if ok else
+                            "does not reproduce (criterion: within 5 % of 1)")
+
+
+# --------------------------------------------------------------------------- clipping piles
+@pytest.mark.parametrize("clipped_share,gp_edge,ok", [(0.5, False, True), (0.2, False, False),
+                                                       (0.5, True, False)])
+def test_weights_pile_verdict(folders, clipped_share, gp_edge, ok):
+    rng = np.random.default_rng(0)
+    c = 0.01
+    clip_w = rng.uniform(-c / 2, c / 2, size=(10, 10))
+    clip_w.flat[: int(100 * clipped_share)] = c
+    gp_w = rng.uniform(-1, 1, size=(10, 10))
+    if gp_edge:  # a tenth of the GP critic's weights at the ends of its range
+        gp_w.flat[:10] = 1.0
+    folders.add("weights", "clip", [_line(10, sigma={"fc1": 1.0}, clip_share={"fc1": 0.9}),
+                                    _line(20, sigma={"fc1": 1.0},
+                                          clip_share={"fc1": clipped_share})],
+                critic={"fc1.weight": clip_w}, constraints__clip__enabled=True,
+                constraints__clip__c=c)
+    folders.add("weights", "gp", [_line(20, sigma={"fc1": 3.0})], critic={"fc1.weight": gp_w})
+    (only,) = weights.findings(weights.compute(folders.context()))
+    assert only.verdict == ("reproduces" if ok else
+                            "does not reproduce (criterion: > 25 % / < 5 %)")
+
+
+# --------------------------------------------------------------------------- spectra
+def test_spectra_verdict_compares_stable_ranks(folders):
+    flat = np.diag([1.0] * 8)                 # stable rank 8
+    peaked = np.diag([1.0] + [0.1] * 7)       # stable rank 1.07
+    for variant, w in (("clip", peaked), ("spectral", flat)):
+        folders.add("dcgan", variant, [_line(10, sigma={"l": 1.0})], critic={"l.weight": w})
+    data = spectra.compute(folders.context())
+    (only,) = spectra.findings(data)
+    assert only.verdict == "reproduces"
+    assert data.rows == [["l", "1", "1.07", "1 / 8", "1", "8.00", "8 / 8"]]
+    # The other way round the criterion fails.
+    assert data.mean_stable_rank("clip") < spectra.STABLE_RANK_RATIO * data.mean_stable_rank(
+        "spectral")
+
+
+# --------------------------------------------------------------------------- timing
+def _timed(ms: float, constraint: float = 0.0) -> list[dict]:
+    split = {"data": 0.0, "d_step": ms - constraint, "g_step": 0.0, "constraint": constraint,
+             "probe": 99.0}
+    return [_line(10, time_split_ms=split), _line(20, time_split_ms=split)]
+
+
+@pytest.mark.parametrize("spectral_ms,verdict", [
+    (11.0, "agrees"), (15.0, "differs (criterion: DCGAN ratio within 0.15)"),
+    (8.0, "not measurable in this run (see section 7)")])
+def test_timing_verdict(folders, spectral_ms, verdict):
+    for exp in ("timing", "coverage_ring8"):
+        folders.add(exp, "none", _timed(10.0))
+        folders.add(exp, "spectral", _timed(spectral_ms, constraint=1.0))
+        folders.add(exp, "gp", _timed(14.0, constraint=2.0))
+    data = timing.compute(folders.context())
+    assert data.dcgan["spectral"] == spectral_ms  # the probe phase is not training time
+    assert data.within["spectral"] == pytest.approx(spectral_ms / (spectral_ms - 1.0))
+    spectral_finding, gp_finding = timing.findings(data)
+    assert spectral_finding.verdict == verdict
+    assert gp_finding.verdict == ("not measurable in this run (see section 7)"
+                                  if spectral_ms < 10 * timing.UNRELIABLE_BELOW else "agrees")
+
+
+# --------------------------------------------------------------------------- coverage
+def test_coverage_findings_and_flat_critics(folders):
+    for ds in ("ring8", "grid25"):
+        for v in CONSTRAINTS:
+            for seed in (0, 1):
+                folders.add(f"coverage_{ds}", v, [_line(10, modes=4 + seed, hq=0.5,
+                                                        lip_grad=0.01 if v == "clip" else 1.0)],
+                            seed=seed)
+    data = coverage.compute(folders.context())
+    assert data.flat() == ["clip"]
+    found = coverage.findings(data)
+    assert [f.ours for f in found] == ["4.5 modes, 50.0 % hq"] * 2
+    assert "With clip the critic ends up nearly flat on ring8" in coverage.text(data)
+
+
+def test_every_section_has_the_four_steps():
+    for section in SECTIONS:
+        for step in ("compute", "findings", "text"):
+            assert callable(getattr(section, step)), (section.__name__, step)
