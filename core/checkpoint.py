@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from .config import Config, ConfigError
+from .errors import first_line
 from .pause_points import pause_point
 from .runlayout import LAST
 from .trainer import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Trainer
@@ -37,11 +38,6 @@ TRAINER_KEYS = ("config", "step", "elapsed", "G", "D", "opt_g", "opt_d", "genera
 
 class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated or not ours; the message names the file."""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def fsync_dir(path: Path) -> None:
@@ -137,7 +133,7 @@ def safe_load(path: str | Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any parse failure (KeyError for a text file, BadZipFile, ...)
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated or not a torch "
-                              f"file): {_first_line(exc)}") from None
+                              f"file): {first_line(exc)}") from None
 
 
 def load_trainer_state(path: str | Path) -> dict[str, Any]:
@@ -175,5 +171,5 @@ def trainer_from_checkpoint(path: str | Path, *, device: str | torch.device | No
         trainer.load_state_dict(state)
     except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path} does not fit its own config (damaged or edited): "
-                              f"{_first_line(exc)}") from None
+                              f"{first_line(exc)}") from None
     return trainer

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
+from .cores import available_cores
 from .pause_points import pause_point
 from .runsnapshot import run_info
 from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
@@ -58,10 +59,7 @@ def default_torch_threads(cfg: Config | None = None) -> int:
     compute-bound and use every core; the 2D MLPs are dispatch-bound, gain little from a
     second thread and would compete with the front end for a core, so they leave it one
     (``benchmarks/gui_throughput.py`` measures both)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    cores = available_cores()
     if cfg is not None and cfg.data.dataset not in DATASETS_2D:
         return cores
     return max(1, cores - 1)

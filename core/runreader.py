@@ -232,3 +232,14 @@ class RunReader:
     def finished(self) -> bool:
         """Whether the last logged step reached the run's ``run.steps``."""
         return self.last_step is not None and self.last_step >= self.cfg.run.steps
+
+
+def last_logged_step(path: str | Path) -> int | None:
+    """The last logged step of a run folder, or None if it is not a readable run (or has no
+    line yet): what sweeps and trials ask of a folder to know whether it is finished."""
+    try:
+        reader = RunReader(path)
+    except RunReadError:
+        return None
+    reader.poll()
+    return reader.last_step

@@ -32,6 +32,7 @@ from .config import Config, ConfigError, is_live
 from .contract import ProbeSnapshot
 from .data import DatasetError
 from .device import DeviceError
+from .errors import first_line
 from .pause_points import pause_point
 from .probes import Prober
 from .runfolder import RunFolder, RunFolderError
@@ -188,9 +189,8 @@ class TrainingSession:
             if reason is None:
                 raise
             self.failed = True
-            text = str(exc).strip().splitlines()
             raise DeviceStepError(reason, str(self.trainer.device), self.trainer.step_count,
-                                  text[0][:200] if text else type(exc).__name__) from exc
+                                  first_line(exc, limit=200)) from exc
 
     def _advance(self) -> dict[str, Any] | None:
         trainer = self.trainer

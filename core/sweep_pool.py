@@ -19,6 +19,7 @@ from .contract import EXIT_INTERRUPTED
 from .cores import available_cores, thread_share
 from .sweep_spec import Sweep, Trial
 from .sweep_state import SweepJob
+from .trial import failure, init_worker, run_trial, trial_args
 
 EXIT_OK = 0
 EXIT_TRIAL_FAILED = 1
@@ -105,7 +106,6 @@ def _run_local(todo: list[tuple[SweepJob, Trial]], workers: int, threads: int,
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from .trial import init_worker, run_trial, trial_args
 
     if not todo:
         return False
@@ -147,5 +147,4 @@ def _result_of(fut) -> dict[str, Any]:
     try:
         return fut.result()
     except Exception as exc:  # noqa: BLE001 - a worker crash is one trial's failure
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return {"status": "failed", "message": f"{type(exc).__name__}: {first}"}
+        return failure(exc)

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .cores import available_cores
+from .errors import first_line
 from .sweep_spec import SweepError, Trial
+from .trial import failure, run_trial, trial_args
 
 
 def check_ray() -> None:
@@ -34,9 +36,8 @@ def _connect(address: str) -> None:
         try:
             ray.init(address=address, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SweepError(f"--ray {address}: cannot connect to a Ray cluster: {first}") \
-                from None
+            raise SweepError(f"--ray {address}: cannot connect to a Ray cluster: "
+                             f"{first_line(exc)}") from None
 
 
 def run_on_ray(todo: list[tuple[Any, Trial]], address: str, threads: int,
@@ -44,7 +45,6 @@ def run_on_ray(todo: list[tuple[Any, Trial]], address: str, threads: int,
     """Run the trials as Ray tasks; True if interrupted (Ctrl-C / SIGTERM)."""
     import ray
 
-    from .trial import run_trial, trial_args
 
     if not todo:
         return False
@@ -86,5 +86,4 @@ def _result(ref) -> dict[str, Any]:
     except TaskCancelledError:
         return {"status": "cancelled"}
     except Exception as exc:  # noqa: BLE001 - a task's error is that trial's failure
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return {"status": "failed", "message": f"{type(exc).__name__}: {first}"}
+        return failure(exc)

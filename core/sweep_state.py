@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .runreader import RunReader, RunReadError
+from .runreader import last_logged_step
 from .sweep_spec import Sweep, SweepError, Trial
 from .sweep_summary import read_summary, trial_row, write_summary
 
@@ -48,12 +48,8 @@ def _prepare_out(out: Path, sweep: Sweep) -> None:
 
 
 def _is_finished(folder: Path, steps: int) -> bool:
-    try:
-        reader = RunReader(folder)
-    except RunReadError:
-        return False
-    reader.poll()
-    return reader.last_step is not None and reader.last_step >= steps
+    last = last_logged_step(folder)
+    return last is not None and last >= steps
 
 
 def _kept(row: dict[str, str]) -> dict[str, Any]:

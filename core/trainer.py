@@ -37,6 +37,7 @@ from .config import Config, ConfigError, is_live
 from .constraints import ConstraintSet
 from .data import make_sampler
 from .device import resolve_device
+from .errors import first_line
 from .models import build_models
 from .pause_points import device_fault_point
 from .probes.timing import PhaseTimer
@@ -89,11 +90,6 @@ def device_failure(exc: BaseException) -> str | None:
     if isinstance(exc, RuntimeError) and any(word in text for word in _DEVICE_ERROR_WORDS):
         return "device error"
     return None
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _has_batchnorm(module: nn.Module) -> bool:
@@ -245,7 +241,7 @@ class Trainer:
             if reason is None:
                 raise
             raise DeviceStepError(reason, str(self.device), self.step_count,
-                                  _one_line(str(exc))) from exc
+                                  first_line(str(exc), limit=200)) from exc
 
     def _step(self) -> None:
         timer = self.timer

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from .runlayout import RunPaths
-from .runreader import RunReader, RunReadError
+from .errors import typed_line
+from .runreader import last_logged_step
 
 _STOP = None          # multiprocessing Event set by the sweep to stop (local workers)
 _PARENT_PID: int | None = None
@@ -76,14 +77,10 @@ def _should_stop() -> bool:
     return (_STOP is not None and _STOP.is_set()) or _parent_gone()
 
 
-def _finished_step(folder: Path) -> int | None:
-    """The last logged step of a run folder, or None if it is not a readable run."""
-    try:
-        reader = RunReader(folder)
-    except RunReadError:
-        return None
-    reader.poll()
-    return reader.last_step
+def failure(exc: BaseException) -> dict[str, Any]:
+    """The result of a trial whose worker or task raised ``exc`` (a crash is that trial's
+    failure, not the sweep's)."""
+    return {"status": "failed", "message": typed_line(exc)}
 
 
 def run_trial(args: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +117,7 @@ def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
     try:
         if trainer_pt.is_file():
             state_step = int(load_trainer_state(trainer_pt)["step"])
-            if state_step >= steps and (_finished_step(folder) or 0) >= steps:
+            if state_step >= steps and (last_logged_step(folder) or 0) >= steps:
                 result["resumed_from"] = state_step
                 return result  # finished before the sweep was interrupted
             session = TrainingSession(folder, resume=True, steps=steps, changes=changes)

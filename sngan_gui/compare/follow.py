@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.errors import first_line
 from core.runreader import RunReader, RunReadError, RunUpdate
 
 FOLLOW_INTERVAL_MS = 500
@@ -136,8 +137,7 @@ class ProcessCall(QObject):
         if exc is None:
             self.finished.emit(tag, future.result())
         else:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.failed.emit(tag, text)
+            self.failed.emit(tag, first_line(exc))
 
     def shutdown(self) -> None:
         """Stop the child (waiting for a call under way); later calls start a new one."""
