@@ -7,7 +7,7 @@
      the figure the session writes as ``probe_time_share`` (includes the cold first probe);
    - ``steady``: the same from the per-line ``time_split_ms`` after the first line;
    - fast / slow probe milliseconds per call.
-   The DESIGN budget is share <= 5 %.
+   The budget is share <= 5 % (README, "Benchmarks").
 2. The per-phase timer: nanoseconds per lap (the trainer does 8 laps per step with
    n_critic = 1), and ring8 steps with the timer on vs off, interleaved over rounds (median).
 

@@ -1,5 +1,6 @@
-"""Lipschitz Playground's engine: Qt-free (a test enforces that this package never imports
-PySide6 or pyqtgraph), so it runs headless, in scripts and in the GUI's worker thread alike."""
+"""Lipschitz Playground's engine: Qt-free (an import-linter contract in the test suite keeps it
+from importing PySide6, pyqtgraph or the app), so it runs headless, in scripts and in the app's
+training process alike (a spawned child running :class:`core.runloop.RunLoop`)."""
 
 # The one place the version is written: pyproject.toml reads it (dynamic version), and
 # `sngan-gui --version` prints it.

@@ -2,8 +2,9 @@
 
 Both front ends drive training through this class, so a headless run and a GUI run of the same
 config do exactly the same work and write the same files:
-``python main.py train`` loops over :meth:`TrainingSession.advance`, and the GUI's worker thread
-runs it in :class:`core.runloop.RunLoop` between its pause/step/stop checks.
+``python main.py train`` loops over :meth:`TrainingSession.advance`, and the app's training
+process (a spawned child, :func:`core.runloop.child_main`) runs it in
+:class:`core.runloop.RunLoop` between its pause/step/stop checks.
 
 Probes (core.probes)
 --------------------

@@ -1,9 +1,10 @@
 """The GAN trainer: models, optimizers, data, constraints, step counter and RNG state.
 
-The trainer is driven from one thread (the CLI loop or the GUI's worker). Other threads talk
-to it only through :meth:`Trainer.submit`, a thread-safe queue of *changes* that are applied
-at the start of the next :meth:`Trainer.step`, i.e. strictly between training steps. Each
-applied change becomes an *event* ``{"step", "time", "change": {key: value}}``.
+The trainer is driven from one thread (the CLI loop, a sweep trial, or the run loop in the
+app's training process). Other threads talk to it only through :meth:`Trainer.submit`, a
+thread-safe queue of *changes* (:class:`PendingChange`) that are applied at the start of the
+next :meth:`Trainer.step`, i.e. strictly between training steps. Each applied change becomes
+an *event* ``{"step", "time", "change": {key: value}}``.
 
 Speed notes (CPU and GPU):
 - ``step()`` never calls ``.item()``: loss values are accumulated on the device and read once
@@ -48,8 +49,9 @@ CHECKPOINT_VERSION = 1
 
 
 @dataclass(frozen=True)
-class Change:
-    """A requested change: a dotted config key and its new (typed) value."""
+class PendingChange:
+    """A change submitted to the trainer and not applied yet: a dotted config key and its new
+    (typed) value. (``core.contract.Change`` is the front end's command that asks for one.)"""
 
     key: str
     value: Any
@@ -138,7 +140,7 @@ class Trainer:
         self.step_count = 0
         self.elapsed_before = 0.0  # training seconds of earlier sessions of a resumed run
         self._started = time.perf_counter()
-        self._pending: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[PendingChange] = queue.SimpleQueue()
         self.new_events: list[dict[str, Any]] = []
         self._acc = torch.zeros(4, device=self.device)
         self._acc_n = 0
@@ -173,7 +175,7 @@ class Trainer:
             raise ConfigError(f"{key} cannot change during a run; it needs a new run")
         probe = self.cfg.copy()
         probe.set(key, value)
-        self._pending.put(Change(key, probe.get(key)))
+        self._pending.put(PendingChange(key, probe.get(key)))
 
     def apply_pending(self) -> list[dict[str, Any]]:
         """Apply every queued change now (call only from the training thread)."""

@@ -7,7 +7,8 @@ folder has no checkpoint yet, and trains to the trial's step count. It returns a
 folder afterwards.
 
 Threads: several torch processes on a few cores must not each use every core (OpenMP threads
-spin while they wait; see TRAPS.md). A local worker gets ``OMP_NUM_THREADS`` in its
+spin while they wait for each other, so two 2-thread processes on 2 cores run far slower than
+two 1-thread ones). A local worker gets ``OMP_NUM_THREADS`` in its
 initializer, which runs in the fresh spawned process before this module imports torch (this
 module imports torch only inside :func:`run_trial`), and ``torch.set_num_threads`` per trial.
 On Ray, the task's ``num_cpus`` is the share; Ray sets ``OMP_NUM_THREADS`` to it.

@@ -1,4 +1,4 @@
-"""Issue 3: every constraint checked against an independent computation."""
+"""Every constraint checked against an independent computation."""
 
 import copy
 

@@ -1,4 +1,4 @@
-"""Issue 13: real signals (SIGKILL, SIGTERM, SIGINT) to a real ``python main.py train``.
+"""Real signals (SIGKILL, SIGTERM, SIGINT) to a real ``python main.py train``.
 
 The moment is made exact with the test-only pause points of ``core/pause_points.py``: the
 process stops at a named place (a checkpoint file written, a trim about to happen, a metrics

@@ -1,4 +1,4 @@
-"""Issue 13, in-process faults: divergence between log lines, damaged run files, scheduled
+"""In-process faults: divergence between log lines, damaged run files, scheduled
 changes across a resume, device failures, interrupted trims, and the CLI's minor promises.
 (Real signals to a real ``python main.py train`` are in test_faults.py.)"""
 

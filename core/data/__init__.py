@@ -5,8 +5,9 @@ A sampler has ``kind`` ("2d" or "image"), ``shape`` (one sample's shape) and
 (2D: raw coordinates; images: [-1, 1]).
 
 Image datasets (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``folder``) are decoded
-once into a uint8 tensor [N, C, H, W] by :func:`prepare_dataset`, which the GUI calls from a
-worker thread to show download/decoding progress with a Cancel button::
+once into a uint8 tensor [N, C, H, W] by :func:`prepare_dataset`, which a front end calls away
+from its UI thread to show download/decoding progress with a Cancel button (the app: the run
+loop in its training process, ``core.runloop``, before the first step)::
 
     cancel = threading.Event()
     data = prepare_dataset(cfg, progress=lambda done, total, message: ..., cancel=cancel)

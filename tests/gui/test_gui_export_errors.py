@@ -1,5 +1,5 @@
 """Exports and Save config into a folder that cannot be written: the app says it failed,
-naming the path and the reason, and never "exported" (issue 13, defect 7)."""
+naming the path and the reason, and never "exported"."""
 
 from __future__ import annotations
 

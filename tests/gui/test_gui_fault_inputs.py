@@ -1,4 +1,4 @@
-"""Minor faults of issue 13 (defect 10) in the app: integer fields commit only what was typed,
+"""Small input faults in the app: integer fields commit only what was typed,
 the data.root field with its folder picker, engine warnings shown."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The app after a fault (issue 13): a divergence, a device failure, a dead or orphaned
+"""The app after a fault: a divergence, a device failure, a dead or orphaned
 training process. Each test provokes the fault for real (or through a test-only hook of
 ``core.pause_points``) and checks what the user sees and what the run folder holds."""
 

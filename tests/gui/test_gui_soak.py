@@ -1,4 +1,4 @@
-"""Soak test (issue 13): drive the app while randomly (seeded) toggling every constraint,
+"""Soak test: drive the app while randomly (seeded) toggling every constraint,
 changing coefficients and learning rates, pausing, stepping, exporting and reading a finished
 run folder; no exception, every change in events.jsonl in order and equal to what was sent,
 memory flat in the app and in its training process.
