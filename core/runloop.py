@@ -15,8 +15,9 @@ A front end that lets a person play, pause, step and change settings while a run
   ``RunMessage``, ``RunDiverged``, ``RunFailed``, ``DownloadProgress``, and always
   ``RunFinished`` last, after the run folder has its final log line and checkpoint;
 - refreshes the probe arrays a front end draws (image grid or 2D landscape, spectra and
-  histograms) between the engine's own cadences, on a time budget (:class:`LiveProbes`), and
-  sends only the snapshot parts that are new since its previous report.
+  histograms) between the engine's own cadences, on a time budget
+  (:class:`core.liveprobes.LiveProbes`), and sends only the snapshot parts that are new since
+  its previous report.
 """
 
 from __future__ import annotations
@@ -31,25 +32,20 @@ from typing import Any, Callable
 
 from .config import DATASETS_2D, Config, ConfigError
 from .cores import available_cores
+from .liveprobes import LiveProbes
 from .pause_points import pause_point
 from .runsnapshot import run_info
 from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
-                       ProbeSnapshot, Report, RunContinued, RunDeviceFailed, RunDiverged,
+                       Report, RunContinued, RunDeviceFailed, RunDiverged,
                        RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
                        Step, Stop)
 
 Emit = Callable[[Report], None]
 
-# The share of training time that refreshing the drawn probe arrays between the engine's own
-# cadences may take, all kinds together.
-REFRESH_BUDGET = 0.03
 # s between progress reports while training. The app redraws each panel at most every 0.25 s;
 # reports twice as often keep what it shows at most 1/8 s old. More often only wakes the front
 # end (two of its threads per report), and on 2 cores each wake-up preempts a training thread.
 REPORT_INTERVAL = 1 / 8
-SNAPSHOT_MIN_INTERVAL = 0.25    # s between snapshots in reports
-# The fastest each on-demand refresh runs, in seconds: what a panel showing it can use.
-REFRESH_MIN_INTERVAL = {"samples": 1.0, "landscape": 0.4, "spectra": 1.0}
 IDLE_WAIT = 0.05                # s a paused loop waits for a command (stop stays prompt)
 PARENT_CHECK_INTERVAL = 0.5     # s between checks that the front end's process still lives
 
@@ -81,63 +77,6 @@ class RateMeter:
         return self.rate
 
 
-class LiveProbes:
-    """Fresher probe arrays for a front end between the engine's cadences.
-
-    The image grid or 2D landscape and the spectra/histograms are re-measured on demand (the
-    same measurements as the slow probes, so every number keeps its metrics meaning; eval mode,
-    no random draws: training is untouched), each kind at most every
-    ``REFRESH_MIN_INTERVAL[kind]`` seconds, and all of them together within ``budget`` of the
-    time: after a refresh that took c seconds the next one waits c / budget.
-    """
-
-    def __init__(self, session, budget: float = REFRESH_BUDGET):
-        self.session = session
-        self.budget = budget
-        self._last: dict[str, float] = {}
-        self._next_refresh = 0.0  # perf_counter time before which the budget is spent
-        self._last_take = -1e9
-        self._sent: ProbeSnapshot | None = None
-
-    def _refresh(self, kinds: list[tuple[str, Callable[[], Any], int | None]],
-                 force: bool) -> None:
-        """Refresh every kind not measured at this step when ``force``; else the one that
-        waited longest among those due, if the budget allows."""
-        step = self.session.trainer.step_count
-        stale = [(kind, measure) for kind, measure, measured in kinds if measured != step]
-        now = time.perf_counter()
-        if not force:
-            if now < self._next_refresh:
-                return
-            due = [(self._last.get(kind, -1e9), kind, measure) for kind, measure in stale
-                   if now - self._last.get(kind, -1e9) >= REFRESH_MIN_INTERVAL[kind]]
-            stale = [(kind, measure) for _, kind, measure in sorted(due)[:1]]
-        for kind, measure in stale:
-            measure()
-            self._last[kind] = time.perf_counter()
-        end = time.perf_counter()
-        if stale:
-            self._next_refresh = end + (end - now) / self.budget
-
-    def snapshot_due(self) -> bool:
-        return time.perf_counter() - self._last_take >= SNAPSHOT_MIN_INTERVAL
-
-    def take(self, force: bool = False) -> ProbeSnapshot | None:
-        """The parts of the latest snapshot that are new since the previous call (refreshing
-        what is due first), or None when nothing is new."""
-        self._last_take = time.perf_counter()
-        prober = self.session.prober
-        steps = prober.snapshot().part_steps()
-        view = (("samples", prober.samples) if self.session.trainer.is_image
-                else ("landscape", prober.landscape))
-        self._refresh([(*view, steps[view[0]]), ("spectra", prober.spectra, steps["spectra"])],
-                      force)
-        snap = prober.snapshot()
-        update = snap.changes_since(self._sent)
-        self._sent = snap
-        return update
-
-
 class RunLoop:
     """Runs one training session interactively; see the module docstring.
 
@@ -145,6 +84,10 @@ class RunLoop:
     :mod:`core.contract` commands; ``cancel`` an event (threading or multiprocessing) that
     also cancels a dataset download. Drive it with :meth:`run`, or step by step with
     :meth:`start`, :meth:`tick` and :meth:`close` (tests do).
+
+    Why one class of about 320 lines: its state (the session, halted or not, the changes held
+    while halted, the steps left to take) is read by every command and changes only between
+    two steps; split, the halting rules would be spread over several objects.
     """
 
     def __init__(self, cfg: Config | dict, run_dir: str | Path, commands, cancel, emit: Emit,

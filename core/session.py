@@ -51,6 +51,9 @@ USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, Devic
 
 
 class TrainingSession:
+    """One run: the trainer, its run folder, the cadences and the scheduled changes (see the
+    module docstring). About 300 lines: each method keeps the trainer and the files in step."""
+
     def __init__(self, run_dir: str | Path, cfg: Config | None = None, *, resume: bool = False,
                  device: str | None = None, steps: int | None = None,
                  changes: Iterable[tuple[int, str, Any]] = (), progress=None):
