@@ -143,10 +143,9 @@ def _checkpoint_note(session: TrainingSession) -> str:
 
 
 def train_main(argv: Sequence[str]) -> int:
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:  # --help (0) or a usage error (2): report it as a status
-        return int(exc.code or 0)
+    args = build_parser().parse_command(argv)
+    if isinstance(args, int):  # --help (0) or a usage error (2)
+        return args
     signals = _Signals()
     signals.install()
     try:

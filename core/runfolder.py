@@ -230,10 +230,6 @@ class RunFolder:
     def checkpoint_dir(self) -> Path:
         return self.paths.last
 
-    @property
-    def samples_dir(self) -> Path:
-        return self.paths.samples
-
     def save_checkpoint(self, trainer) -> None:
         """Write the trainer's checkpoint set (trainer.pt, G.pt, D.pt of one step), replacing
         the previous set as a whole."""

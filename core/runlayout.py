@@ -19,7 +19,6 @@ module: it imports nothing of the project.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 CONFIG = "config.toml"
@@ -52,55 +51,27 @@ def sample_step(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-@dataclass(frozen=True)
 class RunPaths:
-    """Every path of one run folder."""
+    """Every path of one run folder (``RunPaths(run_dir).metrics`` ...)."""
 
-    root: Path
+    __slots__ = ("root", "config", "metrics", "events", "schedule", "checkpoints", "last",
+                 "trainer_checkpoint", "critic_checkpoint", "generator_checkpoint", "samples")
 
     def __init__(self, root: str | Path):
-        object.__setattr__(self, "root", Path(root))
+        self.root = Path(root)
+        self.config = self.root / CONFIG
+        self.metrics = self.root / METRICS
+        self.events = self.root / EVENTS
+        self.schedule = self.root / SCHEDULE
+        self.checkpoints = self.root / CHECKPOINTS  # holds the set "last" and its temporaries
+        self.last = self.checkpoints / LAST
+        self.trainer_checkpoint = self.last / TRAINER
+        self.critic_checkpoint = self.last / CRITIC
+        self.generator_checkpoint = self.last / GENERATOR
+        self.samples = self.root / SAMPLES
 
-    @property
-    def config(self) -> Path:
-        return self.root / CONFIG
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / METRICS
-
-    @property
-    def events(self) -> Path:
-        return self.root / EVENTS
-
-    @property
-    def schedule(self) -> Path:
-        return self.root / SCHEDULE
-
-    @property
-    def checkpoints(self) -> Path:
-        """The folder that holds the checkpoint set ``last`` (and its temporaries)."""
-        return self.root / CHECKPOINTS
-
-    @property
-    def last(self) -> Path:
-        return self.root / CHECKPOINTS / LAST
-
-    @property
-    def trainer_checkpoint(self) -> Path:
-        return self.last / TRAINER
-
-    @property
-    def critic_checkpoint(self) -> Path:
-        return self.last / CRITIC
-
-    @property
-    def generator_checkpoint(self) -> Path:
-        return self.last / GENERATOR
-
-    @property
-    def samples(self) -> Path:
-        return self.root / SAMPLES
+    def __repr__(self) -> str:
+        return f"RunPaths({str(self.root)!r})"
 
     def sample(self, step: int) -> Path:
         return self.samples / sample_name(step)

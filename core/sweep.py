@@ -42,10 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: Sequence[str]) -> int:
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = build_parser().parse_command(argv)
+    if isinstance(args, int):  # --help (0) or a usage error (2)
+        return args
     try:
         if args.workers is not None and args.workers < 1:
             raise SweepError(f"--workers must be >= 1, got {args.workers}")

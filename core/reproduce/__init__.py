@@ -111,10 +111,9 @@ def run_experiments(experiments, out: Path, *, workers: int | None = None,
 
 
 def reproduce_main(argv: Sequence[str]) -> int:
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = build_parser().parse_command(argv)
+    if isinstance(args, int):  # --help (0) or a usage error (2)
+        return args
     out = Path(args.out)
     try:
         if args.workers is not None and args.workers < 1:
