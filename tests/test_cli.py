@@ -23,6 +23,7 @@ def _lines(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_train_writes_complete_run_folder(tmp_path, cfg_file):
     out = tmp_path / "run"
     rc = train_main(["--config", str(cfg_file), "--out", str(out), "--steps", "23", "--no-progress",
@@ -56,6 +57,7 @@ def test_train_writes_complete_run_folder(tmp_path, cfg_file):
     t.D.load_state_dict(D)
 
 
+@pytest.mark.slow
 def test_resume_continues_and_refuses_overwrite(tmp_path, cfg_file):
     out = tmp_path / "run"
     assert train_main(["--config", str(cfg_file), "--out", str(out), "--steps", "10",
@@ -109,6 +111,7 @@ def test_bad_files_exit_2(tmp_path, capsys):
     assert "has no checkpoints/last/trainer.pt" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_main_py_subprocess_end_to_end(tmp_path, cfg_file):
     out = tmp_path / "run"
     proc = subprocess.run([sys.executable, "main.py", "train", "--config", str(cfg_file), "--out",
@@ -123,6 +126,7 @@ def test_main_py_subprocess_end_to_end(tmp_path, cfg_file):
     assert bad.stderr.strip() == "error: run.steps must be >= 1, got -5"
 
 
+@pytest.mark.slow
 def test_core_does_not_import_qt():
     code = ("import sys, pkgutil, importlib, core\n"
             "for m in pkgutil.walk_packages(core.__path__, 'core.'):\n"

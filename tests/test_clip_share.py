@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from core.cli import train_main
 from core import config as C
 from tests.helpers import tiny_2d
+
+pytestmark = pytest.mark.slow  # trains a clipped critic
 
 
 def test_clip_share_matches_the_exported_weights(tmp_path):

@@ -177,6 +177,7 @@ def test_spectral_and_rowsum_together_both_bounds_hold():
 
 
 # ----------------------------------------------------------------------------- clip
+@pytest.mark.slow
 def test_clip_bounds_every_parameter_after_a_step():
     t = Trainer(tiny_image(constraints__clip__enabled=True, constraints__clip__c=0.01,
                            loss__kind="wasserstein", optim__lr_d=0.1))

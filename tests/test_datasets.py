@@ -527,6 +527,7 @@ def test_cifar10_with_dcgan_on_the_cli_is_one_clear_line(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ training end to end
+@pytest.mark.slow
 def test_notebook_preset_trains_headless_on_digits(tmp_path):
     out = tmp_path / "run"
     code = train_main(["--config", str(ROOT / "resources/presets/dcgan_notebook.toml"),
@@ -542,6 +543,7 @@ def test_notebook_preset_trains_headless_on_digits(tmp_path):
         assert min(grid.size) >= 28 * 8  # 64 samples of 28x28
 
 
+@pytest.mark.slow
 def test_sngan_cnn_trains_on_cifar10_files_and_a_folder(tmp_path):
     write_cifar10(tmp_path / "c", per_batch=4)
     for i in range(5):

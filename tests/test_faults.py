@@ -25,7 +25,8 @@ from core.pause_points import ENV_FILE, ENV_STAGES
 from tests.helpers import tiny_2d
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [pytest.mark.slow,  # each test signals a real `python main.py train` process
+              pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")]
 
 
 @pytest.fixture

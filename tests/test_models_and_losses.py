@@ -83,6 +83,7 @@ def test_unknown_loss():
         losses.d_loss("l2", torch.zeros(1), torch.zeros(1))
 
 
+@pytest.mark.slow
 def test_dcgan_generator_computes_the_notebooks_generator():
     """Same weights -> same images and same weight gradients as the notebook's own Generator
     (stock ConvTranspose2d), so the CPU GEMM path changes the speed, not the update.

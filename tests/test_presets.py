@@ -29,6 +29,7 @@ def test_presets_are_the_shipped_files():
             "wgan_clip", "wgan_gp", "sn_wasserstein", "rowsum_vs_sn", "grid25"} <= set(PRESETS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_preset_has_a_guide_loads_and_trains(name, tmp_path):
     path = PRESETS[name]

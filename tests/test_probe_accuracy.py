@@ -28,6 +28,8 @@ from core.probes.prober import COLD, FRESH_COLD, WARM_STEPS
 from core.session import TrainingSession
 from tests.test_probes_session import read_metrics, ring_cfg
 
+pytestmark = pytest.mark.slow  # trains runs and checks every logged line against exact values
+
 PRESETS = Path(__file__).resolve().parents[1] / "resources" / "presets"
 
 

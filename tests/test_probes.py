@@ -162,6 +162,7 @@ def _bound_and_grad(D, cons, sample_shape, x):
     return bound, g.max().item(), note, factors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 @pytest.mark.parametrize("norm", ["none", "batch", "layer"])
 @pytest.mark.parametrize("constraint", ["none", "spectral"])

@@ -14,6 +14,8 @@ from core.probes.spectra import svdvals
 from core.session import TrainingSession
 from core.trainer import Trainer
 
+pytestmark = pytest.mark.slow  # each test trains a session with its probes
+
 
 def ring_cfg(**sets) -> Config:
     cfg = Config()

@@ -45,6 +45,7 @@ def _poison_weights(trainer):
 
 
 # ---------------------------------------------------------------------------- defect 2
+@pytest.mark.slow
 def test_a_nan_state_never_replaces_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     """log_every 50, checkpoint_every 20, divergence at step 105: found before the checkpoint
     of step 120 (not at the line of step 150), which is not written; the message is true."""
@@ -77,6 +78,7 @@ def test_a_nan_state_never_replaces_the_last_good_checkpoint(tmp_path, monkeypat
     assert _steps(out / "metrics.jsonl") == [50, 100, 110]
 
 
+@pytest.mark.slow
 def test_divergence_before_any_checkpoint_says_there_is_none(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     cfg = _write_cfg(tmp_path, tiny_2d(run__log_every=50, run__checkpoint_every=20))
@@ -212,6 +214,7 @@ def _same(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_scheduled_changes_survive_a_resume(tmp_path, capsys):
     cfg = _write_cfg(tmp_path, tiny_2d())
     change = "25:constraints.spectral.enabled=true"
@@ -347,6 +350,7 @@ def test_unwritable_out_exits_2_with_one_line(tmp_path, capsys):
         assert "Permission denied" in _one_error_line(capsys)
 
 
+@pytest.mark.slow
 def test_a_run_file_replaced_by_a_folder_mid_run_is_one_line(tmp_path, capsys):
     """samples/ replaced by a file while an image run trains: the sample grid cannot be
     written; one line, the last checkpoint named."""
@@ -384,6 +388,7 @@ def _fail_at(step_no, exc):
     return step
 
 
+@pytest.mark.slow
 def test_out_of_memory_in_a_step_is_one_line_and_keeps_the_checkpoint(tmp_path, monkeypatch,
                                                                       capsys):
     cfg = _write_cfg(tmp_path, tiny_2d())
@@ -406,6 +411,7 @@ def test_out_of_memory_in_a_step_is_one_line_and_keeps_the_checkpoint(tmp_path, 
     assert _steps(run / "metrics.jsonl") == [5, 10, 15, 20, 25, 30, 35, 40]
 
 
+@pytest.mark.slow
 def test_session_continues_from_the_last_good_checkpoint_in_the_same_process(tmp_path,
                                                                             monkeypatch):
     session = TrainingSession(tmp_path / "run", tiny_2d(run__steps=40))
@@ -465,6 +471,7 @@ def test_resume_with_fewer_steps_than_done_is_refused(tmp_path, capsys):
                                        f"where {run} resumes; give 20 or more")
 
 
+@pytest.mark.slow
 def test_no_progress_also_hides_the_image_decoding_bar(tmp_path, capsys):
     from PIL import Image
 
@@ -498,6 +505,7 @@ def test_exploding_losses_warn_and_training_goes_on(tmp_path, capsys):
     assert len(warnings) <= 2  # once, then only when 100 times larger again
 
 
+@pytest.mark.slow
 def test_a_first_checkpoint_cut_by_an_older_build_starts_over(tmp_path, capsys):
     """Older builds wrote G.pt and D.pt in place, then trainer.pt: a kill in between left a
     folder that could neither be resumed nor restarted. --resume now starts it over."""

@@ -16,6 +16,8 @@ import torch
 from core.reproduce import EXPERIMENTS, load_experiments, reproduce_main
 from core.reproduce.report import CONSTRAINTS, PUBLISHED
 
+pytestmark = pytest.mark.slow  # runs the reproduction (--quick: every sweep in worker processes)
+
 
 def _tables(text: str) -> dict[str, list[list[str]]]:
     """{section title: rows of the first table in it (header excluded)}."""

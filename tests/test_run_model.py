@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core import contract as c
 from core.config import Config
@@ -35,6 +36,7 @@ def test_marker_text():
     assert marker_text({"optim.lr_d": 0.001}) == "lr_d=0.001"
 
 
+@pytest.mark.slow
 def test_run_model_does_not_import_qt():
     code = ("import sys, sngan_gui.run_model, sngan_gui.history; "
             "sys.exit(1 if any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules)"

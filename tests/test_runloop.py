@@ -284,6 +284,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to see the process end")
 def test_the_training_process_finishes_cleanly_when_the_app_is_killed(tmp_path):
     """A killed front end leaves no training process behind, and the run folder ends on a

@@ -150,6 +150,7 @@ def _state(out: Path, names: list[str]) -> tuple[list[str], list[str]]:
     return done, with_checkpoint
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
 def test_sweep_2_workers_killed_midway_resumes_to_the_same_results(tmp_path, capfd):
     _base(tmp_path)
@@ -229,6 +230,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
 def test_idle_worker_of_a_killed_sweep_exits(tmp_path):
     script = tmp_path / "idle_pool.py"
@@ -248,6 +250,7 @@ def test_idle_worker_of_a_killed_sweep_exits(tmp_path):
             os.kill(worker, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_sweep_sigterm_stops_with_every_row_then_resumes(tmp_path):
     _base(tmp_path)
     sweep_path = _sweep_file(tmp_path, GRID_2x2)
@@ -275,6 +278,7 @@ def test_sweep_sigterm_stops_with_every_row_then_resumes(tmp_path):
     assert [r["status"] for r in _rows(out)] == ["done"] * 4
 
 
+@pytest.mark.slow
 def test_diverged_trial_is_a_row_not_a_crash(tmp_path):
     # A 16-layer critic with a learning rate of 1 overflows within a few steps.
     _base(tmp_path, loss__kind="wasserstein", model__depth=16, model__d_width=128,
@@ -331,6 +335,7 @@ def test_bad_sweep_file_exits_2_with_one_line(tmp_path, capsys, name, body, prob
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_out_folder_of_another_sweep_is_refused(tmp_path, capsys):
     _base(tmp_path)
     first = _sweep_file(tmp_path, 'base = "base.toml"\nsteps = 5\n', "a.toml")
@@ -347,6 +352,7 @@ def test_out_folder_of_another_sweep_is_refused(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_main_dispatches_sweep(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), "sweep", "nope.toml",
                              "--out", str(tmp_path / "o")], cwd=ROOT, capture_output=True,
@@ -355,6 +361,7 @@ def test_main_dispatches_sweep(tmp_path):
     assert result.stderr.strip() == "error: sweep file not found: nope.toml"
 
 
+@pytest.mark.slow
 def test_sweep_on_a_local_ray_instance_gives_the_local_results(tmp_path):
     pytest.importorskip("ray", reason="Ray is the optional extra 'cluster'")
     _base(tmp_path)

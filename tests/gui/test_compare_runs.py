@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QLabel
@@ -16,6 +17,8 @@ from core.cli import train_main
 from sngan_gui.compare import window_runs
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
+
+pytestmark = pytest.mark.slow  # each test trains runs or follows a CLI run in another process
 
 
 def _train(tmp_path, name, cfg, *args) -> Path:

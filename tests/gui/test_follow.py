@@ -57,6 +57,7 @@ def test_follower_refuses_a_folder_that_is_not_a_run(qtbot, tmp_path):
         RunFollower(tmp_path)
 
 
+@pytest.mark.slow
 def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
     out = tmp_path / "run"
     with cli_run_in_background(tiny_2d(run__log_every=5), out, 400) as proc:

@@ -45,6 +45,7 @@ def test_main_refuses_a_bad_config_with_status_2(tmp_path, capsys):
     assert "optim.lr_d" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_preset_combo_loads_a_preset(qtbot, window):
     combo = window.experiment_panel.preset
     i = combo.findText("dcgan_notebook")
@@ -53,6 +54,7 @@ def test_preset_combo_loads_a_preset(qtbot, window):
     assert window.cfg.data.dataset == "digits" and window.form.editors["model.arch"].currentText() == "dcgan"
 
 
+@pytest.mark.slow
 def test_screenshot_after_short_run(qtbot, window):
     window.play()
     qtbot.waitUntil(lambda: window.step >= 60, timeout=30000)

@@ -7,9 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QImage
 
 from conftest import PRESETS, wait_paused
+
+pytestmark = pytest.mark.slow  # each test trains a run in the app's training process first
 
 
 def _png_ok(path: Path, min_size=(100, 50)) -> QImage:

@@ -3,6 +3,7 @@ the data.root field with its folder picker, engine warnings shown."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QSpinBox, QToolButton
 
@@ -19,6 +20,7 @@ def _type(qtbot, widget, text: str, enter: bool = True) -> None:
         qtbot.keyClick(edit, Qt.Key_Return)
 
 
+@pytest.mark.slow
 def test_integer_fields_never_commit_what_was_not_typed(qtbot, window):
     window.step_once()
     qtbot.waitUntil(lambda: window.step == 1, timeout=20000)

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QPushButton
 
 from conftest import PRESETS, ROOT, type_into, wait_paused
 
+pytestmark = pytest.mark.slow  # each test trains in the app's training process and breaks it
+
 SCREENS = os.environ.get("SNGAN_GUI_SCREENS")  # a folder: save the window after each fault
 
 

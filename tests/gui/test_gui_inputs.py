@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from conftest import type_into, wait_paused
@@ -9,6 +10,7 @@ from conftest import type_into, wait_paused
 
 
 
+@pytest.mark.slow
 def test_invalid_values_are_refused_in_place(qtbot, window):
     window.step_once()
     qtbot.waitUntil(lambda: window.step == 1, timeout=10000)
@@ -48,6 +50,7 @@ def test_spin_boxes_keep_values_in_range(window):
     assert n_critic.value() == 1 and window.cfg.optim.n_critic == 1
 
 
+@pytest.mark.slow
 def test_restart_fields_are_marked_and_wait_for_reset(qtbot, window):
     assert "⟳" in window.form.labels["model.d_width"].text()
     assert "⟳" not in window.form.labels["optim.lr_d"].text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QPushButton
 
@@ -26,6 +27,7 @@ def test_object_names_exist(window):
         assert window.findChild(QWidget, name) is not None, name
 
 
+@pytest.mark.slow
 def test_play_pause_then_step_advances_exactly_one(qtbot, window):
     qtbot.mouseClick(_button(window, "playButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.step >= 12, timeout=20000)
@@ -45,6 +47,7 @@ def test_play_pause_then_step_advances_exactly_one(qtbot, window):
     assert window.metrics.n >= 1 and window.loss.curves["loss_d"].getData()[0] is not None
 
 
+@pytest.mark.slow
 def test_toggle_spectral_while_training(qtbot, window):
     qtbot.mouseClick(_button(window, "playButton"), Qt.LeftButton)
     # at least one logged line before the switch, whatever the training speed
@@ -83,6 +86,7 @@ def test_toggle_spectral_while_training(qtbot, window):
     assert plotted and all(np.nanmax(c.getData()[1][-1:]) < 1.25 for c in plotted.values())
 
 
+@pytest.mark.slow
 def test_live_change_while_paused_is_applied_at_once(qtbot, window):
     qtbot.mouseClick(_button(window, "stepButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.step == 1, timeout=10000)
@@ -93,6 +97,7 @@ def test_live_change_while_paused_is_applied_at_once(qtbot, window):
                                 "change": {"constraints.clip.enabled": True}}
 
 
+@pytest.mark.slow
 def test_close_while_training_leaves_no_thread(qtbot, make_window):
     w = make_window()
     w.play()
@@ -109,6 +114,7 @@ def test_close_while_training_leaves_no_thread(qtbot, make_window):
     assert last["step"] >= 3
 
 
+@pytest.mark.slow
 def test_close_while_training_leaves_no_child_process(qtbot, make_window):
     import multiprocessing
 
@@ -125,6 +131,7 @@ def test_close_while_training_leaves_no_child_process(qtbot, make_window):
     assert proc not in multiprocessing.active_children()
 
 
+@pytest.mark.slow
 def test_reset_while_starting_is_prompt(qtbot, window):
     import time
 
@@ -138,6 +145,7 @@ def test_reset_while_starting_is_prompt(qtbot, window):
     assert window.controller is None
 
 
+@pytest.mark.slow
 def test_reset_starts_a_new_run_folder(qtbot, window):
     window.step_once()
     qtbot.waitUntil(lambda: window.step == 1 and window.run_dir is not None, timeout=10000)
@@ -171,6 +179,7 @@ def test_divergence_pauses_with_a_message(qtbot, window, monkeypatch):
     assert window.step == 4
 
 
+@pytest.mark.slow
 def test_training_loop_does_not_import_qt():
     import subprocess
     import sys
@@ -182,6 +191,7 @@ def test_training_loop_does_not_import_qt():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_crashed_training_process_is_reported(qtbot, window):
     window.play()
     qtbot.waitUntil(lambda: window.step >= 3, timeout=20000)

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 import sngan_gui.files as files_mod
 from conftest import type_into, wait_paused
 
+pytestmark = pytest.mark.slow  # drives the app through a long random session
+
 ACTIONS = int(os.environ.get("SOAK_ACTIONS", "70"))
 SEED = int(os.environ.get("SOAK_SEED", "13"))
 # Growth allowed between the measurements at the start and the end (the first measurement is

@@ -59,6 +59,7 @@ def _light(img: QImage, x: int, y: int) -> bool:
     return QColor(img.pixel(x, y)).lightness() > 240
 
 
+@pytest.mark.slow
 def test_report_png_is_light_and_leaves_the_screen_plot_alone(qtbot, tmp_path):
     w, p = _runs_plot(qtbot)
     before = w.grab().toImage()
@@ -160,6 +161,7 @@ def test_arrow_has_a_filled_head_at_its_tip(qtbot):
         arrow.setData([[0, 0]], [[1, 1], [2, 2]])
 
 
+@pytest.mark.slow
 def test_multi_panel_figure_png_pdf_svg_name_the_runs(qtbot, tmp_path):
     w1, loss = _runs_plot(qtbot)  # keep the widgets: their plots live as long as they do
     w2, land = _landscape_plot(qtbot)
