@@ -118,17 +118,18 @@ def run_labels(configs: Sequence[Config], base: str = "run",
     runs_events = list(events) if events is not None else [None] * len(configs)
     keys = label_keys(configs, events)
     changed = [histories(ev) for ev in runs_events]
-    # A switch some run changed mid-run is told on its own, not in the joined switch part.
-    moved = {k for h in changed for k in h}
-    switches = [k for k in keys if is_switch(k) and k not in moved]
+    switches = [k for k in keys if is_switch(k)]
     labels = []
     for cfg, history in zip(configs, changed):
         parts = [describe_history(k, cfg.get(k), history.get(k, [])) for k in keys
                  if len(switches) < 2 or k not in switches]
-        if len(switches) >= 2:  # one part for the switches: the ones this run has on
-            on = [short_name(k) for k in switches if cfg.get(k)]
-            parts.insert(0, " + ".join(on) + " on" if on
-                         else "/".join(short_name(k) for k in switches) + " off")
+        if len(switches) >= 2:  # one part for the switches: the ones this run has on ...
+            moved = [k for k in switches if history.get(k)]
+            on = [short_name(k) for k in switches if k not in moved and cfg.get(k)]
+            group = [" + ".join(on) + " on"] if on else []
+            # ... and the ones it switched during the run, with their history
+            group += [describe_history(k, cfg.get(k), history[k]) for k in moved]
+            parts[0:0] = group or ["/".join(short_name(k) for k in switches) + " off"]
         if len(parts) > MAX_LABEL_PARTS:
             parts = parts[:MAX_LABEL_PARTS] + [f"+{len(parts) - MAX_LABEL_PARTS} more"]
         labels.append(", ".join(parts))

@@ -187,3 +187,13 @@ def test_a_switch_during_the_run_is_in_the_caption():
     assert "spectral on -> off @60" in lone
     assert "Same: ring8, mlp, loss bce, optimizer adam, clip/gp/rowsum off, " \
            "spectral on -> off @60, seed 0." in lone
+
+
+def test_a_switch_during_the_run_among_several_switches():
+    # The joined switch part names what a run has on; a switch changed during the run is
+    # told with its history in place of "on" / "off" (no "gp off" for it to carry).
+    on = _cfg(constraints__spectral__enabled=True)
+    labels = C.run_labels([on, _cfg(), _cfg(constraints__gp__enabled=True, run__seed=1)],
+                          events=[_switched_off_at_60(), [], []])
+    assert labels == ["spectral on -> off @60, seed 0", "gp/spectral off, seed 0",
+                      "gp on, seed 1"]

@@ -305,4 +305,7 @@ def test_a_switch_during_a_run_is_in_its_label_legend_and_caption(qtbot, tmp_pat
     caption = w.compare.caption()
     assert "spectral on -> off @10 (switched)" in caption
     assert "constraints.spectral.enabled (on -> off @10 / off)" in caption
+    # A long label in the panel titles never makes the window wider than a 1280 px screen.
+    w.compare.runs.rename(a.key, "a label that says a great deal about this run " * 3)
+    assert w.minimumSizeHint().width() <= 1280
     _close(w)
