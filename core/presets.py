@@ -9,7 +9,6 @@ by its name (``--config ring8``) where no file of that name exists.
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from pathlib import Path
 from typing import Sequence
@@ -54,10 +53,9 @@ def presets_main(argv: Sequence[str]) -> int:
     parser = OneLineParser(prog="main.py presets",
                            description="List the shipped presets; give a name to --config "
                                        "(train, the app) or as a sweep file's base.")
-    try:
-        parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = parser.parse_command(argv)
+    if isinstance(args, int):  # --help (0) or a usage error (2)
+        return args
     presets = list_presets()
     width = max(map(len, presets), default=0)
     for name, path in presets.items():

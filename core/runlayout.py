@@ -8,6 +8,7 @@ RUN_DIR/schedule.json            the changes scheduled for the run ({"changes": 
                                  "change": {key: value}}, ...]}), kept so a resume applies them
 RUN_DIR/checkpoints/last/        G.pt, D.pt, trainer.pt (always one step's set, see checkpoint.py)
 RUN_DIR/samples/step_NNNNNNN.png sample grids of image runs, by generator step
+RUN_DIR/tensorboard/             TensorBoard event files while training (run.tensorboard)
 ```
 
 Writers (``core.runfolder``, ``core.checkpoint``), readers (``core.runreader``,
@@ -33,6 +34,7 @@ TRAINER = "trainer.pt"      # everything a resume needs; written last
 # The files of a complete checkpoint set, in the order they are written.
 CHECKPOINT_FILES = (GENERATOR, CRITIC, TRAINER)
 SAMPLES = "samples"
+TENSORBOARD = "tensorboard"  # the live TensorBoard log of run.tensorboard
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")  # a sample grid's file name (not its temp file)
 # The trainer checkpoint relative to the run folder, as messages name it.
 TRAINER_CHECKPOINT = Path(CHECKPOINTS) / LAST / TRAINER
@@ -55,7 +57,8 @@ class RunPaths:
     """Every path of one run folder (``RunPaths(run_dir).metrics`` ...)."""
 
     __slots__ = ("root", "config", "metrics", "events", "schedule", "checkpoints", "last",
-                 "trainer_checkpoint", "critic_checkpoint", "generator_checkpoint", "samples")
+                 "trainer_checkpoint", "critic_checkpoint", "generator_checkpoint", "samples",
+                 "tensorboard")
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -69,6 +72,7 @@ class RunPaths:
         self.critic_checkpoint = self.last / CRITIC
         self.generator_checkpoint = self.last / GENERATOR
         self.samples = self.root / SAMPLES
+        self.tensorboard = self.root / TENSORBOARD
 
     def __repr__(self) -> str:
         return f"RunPaths({str(self.root)!r})"

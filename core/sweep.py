@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from .cli import OneLineParser
+from .cli_parser import OneLineParser
 from .contract import EXIT_BAD_INPUT
 from .sweep_pool import EXIT_OK, EXIT_TRIAL_FAILED, default_workers, run_sweep, run_sweeps
 from .sweep_spec import Sweep, SweepError, Trial, load_sweep

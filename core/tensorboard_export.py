@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Sequence
 
 from .cli_parser import OneLineParser
+from . import runlayout
 from .contract import EXIT_BAD_INPUT
 from .runreader import RunReader, RunReadError
 from .tensorboard_log import TensorBoardLog, TensorBoardMissing, replay, require_tensorboard
 
-RUN_FILES = ("config.toml", "metrics.jsonl")  # what makes a folder a run folder
+RUN_FILES = (runlayout.CONFIG, runlayout.METRICS)  # what makes a folder a run folder
 
 
 class ExportError(ValueError):
@@ -119,10 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def tensorboard_main(argv: Sequence[str]) -> int:
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = build_parser().parse_command(argv)
+    if isinstance(args, int):  # --help (0) or a usage error (2)
+        return args
     out = Path(args.out)
     try:
         planned, warnings = convert([Path(r) for r in args.runs], out)

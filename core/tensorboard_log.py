@@ -27,13 +27,14 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import runlayout
 from .config import Config, ConfigError
 
 EXTRA = "pip install 'lipschitz-playground[tensorboard]'"
 SAMPLES_TAG = "samples"
 EVENTS_TAG = "events"
 EVENT_FILE_PREFIX = "events.out.tfevents."
-LIVE_FOLDER = "tensorboard"  # RUN_DIR/tensorboard/: the live log of run.tensorboard
+LIVE_FOLDER = runlayout.TENSORBOARD  # RUN_DIR/tensorboard/: the live log of run.tensorboard
 FLUSH_SECONDS = 5            # how stale a live log may be on disk (TensorBoard reloads every 30 s)
 
 

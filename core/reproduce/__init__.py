@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..cli import OneLineParser
+from ..cli_parser import OneLineParser
 from ..contract import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from ..resource_paths import reproduce_dir
 from ..sweep_pool import run_sweeps
