@@ -10,9 +10,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from installed_wheel import ROOT
 
 from core import __version__
+
+pytestmark = pytest.mark.slow  # builds and installs the wheel, runs its commands
 
 
 def test_the_wheel_ships_every_resource(installed_wheel):

@@ -34,6 +34,7 @@ def test_version_and_help(capsys):
     assert all(f"  {name} " in out for name in COMMANDS)
 
 
+@pytest.mark.slow
 def test_main_py_and_module_route_the_same_commands(tmp_path):
     for cmd in ([sys.executable, "main.py", "presets"],
                 [sys.executable, "-m", "sngan_gui", "tensorboard", str(tmp_path / "none"),

@@ -23,6 +23,8 @@ from core.session import TrainingSession
 from core.tensorboard_export import tensorboard_main
 from core.tensorboard_log import EXTRA, LIVE_FOLDER
 
+pytestmark = pytest.mark.slow  # trains runs (module fixture) and starts Python processes
+
 
 def _train(out: Path, cfg: Config, steps: int, changes=(), *, stop_at: int | None = None):
     session = TrainingSession(out, cfg, steps=steps, changes=changes, progress=lambda *a: None)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QCheckBox
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from core.tensorboard_log import LIVE_FOLDER
+
+pytestmark = pytest.mark.slow  # trains in the app's training process
 
 
 def test_app_run_writes_the_live_log(qtbot, window):
