@@ -10,8 +10,14 @@
    The budget is share <= 5 % (README, "Benchmarks").
 2. The per-phase timer: nanoseconds per lap (the trainer does 8 laps per step with
    n_critic = 1), and ring8 steps with the timer on vs off, interleaved over rounds (median).
+3. The image-quality probe (core/quality) on the notebook DCGAN (dcgan_notebook preset at its
+   defaults: quality.samples = 500, one measurement every run.probe_every = 500 steps):
+   milliseconds per measurement against the training time of probe_every steps, interleaved
+   over rounds (medians); budget 2 %. The scorer's first training is timed separately (into
+   a temporary app home, so the cache is not used).
 
     python benchmarks/probes.py [--ring-steps 1000] [--dcgan-steps 250] [--rounds 5]
+    python benchmarks/probes.py --quality-only
 
 Timings on a shared machine are noisy; run it on an idle one for figures to quote.
 """
@@ -108,6 +114,52 @@ def timer_cost(rounds: int, steps: int, device: str) -> dict:
             "laps_share_of_step": 8 * lap_ns * 1e-9 / off}
 
 
+def quality_cost(rounds: int, device: str) -> dict:
+    import os
+
+    from core.quality import QualityProbe, prepare_scorer
+    from core.quality import scorer as scorer_mod
+
+    cfg = C.load(PRESETS / "dcgan_notebook.toml")
+    cfg.run.device = device
+    with tempfile.TemporaryDirectory() as home:
+        old = os.environ.get("SNGAN_GUI_HOME")
+        os.environ["SNGAN_GUI_HOME"] = home
+        try:
+            scorer_mod._loaded.clear()
+            tr = Trainer(cfg)
+            t0 = time.perf_counter()
+            scorer = prepare_scorer(cfg, tr.device)
+            first_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            probe = QualityProbe(tr, scorer)  # the held-out features, floor and ceiling
+            refs_s = time.perf_counter() - t0
+        finally:
+            if old is None:
+                os.environ.pop("SNGAN_GUI_HOME", None)
+            else:
+                os.environ["SNGAN_GUI_HOME"] = old
+    steps = 20
+    for _ in range(5):
+        tr.step()
+    step_s, measure_s = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            tr.step()
+        step_s.append((time.perf_counter() - t0) / steps)
+        t0 = time.perf_counter()
+        probe.measure()
+        measure_s.append(time.perf_counter() - t0)
+    step, measure = statistics.median(step_s), statistics.median(measure_s)
+    every = cfg.run.probe_every
+    return {"preset": "dcgan_notebook", "samples": cfg.quality.samples, "probe_every": every,
+            "step_ms": round(1000 * step, 2), "measure_ms": round(1000 * measure, 1),
+            "share": measure / (every * step), "scorer_train_s": round(first_s, 1),
+            "scorer_accuracy": scorer.accuracy, "refs_s": round(refs_s, 2),
+            "threads": torch.get_num_threads()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ring-steps", type=int, default=1000)
@@ -115,11 +167,23 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--device", default="cpu")
     p.add_argument("--skip-dcgan", action="store_true")
+    p.add_argument("--quality-only", action="store_true",
+                   help="only the image-quality probe's cost (part 3)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch intra-op threads (0: torch's default); 1 is steadier on a busy machine")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    q = quality_cost(args.rounds, args.device)
+    print(json.dumps(q))
+    print(f"quality probe (dcgan_notebook, N = {q['samples']}): {q['measure_ms']:.0f} ms per "
+          f"measurement every {q['probe_every']} steps of {q['step_ms']:.1f} ms = "
+          f"{100 * q['share']:.2f} % of training time [budget 2 %]; the digits scorer's first "
+          f"training {q['scorer_train_s']:.1f} s (held-out accuracy "
+          f"{100 * q['scorer_accuracy']:.1f} %), floor and ceiling {q['refs_s']:.1f} s "
+          f"({q['threads']} threads)")
+    if args.quality_only:
+        return
     results = [probe_share("ring8", args.ring_steps, args.device)]
     if not args.skip_dcgan:
         results.append(probe_share("dcgan_notebook", args.dcgan_steps, args.device))

@@ -60,11 +60,14 @@ def _text(default: str, live: bool = False, label: str = "", tip: str = "",
 
 
 DATASETS_2D = ("ring8", "grid25", "swissroll")
-DATASETS_IMAGE = ("digits", "mnist", "fashion_mnist", "cifar10", "folder")
+DATASETS_IMAGE = ("digits", "mnist", "fashion_mnist", "cifar10", "folder", "stacked_digits",
+                  "stacked_mnist")
+# Three digits as the three colour channels (1,000 modes; core/data/stacked.py).
+DATASETS_STACKED = ("stacked_digits", "stacked_mnist")
 IMAGE_ARCHS = ("dcgan", "sngan_cnn")
 # Image size of the datasets that have one of their own; "digits" and "folder" take the
 # model's native size (below) unless data.image_size says otherwise.
-DATASET_NATIVE_SIZE = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}
+DATASET_NATIVE_SIZE = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32, "stacked_mnist": 28}
 ARCH_NATIVE_SIZE = {"dcgan": 28, "sngan_cnn": 32}
 
 
@@ -213,6 +216,26 @@ class RunConfig:
 
 
 @dataclass
+class QualityConfig:
+    """Image quality (README "Image quality"; core/quality/): measured on the slow-probe lines
+    and the last line of image runs, in the dataset scorer's features."""
+
+    enabled: bool = _flag(True, form=False,
+                          tip="Measure image quality (fd, kid, classes, precision/recall ...) "
+                              "on the slow-probe lines of image runs.")
+    # G's samples per measurement, compared with as many held-out real images (all of them
+    # when the held-out split is smaller: digits holds out 500).
+    samples: int = _num(500, ge=16, le=100_000, live=True, form=False,
+                        tip="Samples of G per quality measurement (N).")
+    features: str = _choice("scorer", "scorer", "inception", form=False,
+                            tip="scorer: the dataset's own CNN classifier; inception: "
+                                "InceptionV3 pool features (weights must be on disk).")
+    inception_weights: str = _text(
+        "", tip="InceptionV3 state dict file for features = 'inception' (\"\": torchvision's "
+                "file in the torch hub cache).")
+
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -220,6 +243,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     constraints: ConstraintsConfig = field(default_factory=ConstraintsConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
 
     # ----------------------------------------------------------------- conversion
     def to_dict(self) -> dict[str, Any]:
@@ -328,6 +352,9 @@ def _check_image_geometry(cfg: "Config") -> None:
     if d.channels not in (0, 1, 3):
         raise ConfigError(f"data.channels must be 0 (auto), 1 (grayscale) or 3 (RGB), "
                           f"got {d.channels}")
+    if d.dataset in DATASETS_STACKED and d.channels == 1:
+        raise ConfigError(f"{d.dataset} holds three digits as its three colour channels: "
+                          f"data.channels must be 0 or 3, got 1")
     size = image_size_for(cfg)
     what = (f"data.image_size = {d.image_size}" if d.image_size
             else f"{d.dataset} images are {size}x{size}")

@@ -56,6 +56,24 @@ class MetricsRecord:
     time_split_ms: dict[str, float] | None = None
     probe_time_share: float | None = None
     clip_share: dict[str, float] | None = None  # while clipping is on: weights within 1 % of +-c
+    # Image data, slow-probe lines and the last line (README "Image quality"; core/quality/):
+    # distances in the dataset scorer's features, its classes, precision/recall/density/coverage
+    fd: float | None = None
+    kid: float | None = None
+    kid_std: float | None = None
+    classes: int | None = None
+    class_kl: float | None = None
+    confidence: float | None = None
+    precision: float | None = None
+    recall: float | None = None
+    density: float | None = None
+    coverage: float | None = None
+    mode_kl: float | None = None        # stacked data (with ``modes`` of 1,000)
+    modes_n: int | None = None          # stacked data: samples ``modes`` was counted on
+    quality_n: int | None = None        # G's samples scored (as many held-out real images)
+    quality_floor: dict[str, float] | None = None    # held-out real vs train real, same N
+    quality_ceiling: dict[str, float] | None = None  # an untrained G's samples, same N
+    quality_scorer: str | None = None   # which scorer, its accuracy and feature size
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "MetricsRecord":

@@ -247,6 +247,7 @@ class RunLoop:
         pause_point("prepare")  # test-only (core.pause_points); inert otherwise
         try:
             prepare_dataset(self.cfg, progress=progress, cancel=self.cancel)
+            self._prepare_scorer(progress)
         except DownloadCancelled:
             return False
         except Exception:
@@ -256,6 +257,26 @@ class RunLoop:
         finally:
             self.emit(DownloadProgress(None, None, ""))
         return not self.cancel.is_set()
+
+    def _prepare_scorer(self, progress) -> None:
+        """An image run's quality scorer, trained here on first use (the app's status shows
+        the progress; it is then cached, and the session finds it in memory). A scorer that
+        cannot be had is left to the session, which says so in a note."""
+        from .data import DatasetError, DownloadCancelled
+        from .device import DeviceError, resolve_device
+        from .quality import prepare_scorer
+
+        if self.resume or self.cfg.data.dataset in DATASETS_2D or not self.cfg.quality.enabled:
+            return
+        try:
+            prepare_scorer(self.cfg, resolve_device(self.device or self.cfg.run.device),
+                           progress, self.cancel)
+        except (DeviceError, ConfigError):
+            return
+        except DatasetError as exc:
+            if isinstance(exc, DownloadCancelled):
+                raise
+            return
 
     # ------------------------------------------------------------------ one iteration
     def tick(self) -> bool:

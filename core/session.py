@@ -31,11 +31,12 @@ import torch
 from .checkpoint import CheckpointError, trainer_from_checkpoint
 from .config import Config, ConfigError, is_live
 from .contract import ProbeSnapshot
-from .data import DatasetError
+from .data import DatasetError, TqdmProgress
 from .device import DeviceError
 from .errors import first_line
 from .pause_points import pause_point
 from .probes import Prober
+from .quality import quality_probe_for
 from .runfolder import RunFolder, RunFolderError
 from .tensorboard_log import LiveLog, require_tensorboard
 from .trainer import DeviceStepError, Diverged, Trainer, device_failure
@@ -142,6 +143,15 @@ class TrainingSession:
         # The step of the checkpoint set on disk (None: none yet); what the CLI's messages cite.
         self.checkpoint_step: int | None = start if has_checkpoint else None
         self.prober = Prober(self.trainer)
+        own_bar = progress is None  # the CLI: a tqdm bar while a scorer trains (first use)
+        bar = TqdmProgress() if own_bar else progress
+        try:
+            self.prober.quality, note = quality_probe_for(self.trainer, bar)
+        finally:
+            if own_bar:
+                bar.close()
+        if note:
+            self.notes.append(note)
         self._slow_step: int | None = None
         self._sampled_step = -1
         self._elapsed0 = self.trainer.elapsed()
@@ -243,7 +253,7 @@ class TrainingSession:
         # run.probe_every, and on the run's last line.
         slow = (final or self._slow_step is None or step >= run.steps
                 or step // run.probe_every > self._slow_step // run.probe_every)
-        record.update(self.prober.probe(slow=slow))
+        record.update(self.prober.probe(slow=slow, final=final or step >= run.steps))
         if slow:
             self._slow_step = step
         self._add_timing(record)

@@ -24,6 +24,8 @@ COMMANDS = {
     "tensorboard": ("core.tensorboard_export", "tensorboard_main",
                     "convert run or sweep folders to TensorBoard event files"),
     "presets": ("core.presets", "presets_main", "list the shipped presets"),
+    "score": ("core.quality.cli", "score_main",
+              "image quality of a run's generator or a folder of images"),
     "install-desktop": ("sngan_gui.desktop", "install_desktop_main",
                         "add the app to this user's desktop menu (Linux)"),
 }

@@ -9,10 +9,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def shared_scorers(tmp_path_factory):
+    """One scorer cache for the whole session: the digits scorer trains once (on first use,
+    by whichever test or child process needs it first), not once per test."""
+    return tmp_path_factory.mktemp("scorers")
+
+
 @pytest.fixture(autouse=True)
-def _private_app_home(tmp_path_factory, monkeypatch):
-    """Every test gets its own SNGAN_GUI_HOME, so nothing touches the user's folders."""
+def _private_app_home(tmp_path_factory, monkeypatch, shared_scorers):
+    """Every test gets its own SNGAN_GUI_HOME, so nothing touches the user's folders; its
+    scorers/ folder is the session's shared scorer cache."""
     home = tmp_path_factory.mktemp("sngan_home")
+    (home / "scorers").symlink_to(shared_scorers, target_is_directory=True)
     monkeypatch.setenv("SNGAN_GUI_HOME", str(home))
     return home
 

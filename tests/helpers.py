@@ -61,4 +61,5 @@ def tiny_image(**sets) -> Config:
     cfg.set("run.device", "cpu")
     cfg.set("run.log_every", 2)
     cfg.set("run.checkpoint_every", 4)
+    cfg.set("quality.samples", 32)  # the quality probe on few samples (its tests set more)
     return _apply(cfg, sets)

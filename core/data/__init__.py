@@ -4,10 +4,11 @@ A sampler has ``kind`` ("2d" or "image"), ``shape`` (one sample's shape) and
 ``sample(n, generator) -> Tensor`` on the training device, values in the model's range
 (2D: raw coordinates; images: [-1, 1]).
 
-Image datasets (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``folder``) are decoded
-once into a uint8 tensor [N, C, H, W] by :func:`prepare_dataset`, which a front end calls away
-from its UI thread to show download/decoding progress with a Cancel button (the app: the run
-loop in its training process, ``core.runloop``, before the first step)::
+Image datasets (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``folder``,
+``stacked_digits``, ``stacked_mnist``) are decoded once into a uint8 tensor [N, C, H, W] by
+:func:`prepare_dataset`, which a front end calls away from its UI thread to show
+download/decoding progress with a Cancel button (the app: the run loop in its training
+process, ``core.runloop``, before the first step)::
 
     cancel = threading.Event()
     data = prepare_dataset(cfg, progress=lambda done, total, message: ..., cancel=cancel)
@@ -46,6 +47,7 @@ from .downloads import (TORCHVISION_SETS, is_present, load_torchvision, manual_h
                         required_files)
 from .folder import IMAGE_EXTENSIONS, find_images, load_folder
 from .images import DatasetError, DownloadCancelled, ImageTensorSampler, digits_uint8, fit_images
+from .stacked import STACKED_BASE, STACKED_IMAGES, STACKED_SEED, stack_triples
 from .toy2d import Toy2DSampler, mode_centres, mode_std
 
 __all__ = ["DatasetError", "DownloadCancelled", "IMAGE_EXTENSIONS", "ImageData",
@@ -88,7 +90,7 @@ def _geometry(cfg: Config | DataConfig) -> tuple[DataConfig, int]:
     return cfg.data, image_size_for(cfg)
 
 
-DISK_CACHED = ("digits", "folder")
+DISK_CACHED = ("digits", "folder", "stacked_digits")
 DISK_CACHE_KEEP = 4
 
 
@@ -150,8 +152,9 @@ def _key_files(name: str, root: Path, files: list[Path] | None) -> list[Path] | 
     """The files whose size and mtime key a dataset's caches (None: not all on disk yet)."""
     if name == "folder":
         return files
-    if name in TORCHVISION_SETS:
-        return required_files(name, root) if is_present(name, root) else None
+    base = STACKED_BASE.get(name, name)
+    if base in TORCHVISION_SETS:
+        return required_files(base, root) if is_present(base, root) else None
     return []
 
 
@@ -162,7 +165,7 @@ def _cache_key(name: str, root: Path, data: DataConfig, size: int,
     if key_files is None:
         return None
     try:
-        return (name, str(root) if name != "digits" else _sklearn_version(), data.channels,
+        return (name, str(root) if "digits" not in name else _sklearn_version(), data.channels,
                 size, _stat_key(key_files))
     except OSError:
         return None
@@ -210,6 +213,11 @@ def prepare_dataset(cfg: Config | DataConfig, progress: Progress | None = None,
                          f"(e.g. {examples})")
     elif name in TORCHVISION_SETS:
         images, source = load_torchvision(name, root, progress, cancel), root
+    elif name == "stacked_digits":
+        images, source = stack_triples(digits_uint8(size), STACKED_IMAGES, STACKED_SEED)[0], None
+    elif name == "stacked_mnist":
+        base = fit_images(load_torchvision("mnist", root, progress, cancel), 1, size)
+        images, source = stack_triples(base, STACKED_IMAGES, STACKED_SEED)[0], root
     else:
         raise DatasetError(f"dataset '{name}' is not an image dataset this build knows")
     if cancel is not None and cancel.is_set():
@@ -246,7 +254,8 @@ class TqdmProgress:
             self.close()
             self.message = message
             self.bar = tqdm(total=total or None, desc=message, file=self.file, leave=False,
-                            unit="B" if is_bytes else " img", unit_scale=is_bytes,
+                            unit="B" if is_bytes else (" batch" if message.startswith("training")
+                                                       else " img"), unit_scale=is_bytes,
                             unit_divisor=1024 if is_bytes else 1000, dynamic_ncols=True)
         if total and self.bar.total != total:
             self.bar.total = total

@@ -7,7 +7,8 @@ Guarantees (tested in tests/test_probes_session.py):
   from ``run.seed``), never from ``trainer.generator`` or torch's global stream. A run with
   probes is bit-identical to the same run without them.
 - cost: the fast probes run on each log line; the slow ones (full spectra, histograms, 2D
-  landscape and mode coverage) every ``run.probe_every`` steps. :attr:`Prober.seconds` is the
+  landscape and mode coverage, image quality through :attr:`Prober.quality`, a
+  :class:`core.quality.QualityProbe` set by the session) every ``run.probe_every`` steps. :attr:`Prober.seconds` is the
   time spent in probes.
 """
 
@@ -105,6 +106,7 @@ class Prober:
         self._d_lists = None
         self._stack_buffers: dict[tuple, torch.Tensor] = {}
         self._snapshot = ProbeSnapshot()
+        self.quality = None  # image runs: a core.quality.QualityProbe (set by the session)
         if self.is_2d:
             name = trainer.cfg.data.dataset
             self.centres = mode_centres(name)
@@ -123,8 +125,9 @@ class Prober:
         """Replace top-level fields of the snapshot (e.g. ``time_split_ms``)."""
         self._snapshot = dataclasses.replace(self._snapshot, **items)
 
-    def probe(self, *, slow: bool) -> dict[str, Any]:
-        """Run the fast probes (and the slow ones when ``slow``); return the metrics fields."""
+    def probe(self, *, slow: bool, final: bool = False) -> dict[str, Any]:
+        """Run the fast probes (and the slow ones when ``slow``; ``final``: the run's last
+        line); return the metrics fields."""
         t0 = time.perf_counter()
         parts: dict[str, Any] = {}
         with _one_thread(self.device):
@@ -133,6 +136,10 @@ class Prober:
                 fields.update(self._slow(parts))
             elif self.is_2d:
                 fields["modes"] = fields["hq"] = None
+            _sync(self.device)
+        if self.quality is not None:
+            # all threads: hundreds of samples through G and the scorer are large ops
+            fields.update(self.quality.measure(final=final) if slow else self.quality.empty())
             _sync(self.device)
         self._snapshot = dataclasses.replace(self._snapshot, step=self.trainer.step_count,
                                              **parts)

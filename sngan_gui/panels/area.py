@@ -1,4 +1,4 @@
-"""The plot area: the six panels in splitters under a banner, and the one redraw throttle."""
+"""The plot area: the seven panels in splitters under a banner, and the one redraw throttle."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from ..compare.runs import RunCollection
 from ..run_model import RunModel
 from .base import QtPlotPanel
+from .quality import QtQualityPanel
 from .snapshots import QtHistogramPanel, QtSamplesPanel, QtSpectrumPanel
 from .timeseries import QtLipschitzPanel, QtLossPanel, QtSigmaPanel, QtTimeSeriesPanel
 
@@ -31,15 +32,18 @@ class QtPlotArea(QWidget):
         self.sigma = QtSigmaPanel()
         self.spectrum = QtSpectrumPanel()
         self.histogram = QtHistogramPanel()
-        self.time_series: tuple[QtTimeSeriesPanel, ...] = (self.loss, self.sigma, self.lipschitz)
+        self.quality = QtQualityPanel()
+        self.time_series: tuple[QtTimeSeriesPanel, ...] = (self.loss, self.sigma, self.lipschitz,
+                                                           self.quality)
         self.snapshot_panels: tuple[QtPlotPanel, ...] = (self.samples, self.spectrum,
                                                           self.histogram)
         self.panels: dict[str, QtPlotPanel] = {
             "samples": self.samples, "loss": self.loss, "sigma": self.sigma,
-            "lipschitz": self.lipschitz, "spectrum": self.spectrum, "histogram": self.histogram}
+            "lipschitz": self.lipschitz, "quality": self.quality, "spectrum": self.spectrum,
+            "histogram": self.histogram}
         # redraw order: a heavy snapshot panel between two light curve panels
         self._order = [self.samples, self.loss, self.spectrum, self.lipschitz, self.histogram,
-                       self.sigma]
+                       self.sigma, self.quality]
         self._next = 0
         self.model: RunModel | None = None
         self.runs: RunCollection | None = None  # several runs: show_runs
@@ -60,6 +64,7 @@ class QtPlotArea(QWidget):
         top.addWidget(self.samples)
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.loss)
+        right.addWidget(self.quality)
         right.addWidget(self.lipschitz)
         top.addWidget(right)
         top.setSizes([520, 560])
