@@ -48,6 +48,9 @@ def build_parser() -> OneLineParser:
                                                "(default: quality.samples, 500)")
     p.add_argument("--features", choices=["scorer", "inception"],
                    help="feature space (default: the run's quality.features, else scorer)")
+    p.add_argument("--inception-weights", metavar="FILE",
+                   help="InceptionV3 state dict for --features inception (quality."
+                        "inception_weights; default: torchvision's file in the torch hub cache)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -71,8 +74,9 @@ def _score(args) -> dict[str, Any]:
         raise ScoreError(f"--samples must be >= 16, got {args.samples}")
     if args.images is not None:
         return score_images(Path(args.images), args.dataset, args.samples, args.features,
-                            args.device)
-    return score_run(Path(args.run_dir), args.step, args.samples, args.features, args.device)
+                            args.device, args.inception_weights)
+    return score_run(Path(args.run_dir), args.step, args.samples, args.features, args.device,
+                     args.inception_weights)
 
 
 def _device(name: str) -> torch.device:
@@ -102,7 +106,14 @@ def _finite(v):
 
 
 # ------------------------------------------------------------------------------ a folder
-def dataset_config(name: str | None, features: str | None) -> Config:
+def _features(cfg: Config, features: str | None, weights: str | None) -> None:
+    if features:
+        cfg.set("quality.features", features)
+    if weights:
+        cfg.set("quality.inception_weights", weights)
+
+
+def dataset_config(name: str | None, features: str | None, weights: str | None = None) -> Config:
     if not name:
         raise ScoreError("--images needs --dataset NAME (one of "
                          f"{', '.join(DATASETS_IMAGE)})")
@@ -113,16 +124,16 @@ def dataset_config(name: str | None, features: str | None) -> Config:
                          "a named dataset")
     cfg = Config()
     cfg.update({"data.dataset": name, "model.arch": suggested_arch(name)})
-    if features:
-        cfg.set("quality.features", features)
+    _features(cfg, features, weights)
     return cfg
 
 
 def score_images(folder: Path, dataset: str | None, samples: int | None,
-                 features: str | None, device_name: str) -> dict[str, Any]:
+                 features: str | None, device_name: str,
+                 weights: str | None = None) -> dict[str, Any]:
     from ..data.folder import load_folder
 
-    cfg = dataset_config(dataset, features)
+    cfg = dataset_config(dataset, features, weights)
     n = samples or cfg.quality.samples
     device = _device(device_name)
     scorer = _scorer(cfg, device)
@@ -145,7 +156,7 @@ def score_images(folder: Path, dataset: str | None, samples: int | None,
 
 # ------------------------------------------------------------------------------ a run
 def score_run(run_dir: Path, step: int | None, samples: int | None, features: str | None,
-              device_name: str) -> dict[str, Any]:
+              device_name: str, weights: str | None = None) -> dict[str, Any]:
     from ..checkpoint import CheckpointError, safe_load
     from ..runreader import RunReadError, load_run_config
 
@@ -156,8 +167,7 @@ def score_run(run_dir: Path, step: int | None, samples: int | None, features: st
     if cfg.data.dataset not in DATASETS_IMAGE:
         raise ScoreError(f"{run_dir}: a 2D run ({cfg.data.dataset}); its modes and hq are in "
                          f"metrics.jsonl")
-    if features:
-        cfg.set("quality.features", features)
+    _features(cfg, features, weights)
     n = samples or cfg.quality.samples
     last = run_dir / "checkpoints" / "last"
     g_file = last / "G.pt"

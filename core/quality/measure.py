@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 import torch
 
+from ..data import DatasetError
 from .metrics import distance_fields, class_fields, mode_fields
 from .scorer import Scorer, save_refs
 from .training import SCORER_SEED, forked_rng
 
 REAL_SEED = 99_991
+MIN_REAL = 16  # held-out images at least (k-NN radii need k + 1 points, KID two subsets)
 CEILING_SEED = 424_242
 GEN_BATCH = 500
 
@@ -42,11 +44,15 @@ def _select(count: int, n: int, seed: int) -> torch.Tensor:
 
 
 def real_set(scorer: Scorer, n: int) -> RealSet:
+    """The held-out real set of N images (``DatasetError`` when the split holds too few)."""
     held = scorer.splits.held_x
+    if held.shape[0] < MIN_REAL:
+        raise DatasetError(f"the held-out split of {scorer.dataset} holds {held.shape[0]} "
+                           f"images; scoring needs at least {MIN_REAL}")
     idx = _select(held.shape[0], n, REAL_SEED)
     feats, _ = scorer.run(held[idx])
     labels = scorer.splits.held_y
-    return RealSet(feats, labels if labels is None else labels, len(idx))
+    return RealSet(feats, labels, len(idx))
 
 
 def fields_of(scorer: Scorer, real: RealSet, feats: torch.Tensor,
