@@ -67,7 +67,7 @@ class QtPlotArea(QWidget):
         right.addWidget(self.quality)
         right.addWidget(self.lipschitz)
         top.addWidget(right)
-        top.setSizes([520, 560])
+        top.setSizes([480, 600])
         bottom = QSplitter(Qt.Horizontal)
         for p in (self.sigma, self.spectrum, self.histogram):
             bottom.addWidget(p)

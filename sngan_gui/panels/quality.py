@@ -82,6 +82,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         super().__init__(parent)
         self.view_box = QComboBox()
         self.view_box.setObjectName("qualityView")
+        self.view_box.setMaximumWidth(170)
         self.view_box.setToolTip("Which quality measurement to plot")
         self.view_box.currentIndexChanged.connect(self._view_changed)
         self.header.insertWidget(1, self.view_box)
@@ -162,7 +163,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         self.grow_x(h.steps)
         self.fit_y()
         self.info.setText(self._info_text(model))
-        self.info.setToolTip(scorer_note(model))
+        self.info.setToolTip(self._info_tip(model) if not is_2d(model) else "")
 
     def draw_run(self, entry: RunEntry, model: RunModel) -> None:
         key, series, log, _ = self.view()
@@ -172,6 +173,19 @@ class QtQualityPanel(QtTimeSeriesPanel):
             self.overlay.curve(entry, name, x, y, series_label=name if len(series) > 1 else None,
                                dash_index=i)
         self.info.setText("")
+
+    def fit_y(self) -> None:
+        """Keep the floor and ceiling lines in view too: they are the scale the values are
+        read against."""
+        super().fit_y()
+        refs = [line.value() for line in self._refs]
+        if not refs or self._y_range is None:
+            return
+        lo, hi = min(refs + [self._y_range[0]]), max(refs + [self._y_range[1]])
+        if (lo, hi) != self._y_range:
+            pad = 0.05 * (hi - lo)
+            self._y_range = (lo - pad, hi + pad)
+            self.export_item.setYRange(*self._y_range, padding=0)
 
     def _draw_refs(self, models, series, log) -> None:
         """Floor and ceiling of the shown series as labelled horizontal lines (one per
@@ -193,9 +207,12 @@ class QtQualityPanel(QtTimeSeriesPanel):
                     pos=math.log10(v) if log else v, angle=0, movable=False,
                     pen=pen(REF_COLOR, 1.0, Qt.DotLine),
                     label=f"{which} {_fmt(v)}",
-                    labelOpts={"position": 0.04 if which == "floor" else 0.2,
-                               "color": REF_COLOR, "anchors": [(0, 1), (0, 1)],
-                               "movable": False})
+                    # the floor's label above its line, the ceiling's below (it is near the
+                    # top of the range)
+                    labelOpts={"position": 0.02 if which == "floor" else 0.12,
+                               "color": REF_COLOR, "movable": False,
+                               "anchors": [(0, 1), (0, 1)] if which == "floor"
+                               else [(0, 0), (0, 0)]})
                 line.setZValue(-6)
                 self.export_item.addItem(line, ignoreBounds=False)
                 self._refs.append(line)
@@ -214,8 +231,8 @@ class QtQualityPanel(QtTimeSeriesPanel):
         fd = h.last("fd")
         if not math.isfinite(fd):
             return f"at the slow probes · {scorer_note(model)}"
-        parts = [f"fd {_fmt(fd)} (floor {_fmt(h.last('quality_floor.fd'))}, ceiling "
-                 f"{_fmt(h.last('quality_ceiling.fd'))})"]
+        parts = [f"fd {_fmt(fd)} · floor {_fmt(h.last('quality_floor.fd'))} · ceiling "
+                 f"{_fmt(h.last('quality_ceiling.fd'))}"]
         classes = h.last("classes")
         if math.isfinite(classes):
             parts.append(f"classes {classes:.0f}")
@@ -228,3 +245,15 @@ class QtQualityPanel(QtTimeSeriesPanel):
         if model.cfg.data.dataset == "folder" or model.cfg.quality.features == "inception":
             parts.append(scorer_note(model))
         return "   ".join(parts)
+
+    def _info_tip(self, model: RunModel) -> str:
+        """Every latest value beside its floor and ceiling (the info line's tooltip)."""
+        h = model.history
+        rows = [scorer_note(model) + f", N = {_fmt(h.last('quality_n'))} samples", ""]
+        for name in ("fd", "kid", "classes", "class_kl", "confidence", "precision", "recall",
+                     "density", "coverage", "modes", "mode_kl"):
+            v = h.last(name)
+            if math.isfinite(v):
+                rows.append(f"{name}: {_fmt(v)}   (floor {_fmt(h.last('quality_floor.' + name))}"
+                            f", ceiling {_fmt(h.last('quality_ceiling.' + name))})")
+        return "\n".join(rows)

@@ -1,0 +1,99 @@
+"""The Quality panel: an image run's quality lines with their floor and ceiling, the views,
+two runs overlaid with their switch markers, exports; a 2D run's modes / hq."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import config as C
+from core.cli import train_main
+from tests.helpers import tiny_2d, tiny_image
+
+
+def _train(tmp_path, name, cfg, *args) -> Path:
+    path = tmp_path / f"{name}.toml"
+    C.save(cfg, path)
+    out = tmp_path / name
+    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
+    return out
+
+
+def _lines(run: Path) -> list[dict]:
+    return [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def _window(qtbot, runs):
+    import sngan_gui
+
+    w = sngan_gui.create_window(None, runs)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.area.refresh_all()
+    return w
+
+
+def test_quality_panel_draws_an_image_runs_quality_lines(qtbot, tmp_path):
+    run = _train(tmp_path, "img", tiny_image(run__steps=6, run__log_every=2, run__probe_every=4))
+    lines = [r for r in _lines(run) if r.get("fd") is not None]
+    assert [r["step"] for r in lines] == [2, 4, 6]
+    w = _window(qtbot, [run])
+    panel = w.area.quality
+    assert w.area.panels["quality"] is panel
+    assert panel.view_box.currentData() == "fd" and panel.export_item.ctrl.logYCheck.isChecked()
+    x, y = panel.curves["fd"].getOriginalDataset()
+    assert list(x) == [2, 4, 6] and np.allclose(y, [r["fd"] for r in lines])
+    floor, ceiling = lines[-1]["quality_floor"]["fd"], lines[-1]["quality_ceiling"]["fd"]
+    labels = sorted(line.label.textItem.toPlainText() for line in panel._refs)
+    assert labels == sorted([f"ceiling {ceiling:.0f}" if ceiling >= 100 else f"ceiling {ceiling:.3g}",
+                             f"floor {floor:.3g}"])
+    assert [10 ** line.value() for line in panel._refs] == [pytest.approx(floor),
+                                                            pytest.approx(ceiling)]
+    info = panel.info.text()
+    assert info.startswith("fd ") and "floor" in info and "classes" in info and "P " in info
+    assert "precision" in panel.info.toolTip() and "ceiling" in panel.info.toolTip()
+    # another view: precision and recall on a linear axis, no floor lines for two series
+    panel.select("pr")
+    w.area.refresh_all()
+    assert set(panel.curves) == {"precision", "recall"}
+    assert not panel.export_item.ctrl.logYCheck.isChecked()
+    panel.select("classes")
+    w.area.refresh_all()
+    assert len(panel._refs) == 2
+    # exported like the others: PNG and CSV
+    w.files.plot("quality", tmp_path / "q.png")
+    csv = (tmp_path / "q.csv")
+    w.files.plot("quality", csv)
+    assert (tmp_path / "q.png").stat().st_size > 1000 and "classes" in csv.read_text()
+    w.close()
+
+
+def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path):
+    a = _train(tmp_path, "a", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2),
+               "--change", "3:constraints.spectral.enabled=true")
+    b = _train(tmp_path, "b", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2,
+                                         constraints__spectral__enabled=True))
+    w = _window(qtbot, [a, b])
+    panel = w.area.quality
+    assert panel.overlaid
+    keys = panel.overlay.run_keys()
+    assert len(keys) == 2
+    for key, run in zip(keys, (a, b)):
+        x, y = panel.overlay.curves(key)["fd"].getOriginalDataset()
+        assert np.allclose(y, [r["fd"] for r in _lines(run)])
+    assert panel.overlay._runs[keys[0]].markers  # run a's switch at step 3
+    w.close()
+    ring = _train(tmp_path, "ring", tiny_2d(run__steps=20, run__probe_every=5))
+    w = _window(qtbot, [ring])
+    panel = w.area.quality
+    assert panel.view_box.currentData() == "modes"
+    x, y = panel.curves["modes"].getOriginalDataset()
+    modes = [r["modes"] for r in _lines(ring) if r["modes"] is not None]
+    assert np.allclose(y, modes) and all(math.isfinite(v) for v in y)
+    assert panel.info.text().startswith("modes ")
+    w.close()
