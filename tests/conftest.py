@@ -16,6 +16,31 @@ def shared_scorers(tmp_path_factory):
     return tmp_path_factory.mktemp("scorers")
 
 
+@pytest.fixture(scope="session")
+def digits_scorer(shared_scorers, tmp_path_factory):
+    """The digits scorer trained (or loaded) into the shared cache now, with its floor and
+    ceiling at the default N and at the small configs' N: for tests whose training runs in a
+    child process with a deadline (the app's tests), which then load it in a moment."""
+    from core.quality import prepare_scorer
+    from core.quality.measure import references
+    from tests.helpers import tiny_image
+
+    home = tmp_path_factory.mktemp("scorer_home")
+    (home / "scorers").symlink_to(shared_scorers, target_is_directory=True)
+    old = os.environ.get("SNGAN_GUI_HOME")
+    os.environ["SNGAN_GUI_HOME"] = str(home)
+    try:
+        scorer = prepare_scorer(tiny_image())
+        for n in (500, 32):
+            references(scorer, n)
+    finally:
+        if old is None:
+            os.environ.pop("SNGAN_GUI_HOME", None)
+        else:
+            os.environ["SNGAN_GUI_HOME"] = old
+    return scorer
+
+
 @pytest.fixture(autouse=True)
 def _private_app_home(tmp_path_factory, monkeypatch, shared_scorers):
     """Every test gets its own SNGAN_GUI_HOME, so nothing touches the user's folders; its

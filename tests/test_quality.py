@@ -180,3 +180,46 @@ def test_training_with_the_quality_probe_is_bit_identical_to_training_without(tm
         assert torch.equal(states[0][k], states[1][k]), k
     assert read_lines(tmp_path / "qTrue")[-1]["fd"] is not None
     assert "fd" not in read_lines(tmp_path / "qFalse")[-1]
+
+
+def test_the_app_loop_trains_a_missing_scorer_with_progress_before_the_run_starts(
+        tmp_path, monkeypatch):
+    """The app's child (core.runloop) trains the scorer in its preparation, reporting it as
+    DownloadProgress (the status bar's bar and Cancel); cancelling stops it."""
+    import queue
+    import threading
+
+    from core import contract as c
+    from core.runloop import RunLoop
+
+    monkeypatch.setenv("SNGAN_GUI_HOME", str(tmp_path / "home"))  # nothing cached here
+    monkeypatch.setattr(scorer_mod, "_loaded", {})
+    recipe = scorer_mod.RECIPES["digits"]
+    monkeypatch.setitem(scorer_mod.RECIPES, "digits", type(recipe)(epochs=1))
+    reports = []
+    loop = RunLoop(digits_cfg(), tmp_path / "run", queue.SimpleQueue(), threading.Event(),
+                   reports.append, torch_threads=1, report_interval=0.0)
+    assert loop.start()
+    labels = [r.label for r in reports if isinstance(r, c.DownloadProgress) and r.done]
+    assert any("training the digits scorer" in label for label in labels)
+    started = next(i for i, r in enumerate(reports) if isinstance(r, c.RunStarted))
+    last_progress = max(i for i, r in enumerate(reports) if isinstance(r, c.DownloadProgress))
+    assert last_progress < started and reports[last_progress].done is None
+    assert loop.session.prober.quality is not None
+    loop.close()
+    # cancelled while training: no run starts
+    monkeypatch.setattr(scorer_mod, "_loaded", {})
+    for f in scorer_mod.scorers_dir().glob("*.pt"):
+        f.unlink()
+    cancel = threading.Event()
+    reports.clear()
+
+    def emit(report):
+        reports.append(report)
+        if isinstance(report, c.DownloadProgress) and report.done and "scorer" in report.label:
+            cancel.set()
+
+    loop = RunLoop(digits_cfg(), tmp_path / "run2", queue.SimpleQueue(), cancel, emit,
+                   torch_threads=1, report_interval=0.0)
+    assert not loop.start()
+    assert not any(isinstance(r, c.RunStarted) for r in reports)

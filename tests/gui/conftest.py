@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ROOT / "resources" / "presets"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _scorer_ready(digits_scorer):
+    """Image runs of the app train in a child process within a deadline: the digits scorer
+    is ready in the session's shared cache before any of them starts."""
+    return digits_scorer
+
+
 @pytest.fixture
 def gui_home(tmp_path, monkeypatch):
     home = Path(os.environ.get("SNGAN_GUI_HOME") or tmp_path / "home")
