@@ -142,6 +142,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         if drawn and len(runs) >= 2:
             _, series, log, _ = self.view()
             self._draw_refs([m for _, m in runs], series, log)
+            self.fit_y()  # with the floor and ceiling in view
         return drawn
 
     def refresh(self, model: RunModel) -> bool:

@@ -97,3 +97,16 @@ def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path)
     assert np.allclose(y, modes) and all(math.isfinite(v) for v in y)
     assert panel.info.text().startswith("modes ")
     w.close()
+
+
+def test_overlaid_runs_keep_the_floor_and_ceiling_in_view(qtbot, tmp_path):
+    runs = [_train(tmp_path, name, tiny_image(run__steps=4, run__log_every=2,
+                                              run__probe_every=2, run__seed=seed))
+            for name, seed in (("a", 0), ("b", 1))]
+    w = _window(qtbot, runs)
+    panel = w.area.quality
+    assert panel.overlaid and len(panel._refs) == 2
+    lo, hi = panel.export_item.getViewBox().viewRange()[1]
+    for line in panel._refs:
+        assert lo <= line.value() <= hi
+    w.close()
