@@ -25,8 +25,6 @@ import math
 import warnings
 
 import torch
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.kid import KernelInceptionDistance
 
 from .network import PrecomputedFeatures
 from .prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, precision_recall_density_coverage
@@ -44,6 +42,9 @@ def class_share_threshold(classes: int) -> float:
 
 
 def frechet_distance(real: torch.Tensor, fake: torch.Tensor) -> float:
+    # imported here: torchmetrics takes seconds to import, and 2D runs never need it
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
     d = real.shape[1]
     metric = FrechetInceptionDistance(feature=PrecomputedFeatures(d))
     metric.update(real.double(), real=True)
@@ -56,6 +57,8 @@ def kernel_distance(real: torch.Tensor, fake: torch.Tensor, subset_size: int | N
     """(mean, std) of the unbiased KID over ``subsets`` random subsets of ``subset_size``
     (default: half the smaller set, at most KID_MAX_SUBSET: subsets of the whole set would all
     be the same set, and their spread zero)."""
+    from torchmetrics.image.kid import KernelInceptionDistance
+
     d = real.shape[1]
     size = subset_size or max(2, min(KID_MAX_SUBSET, min(real.shape[0], fake.shape[0]) // 2))
     with warnings.catch_warnings():  # "will save all extracted features": N of them, by design
