@@ -1,8 +1,8 @@
 """Entry point of a source checkout: ``python main.py`` opens the app; ``python main.py
 train|sweep|reproduce|tensorboard|presets|score ...`` runs headless (README "Headless
-training", "Sweeps", "Reproduction report", "TensorBoard", "Image quality"). An installed copy has the same as the
-``sngan-gui`` script and ``python -m sngan_gui``; the commands are listed in
-``sngan_gui/launcher.py``."""
+training", "Sweeps", "Reproduction report", "TensorBoard", "Image quality"). An installed
+copy has the same as the ``sngan-gui`` script and ``python -m sngan_gui``; the commands are
+listed in ``sngan_gui/launcher.py``."""
 
 from __future__ import annotations
 
