@@ -41,8 +41,23 @@ def digits_scorer(shared_scorers, tmp_path_factory):
     return scorer
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_app_home(tmp_path_factory, shared_scorers):
+    """An app home for what runs before the per-test one is set (module- and session-scoped
+    fixtures that train), so no test writes into the user's folders."""
+    home = tmp_path_factory.mktemp("session_home")
+    (home / "scorers").symlink_to(shared_scorers, target_is_directory=True)
+    old = os.environ.get("SNGAN_GUI_HOME")
+    os.environ["SNGAN_GUI_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("SNGAN_GUI_HOME", None)
+    else:
+        os.environ["SNGAN_GUI_HOME"] = old
+
+
 @pytest.fixture(autouse=True)
-def _private_app_home(tmp_path_factory, monkeypatch, shared_scorers):
+def _private_app_home(tmp_path_factory, monkeypatch, shared_scorers, _session_app_home):
     """Every test gets its own SNGAN_GUI_HOME, so nothing touches the user's folders; its
     scorers/ folder is the session's shared scorer cache."""
     home = tmp_path_factory.mktemp("sngan_home")

@@ -159,7 +159,8 @@ def prepare_scorer(cfg: Config, device: torch.device | str = "cpu",
     splits = stacked_splits(cfg) if cfg.data.dataset in DATASETS_STACKED else base_splits(cfg)
     fingerprint = splits.fingerprint()
     c, s = splits.held_x.shape[1], splits.held_x.shape[2]
-    key = (cfg.data.dataset, c, s, kind, fingerprint, str(device),
+    # the cache folder too: a scorer object remembers its file (its floor and ceiling go there)
+    key = (cfg.data.dataset, c, s, kind, fingerprint, str(device), str(scorers_dir()),
            cfg.quality.inception_weights if kind == "inception" else "")
     with _lock:
         if key in _loaded:
