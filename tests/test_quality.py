@@ -19,6 +19,9 @@ from core.session import TrainingSession
 from tests.helpers import tiny_2d, tiny_image
 
 
+pytestmark = pytest.mark.slow  # trains the digits scorer on first use and runs training sessions
+
+
 def digits_cfg(**sets) -> Config:
     return tiny_image(**sets)
 

@@ -16,6 +16,9 @@ from core.session import TrainingSession
 from tests.helpers import tiny_image
 
 
+pytestmark = pytest.mark.slow  # trains runs and scores them (InceptionV3 at 299x299 too)
+
+
 def train(tmp_path, steps=4, **sets):
     cfg = tiny_image(run__log_every=2, run__probe_every=2, **sets)
     session = TrainingSession(tmp_path / "run", cfg, steps=steps)

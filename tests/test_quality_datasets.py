@@ -21,6 +21,9 @@ from tests.helpers import tiny_image
 from tests.test_datasets import idx_bytes
 
 
+pytestmark = pytest.mark.slow  # trains scorers and runs on several datasets
+
+
 def run(tmp_path, cfg, steps, name="run"):
     session = TrainingSession(tmp_path / name, cfg, steps=steps)
     while not session.done:

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ..cli import OneLineParser
+from ..cli_parser import OneLineParser
 from ..config import DATASETS_IMAGE, DATASETS_STACKED, Config, ConfigError, suggested_arch
 from ..contract import EXIT_BAD_INPUT
 from ..data import DatasetError, TqdmProgress
@@ -57,7 +57,9 @@ def build_parser() -> OneLineParser:
 
 
 def score_main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+    args = build_parser().parse_command(argv)
+    if isinstance(args, int):  # --help, or a usage error (its line is printed)
+        return args
     try:
         result = _score(args)
     except (ScoreError, ConfigError, DatasetError) as exc:

@@ -15,6 +15,9 @@ from core.cli import train_main
 from tests.helpers import tiny_2d, tiny_image
 
 
+pytestmark = pytest.mark.slow  # trains runs; the app measures opened runs in a child process
+
+
 def _train(tmp_path, name, cfg, *args) -> Path:
     path = tmp_path / f"{name}.toml"
     C.save(cfg, path)
