@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from .config import Config, ConfigError
+from .disk_errors import torch_save
 from .errors import first_line
 from .pause_points import pause_point
 from .runlayout import LAST
@@ -105,7 +106,7 @@ def write_checkpoint_set(parent: str | Path, files: dict[str, Any], name: str = 
         partial.mkdir()
         for file_name, obj in files.items():
             with open(partial / file_name, "wb") as fh:
-                torch.save(obj, fh)
+                torch_save(obj, fh, final / file_name)
                 fh.flush()
                 os.fsync(fh.fileno())
             pause_point(f"checkpoint:{file_name}")

@@ -26,6 +26,7 @@ from .cli_parser import OneLineParser
 from .config import ConfigError
 from .contract import (EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_DIVERGED, EXIT_INTERRUPTED,
                        EXIT_TERMINATED, MetricsRecord)
+from .disk_errors import write_error_text
 from .overrides import parse_change, parse_setting
 from .session import USER_ERRORS, TrainingSession
 from .trainer import DeviceStepError, Diverged
@@ -224,7 +225,7 @@ def _train(args, signals: _Signals) -> int:
         signals.ignore()
         bar.close()
         session.close()
-        text = (f"cannot write {exc.filename}: {exc.strerror}"
+        text = (write_error_text(exc.filename, exc)
                 if isinstance(exc, OSError) and exc.filename else str(exc))
         print(f"error: {text}; {_checkpoint_note(session)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -30,10 +30,34 @@ def _platform_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
+class AppHomeError(ValueError):
+    """``$SNGAN_GUI_HOME`` (or the default folder) cannot hold the app's folders; one line."""
+
+
 def _made(path: Path, create: bool) -> Path:
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            check_app_home()  # the likelier cause, named as such
+            raise AppHomeError(f"cannot create {path}: {exc.strerror or exc}") from None
     return path
+
+
+def check_app_home() -> Path:
+    """The app's folder, checked to be a folder or creatable: AppHomeError (one line naming
+    ``$SNGAN_GUI_HOME`` when it is set) otherwise. Front ends call it before they start."""
+    home = app_home()
+    env = os.environ.get(ENV_HOME, "").strip()
+    named = f"{ENV_HOME}={env}" if env else f"the app's folder {home}"
+    blocker = home
+    while not blocker.exists() and blocker != blocker.parent:
+        blocker = blocker.parent
+    if blocker.exists() and not blocker.is_dir():
+        what = "is" if blocker == home else f"lies under {blocker}, which is"
+        raise AppHomeError(f"{named} {what} a file, not a folder; point {ENV_HOME} at a folder "
+                           f"(or unset it)")
+    return home
 
 
 def app_home(create: bool = False) -> Path:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 from . import config as config_mod
 from . import runlayout
 from .checkpoint import CheckpointError, fsync_dir, recover_checkpoint_set, write_checkpoint_set
+from .disk_errors import is_disk_full, write_error_text
 from .pause_points import pause_point
 from .runlayout import RunPaths
 from .runreader import parse_json_line
@@ -37,6 +38,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def _os_error(action: str, path: Path, exc: OSError) -> RunFolderError:
+    if is_disk_full(exc):
+        return RunFolderError(write_error_text(path, exc))
     why = exc.strerror or type(exc).__name__
     return RunFolderError(f"cannot {action} {path}: {why}")
 
@@ -240,6 +243,9 @@ class RunFolder:
         try:
             write_checkpoint_set(self.paths.checkpoints, files)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise CheckpointError(write_error_text(exc.filename or self.checkpoint_dir,
+                                                       exc)) from None
             raise CheckpointError(f"cannot write the checkpoint in {self.checkpoint_dir}: "
                                   f"{exc.strerror or exc}") from None
 

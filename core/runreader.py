@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,19 @@ from .runlayout import CONFIG, METRICS, RunPaths, sample_step
 
 class RunReadError(ValueError):
     """A folder that is not a readable run; the message names the folder and the problem."""
+
+
+class RunGoneError(RunReadError):
+    """The run folder a reader follows was deleted or moved away."""
+
+
+# A followed folder missing for this long is gone (a sweep that restarts a trial removes its
+# folder and writes it again at once; that is not the end of the run).
+GONE_AFTER_S = 2.0
+# Bytes at the file's start and just before the read offset that a follower checks again on
+# every read: a file rewritten in place (truncated and written longer between two polls)
+# differs there, and is read again from its start instead of being continued mid-line.
+CHECK_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -67,19 +81,36 @@ class JsonlTail:
     found the file shrunk or replaced, and so read it again from its first line.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, require_step: bool = False):
+        """``require_step``: a line without an integer ``step`` is a problem (metrics)."""
         self.path = Path(path)
+        self.require_step = require_step
         self._offset = 0
         self._pending = b""
         self._line = 0
         self._inode: int | None = None
+        self._head = b""    # the file's first bytes as read
+        self._before = b""  # the bytes just before _offset as read
         self.problems: list[LineProblem] = []
         self.restarted = False
 
     def _reset(self) -> None:
         self._offset, self._pending, self._line = 0, b"", 0
+        self._head = self._before = b""
         self.problems = []
         self.restarted = True
+
+    def _rewritten(self, fh) -> bool:
+        """Whether the bytes read before differ now (the file was rewritten in place)."""
+        if self._head:
+            fh.seek(0)
+            if fh.read(len(self._head)) != self._head:
+                return True
+        if self._before:
+            fh.seek(self._offset - len(self._before))
+            if fh.read(len(self._before)) != self._before:
+                return True
+        return False
 
     def read_new(self) -> list[dict[str, Any]]:
         self.restarted = False
@@ -94,14 +125,21 @@ class JsonlTail:
         if self._inode is not None and (st.st_ino != self._inode or st.st_size < self._offset):
             self._reset()
         self._inode = st.st_ino
-        if st.st_size == self._offset:
-            return []
         try:
             with open(self.path, "rb") as fh:
+                if self._rewritten(fh):
+                    self._reset()
+                elif st.st_size == self._offset:
+                    return []
                 fh.seek(self._offset)
-                chunk = fh.read(st.st_size - self._offset)
+                chunk = fh.read(max(0, st.st_size - self._offset))
         except OSError as exc:
             raise RunReadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        if not chunk:
+            return []
+        if self._offset < CHECK_BYTES:
+            self._head = (self._head + chunk)[:CHECK_BYTES]
+        self._before = (self._before + chunk)[-CHECK_BYTES:]
         self._offset += len(chunk)
         *lines, self._pending = (self._pending + chunk).split(b"\n")
         return [obj for obj in map(self._parse, lines) if obj is not None]
@@ -111,6 +149,8 @@ class JsonlTail:
         if not raw.strip():
             return None
         obj, reason = parse_json_line(raw)
+        if reason is None and self.require_step and not _is_step(obj.get("step")):
+            obj, reason = None, f"has no integer 'step' (got {obj.get('step')!r})"
         if reason is not None:
             self.problems.append(LineProblem(self.path, self._line, reason))
         return obj
@@ -119,6 +159,10 @@ class JsonlTail:
     def incomplete_tail(self) -> bool:
         """Whether bytes after the last newline are held back (a line being written)."""
         return bool(self._pending)
+
+
+def _is_step(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
@@ -192,23 +236,38 @@ class RunReader:
         self.cfg = load_run_config(self.path)
         if not self.paths.metrics.is_file():
             raise RunReadError(f"{self.path} is not a run folder: it has no {METRICS}")
-        self._metrics = JsonlTail(self.paths.metrics)
+        self._metrics = JsonlTail(self.paths.metrics, require_step=True)
         self._events = JsonlTail(self.paths.events)
         self._samples_seen: set[str] = set()
         self.last_step: int | None = None
+        self._missing_since: float | None = None
 
     @property
     def problems(self) -> list[LineProblem]:
         return [*self._metrics.problems, *self._events.problems]
 
+    def _check_present(self) -> bool:
+        """False while the folder is missing; RunGoneError once it stayed away GONE_AFTER_S."""
+        if self.path.is_dir():
+            self._missing_since = None
+            return True
+        now = time.monotonic()
+        if self._missing_since is None:
+            self._missing_since = now
+        elif now - self._missing_since >= GONE_AFTER_S:
+            raise RunGoneError(f"{self.path} no longer exists (deleted or moved away)")
+        return False
+
     def poll(self) -> RunUpdate:
+        if not self._check_present():
+            return RunUpdate()
         update = RunUpdate(metrics=self._metrics.read_new(), events=self._events.read_new())
         update.restarted = self._metrics.restarted or self._events.restarted
         if update.restarted:  # give the caller the whole of both files again
-            self._metrics, self._events = JsonlTail(self._metrics.path), JsonlTail(self._events.path)
+            self._metrics = JsonlTail(self._metrics.path, require_step=True)
+            self._events = JsonlTail(self._events.path)
             update.metrics, update.events = self._metrics.read_new(), self._events.read_new()
             self.last_step = None
-        update.metrics = [m for m in update.metrics if isinstance(m.get("step"), int)]
         if update.metrics:
             self.last_step = update.metrics[-1]["step"]
         update.samples = self._new_samples()

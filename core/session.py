@@ -51,6 +51,28 @@ LOSS_WARNING_LEVEL = 1e4
 USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
 
 
+def _not_stored(changes: Iterable[tuple[int, str, Any]], stored: list[tuple[int, str, Any]],
+                cfg: Config) -> list[tuple[int, str, Any]]:
+    """The ``changes`` that are not already in the run's stored schedule (same step, key and
+    value once typed by the config's rules; a value that does not type stays new and is
+    refused with its own message later)."""
+    own = {(step, key, repr(value)) for step, key, value in stored}
+    probe = cfg.copy()
+    new = []
+    for step, key, value in changes:
+        try:
+            if isinstance(value, str):
+                typed = probe.set_text(key, value)
+            else:  # already typed by core.overrides.parse_change: as the config stores it
+                probe.set(key, value)
+                typed = probe.get(key)
+        except ConfigError:
+            typed = value
+        if (step, key, repr(typed)) not in own:
+            new.append((step, key, value))
+    return new
+
+
 class TrainingSession:
     """One run: the trainer, its run folder, the cadences and the scheduled changes (see the
     module docstring). About 300 lines: each method keeps the trainer and the files in step."""
@@ -96,7 +118,10 @@ class TrainingSession:
             self.trainer.cfg.set("run.steps", steps)
 
         stored = self.folder.read_schedule() if resume else []
-        new = sorted(changes, key=lambda c: c[0])
+        # A change the run already has in its schedule.json is the run's own (a sweep trial
+        # or a script passes its schedule again on every resume): it is not new, whether or
+        # not its step has passed. A user's new change for a passed step is refused below.
+        new = sorted(_not_stored(changes, stored, self.trainer.cfg), key=lambda c: c[0])
         for step, key, _ in new:
             if step < start:
                 raise ConfigError(f"--change {step}:{key} is for step {step}, but the run "

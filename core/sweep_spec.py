@@ -174,7 +174,8 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
         variants[name] = _flatten(table, f"variants.{name}")
     for key in ("run.seed", "run.steps"):
         if key in grid or key in fixed or any(key in v for v in variants.values()):
-            raise SweepError(f"{path}: set {key} with '{key.split('.')[1]}s' at the top level, "
+            top = {"run.seed": "seeds", "run.steps": "steps"}[key]
+            raise SweepError(f"{path}: set {key} with '{top}' at the top level, "
                              f"not in [set], [grid] or [variants]")
 
     short = folder_names(list(grid))

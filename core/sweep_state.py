@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .disk_errors import os_error_text
 from .runreader import last_logged_step
 from .sweep_spec import Sweep, SweepError, Trial
 from .sweep_summary import read_summary, trial_row, write_summary
@@ -40,11 +41,14 @@ def _prepare_out(out: Path, sweep: Sweep) -> None:
         trials = {**old, **trials}
     elif out.is_dir() and any(out.iterdir()):
         raise SweepError(f"--out {out} is not empty and holds no sweep; choose a new folder")
-    out.mkdir(parents=True, exist_ok=True)
     tmp = state_path.with_name(STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps({"sweep_file": str(sweep.path), "base": str(sweep.base),
-                               "trials": trials}, indent=1), encoding="utf-8")
-    os.replace(tmp, state_path)
+    try:  # a read-only file system, a path under a file: one line, as train --out says it
+        out.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"sweep_file": str(sweep.path), "base": str(sweep.base),
+                                   "trials": trials}, indent=1), encoding="utf-8")
+        os.replace(tmp, state_path)
+    except OSError as exc:
+        raise SweepError(f"cannot write --out {out}: {os_error_text(exc)}") from None
 
 
 def _is_finished(folder: Path, steps: int) -> bool:

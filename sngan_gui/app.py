@@ -12,6 +12,7 @@ from typing import Sequence
 from core import config as config_mod
 from core.config import Config, ConfigError
 from core.contract import EXIT_BAD_INPUT
+from core.paths import AppHomeError, check_app_home
 from core.presets import DEFAULT_PRESET, list_presets, preset_path
 
 
@@ -105,6 +106,11 @@ def main(argv: Sequence[str] | None = None, *, epilog: str | None = None) -> int
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    try:  # a SNGAN_GUI_HOME that is a file: one line, before any window appears
+        check_app_home()
+    except AppHomeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])

@@ -542,9 +542,11 @@ def test_a_full_disk_during_a_checkpoint_keeps_the_previous_set(tmp_path, monkey
     assert train_main(["--config", str(cfg), "--out", str(run), "--steps", "40",
                        "--no-progress"]) == 2
     err = _one_error_line(capsys)
-    assert err == (f"error: cannot write the checkpoint in {run / 'checkpoints' / 'last'}: No "
-                   f"space left on device; the last good checkpoint (step 10) is in "
-                   f"{run / 'checkpoints' / 'last'}")
+    from core.disk_errors import device_name
+
+    assert err == (f"error: no space left on {device_name(run)} writing "
+                   f"{run / 'checkpoints' / 'last' / 'D.pt'}; the last good checkpoint (step 10) "
+                   f"is in {run / 'checkpoints' / 'last'}")
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last"]
     assert load_trainer_state(run / "checkpoints/last/trainer.pt")["step"] == 10
 

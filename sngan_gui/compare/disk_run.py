@@ -45,8 +45,8 @@ def read_sample_png(path: str | Path, step: int) -> contract.SampleGrid | None:
 
 class DiskRun(QObject):
     """One opened run folder (see the module docstring). ``changed`` tells that the model has
-    new data; ``statusChanged`` carries "following" / "finished" / "unreadable"; ``problem``
-    a line that could not be used or a snapshot that could not be made."""
+    new data; ``statusChanged`` carries "following" / "finished" / "deleted" / "unreadable";
+    ``problem`` a line that could not be used or a snapshot that could not be made."""
 
     changed = Signal()
     statusChanged = Signal(str)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.errors import first_line
-from core.runreader import RunReader, RunReadError, RunUpdate
+from core.runreader import RunGoneError, RunReader, RunReadError, RunUpdate
 
 FOLLOW_INTERVAL_MS = 500
 FINISHED_SLOWDOWN = 10  # a finished run is polled this many times less often
@@ -32,7 +32,8 @@ class RunFollower(QObject):
 
     Signals: ``updated(RunUpdate)`` with what is new (never empty); ``statusChanged(str)``:
     "following" while the last logged step is below ``run.steps``, "finished" once it is
-    reached, "unreadable" when the folder went away; ``problem(str)``: one line per unusable
+    reached, "deleted" when the folder went away (for ``GONE_AFTER_S``), "unreadable" when it
+    cannot be read; ``problem(str)``: one line per unusable
     line in metrics/events (named by file and line number) or a read error.
 
     The constructor raises ``RunReadError`` (one line) for a folder that is not a run.
@@ -63,7 +64,7 @@ class RunFollower(QObject):
     def start(self) -> RunUpdate:
         """Read what is there now (returned and emitted), then keep following."""
         update = self.poll()
-        if self.status != "unreadable":
+        if self.status not in ("unreadable", "deleted"):
             self.timer.start()
             self._pace()
         return update
@@ -82,7 +83,7 @@ class RunFollower(QObject):
         except RunReadError as exc:
             self.stop()
             self.problem.emit(str(exc))
-            self._set_status("unreadable")
+            self._set_status("deleted" if isinstance(exc, RunGoneError) else "unreadable")
             return RunUpdate()
         for p in self.reader.problems:
             text = str(p)
