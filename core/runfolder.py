@@ -19,6 +19,7 @@ from .checkpoint import CheckpointError, fsync_dir, recover_checkpoint_set, writ
 from .disk_errors import is_disk_full, write_error_text
 from .pause_points import pause_point
 from .runlayout import RunPaths
+from .run_lock import RunLock, RunLockedError
 from .runreader import parse_json_line
 
 
@@ -114,6 +115,7 @@ class RunFolder:
         self.resume = resume
         self._metrics = None
         self._events = None
+        self._lock = RunLock(self.path)
 
     @property
     def paths(self) -> RunPaths:
@@ -146,12 +148,24 @@ class RunFolder:
                                  f"checkpoint folder) and try again")
         return self.paths.trainer_checkpoint.exists()
 
+    def lock(self) -> None:
+        """Become the folder's only writer (``core.run_lock``) until :meth:`close`; a folder
+        another process writes is a RunFolderError naming that process. A resume takes it
+        before it repairs or trims anything; a new run when :meth:`open` creates the folder."""
+        try:
+            self._lock.acquire()
+        except RunLockedError as exc:
+            raise RunFolderError(str(exc)) from None
+        except OSError as exc:
+            raise _os_error("write", self._lock.path, exc) from None
+
     # Files are opened lazily, so validating a run creates nothing on disk.
     def open(self) -> None:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _os_error("create the run folder", self.path, exc) from None
+        self.lock()
         handles = []
         for path in (self.paths.metrics, self.paths.events):
             try:
@@ -170,6 +184,7 @@ class RunFolder:
                 except OSError:
                     pass  # the lines were flushed as written; a full disk is reported there
         self._metrics = self._events = None
+        self._lock.release()
 
     def write_config(self, cfg: config_mod.Config) -> None:
         try:

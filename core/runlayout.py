@@ -9,6 +9,7 @@ RUN_DIR/schedule.json            the changes scheduled for the run ({"changes": 
 RUN_DIR/checkpoints/last/        G.pt, D.pt, trainer.pt (always one step's set, see checkpoint.py)
 RUN_DIR/samples/step_NNNNNNN.png sample grids of image runs, by generator step
 RUN_DIR/tensorboard/             TensorBoard event files while training (run.tensorboard)
+RUN_DIR/.writer.lock             the writer's OS lock and who holds it (core.run_lock)
 ```
 
 Writers (``core.runfolder``, ``core.checkpoint``), readers (``core.runreader``,
@@ -35,6 +36,7 @@ TRAINER = "trainer.pt"      # everything a resume needs; written last
 CHECKPOINT_FILES = (GENERATOR, CRITIC, TRAINER)
 SAMPLES = "samples"
 TENSORBOARD = "tensorboard"  # the live TensorBoard log of run.tensorboard
+WRITER_LOCK = ".writer.lock"  # locked by the one process writing the folder (core.run_lock)
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")  # a sample grid's file name (not its temp file)
 # The trainer checkpoint relative to the run folder, as messages name it.
 TRAINER_CHECKPOINT = Path(CHECKPOINTS) / LAST / TRAINER
@@ -58,7 +60,7 @@ class RunPaths:
 
     __slots__ = ("root", "config", "metrics", "events", "schedule", "checkpoints", "last",
                  "trainer_checkpoint", "critic_checkpoint", "generator_checkpoint", "samples",
-                 "tensorboard")
+                 "tensorboard", "writer_lock")
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -73,6 +75,7 @@ class RunPaths:
         self.generator_checkpoint = self.last / GENERATOR
         self.samples = self.root / SAMPLES
         self.tensorboard = self.root / TENSORBOARD
+        self.writer_lock = self.root / WRITER_LOCK
 
     def __repr__(self) -> str:
         return f"RunPaths({str(self.root)!r})"

@@ -441,6 +441,9 @@ def child_main(cfg_dict: dict, run_dir: str, torch_threads: int | None, commands
 
     # Ctrl+C in a terminal reaches the whole process group: the front end decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .run_lock import set_process_role
+
+    set_process_role("the Lipschitz Playground app's training process")  # who holds the lock
     parent = os.getppid()  # an orphan is re-parented: then nobody reads the reports
     alive = lambda: os.getppid() == parent  # noqa: E731
     loop = RunLoop(cfg_dict, run_dir, commands, cancel, out.put, torch_threads=torch_threads,

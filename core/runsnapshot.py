@@ -51,11 +51,12 @@ def checkpoint_view(run_dir: str | Path, *, device: str = "cpu",
     import torch
 
     from .checkpoint import CheckpointError, load_trainer_state
+    from .checkpoint_match import check_checkpoint_matches
     from .probes import Prober
     from .trainer import Trainer
 
     folder = Path(run_dir)
-    load_run_config(folder)  # the folder is a run: one line if not
+    cfg = load_run_config(folder)  # the folder is a run: one line if not
     path = RunPaths(folder).trainer_checkpoint
     if not path.is_file():
         raise RunReadError(f"{folder} has no checkpoint yet ({TRAINER_CHECKPOINT} is missing)")
@@ -65,6 +66,10 @@ def checkpoint_view(run_dir: str | Path, *, device: str = "cpu",
         state = load_trainer_state(path)
     except (CheckpointError, OSError, RuntimeError) as exc:
         raise RunReadError(f"{folder}: cannot read its checkpoint: {exc}") from None
+    try:  # another run's checkpoint is never shown as this run's
+        check_checkpoint_matches(folder, state, cfg)
+    except CheckpointError as exc:
+        raise RunReadError(str(exc)) from None
     trainer = Trainer.from_state(state, device=device)
     prober = Prober(trainer)
     prober.probe(slow=True)

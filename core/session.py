@@ -28,7 +28,8 @@ from typing import Any, Iterable
 
 import torch
 
-from .checkpoint import CheckpointError, trainer_from_checkpoint
+from .checkpoint import CheckpointError, load_trainer_state, trainer_from_checkpoint
+from .checkpoint_match import check_checkpoint_matches
 from .config import Config, ConfigError, is_live
 from .contract import ProbeSnapshot
 from .data import DatasetError, TqdmProgress
@@ -92,14 +93,29 @@ class TrainingSession:
         checkpoint starts over from step 0 with its ``config.toml`` (see :attr:`notes`).
         """
         self.folder = RunFolder(run_dir, resume=resume)
+        try:
+            self._start(cfg, resume, device, steps, changes, progress)
+        except BaseException:
+            self.folder.close()  # the lock a resume took, the files a new run opened
+            raise
+
+    def _start(self, cfg: Config | None, resume: bool, device: str | None, steps: int | None,
+               changes: Iterable[tuple[int, str, Any]], progress) -> None:
         self.notes: list[str] = []  # one-line notices for the front end
         has_checkpoint = False
         if resume:
+            # One writer at a time, before anything is repaired, trimmed or read to resume.
+            self.folder.lock()
             self.folder.recover()  # finish or undo a checkpoint swap cut by a kill
             has_checkpoint = self.folder.has_checkpoint()
             if has_checkpoint:
-                self.trainer = trainer_from_checkpoint(self.folder.paths.trainer_checkpoint,
-                                                       device=device, progress=progress)
+                trainer_pt = self.folder.paths.trainer_checkpoint
+                state = load_trainer_state(trainer_pt)
+                # A checkpoint from another run (copied in by hand) is refused before its
+                # trainer is built or any line of this folder's history is trimmed.
+                check_checkpoint_matches(self.folder.path, state)
+                self.trainer = trainer_from_checkpoint(trainer_pt, device=device,
+                                                       progress=progress, state=state)
             else:
                 self.trainer = Trainer(self.folder.read_config(), device=device,
                                        progress=progress)

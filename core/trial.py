@@ -32,8 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .runlayout import RunPaths
+from . import run_lock
 from .errors import typed_line
+from .runlayout import RunPaths
 from .runreader import last_logged_step
 
 _STOP = None          # multiprocessing Event set by the sweep to stop (local workers)
@@ -125,6 +126,10 @@ def _run_trial(args: dict[str, Any]) -> dict[str, Any]:
             result["resumed_from"] = session.trainer.step_count
         else:
             if folder.exists():  # started, but stopped before its first checkpoint
+                writer = run_lock.holder(folder)
+                if writer is not None:  # never remove a folder another process writes
+                    return {**result, "status": "failed",
+                            "message": f"{folder} is being written by {writer}"}
                 shutil.rmtree(folder)
             session = TrainingSession(folder, cfg, changes=changes)
     except (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError) as exc:

@@ -10,7 +10,6 @@ so the plot area overlays them all and the snapshot panels show the one selected
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,8 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
-from core import contract
-from core.runlayout import RunPaths
+from core import contract, run_lock
 from core.runreader import RunReader, RunReadError, event_record, metrics_record
 from core.runsnapshot import has_checkpoint
 
@@ -35,16 +33,6 @@ from .duplicate import DuplicateDialog
 from .follow import ProcessCall
 from .run_list import RunListDock
 from .runs import RunCollection
-
-WRITTEN_LATELY_S = 5.0  # metrics.jsonl changed this recently: another process writes the run
-
-
-def _written_lately(run_dir: Path) -> bool:
-    try:
-        return time.time() - RunPaths(run_dir).metrics.stat().st_mtime < WRITTEN_LATELY_S
-    except OSError:
-        return False
-
 
 STATE_TEXT = {RunState.IDLE: "stopped", RunState.STARTING: "starting…",
               RunState.PAUSED: "paused", RunState.RUNNING: "training",
@@ -328,8 +316,9 @@ class QtWindowRuns(QObject):
             return "it is training"
         if not has_checkpoint(disk.path):
             return f"{disk.path} has no checkpoint"
-        if isinstance(source, DiskRun) and _written_lately(disk.path):
-            return "another process is writing it"
+        writer = run_lock.holder(disk.path)  # the training process re-checks it, locking
+        if writer is not None:
+            return f"{writer} is writing it"
         return ""
 
     def resume(self, key: int | None = None) -> int:

@@ -232,7 +232,6 @@ def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
 def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     from core.session import TrainingSession
 
-    monkeypatch.setattr(window_runs, "WRITTEN_LATELY_S", 0.0)
     cfg = tiny_2d(run__steps=20, run__log_every=5)
     full = _train(tmp_path, "full", cfg)
     stopped = tmp_path / "stopped"
