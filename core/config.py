@@ -161,7 +161,12 @@ class SpectralConfig:
                               "iteration\n(u ← Wv/‖Wv‖, v ← Wᵀu/‖Wᵀu‖), so every layer has "
                               "operator norm 1.")
     power_iters: int = _num(1, ge=1, le=100, live=True, label="power iters",
-                            tip="Power iterations per training step for σ(W).")
+                            tip="Power iterations per training step for σ(W) (method power).")
+    method: str = _choice("power", "power", "exact", live=True, label="σ method",
+                          tip="power: power_iters warm-started power iterations per D update "
+                              "(the SN-GAN paper's;\nit lags where σ₁ ≈ σ₂, so W/σ can have "
+                              "σ above 1); exact: σ₁'s singular vectors\nfrom an eigen-"
+                              "decomposition after every D update, so W/σ has σ = 1 (costlier).")
     on_disable: str = _choice("keep", "keep", "restore", live=True, label="on disable",
                               tip="When switched off: keep = write W/σ into the weights (D "
                                   "does not jump);\nrestore = go back to the raw weights "

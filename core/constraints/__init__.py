@@ -60,6 +60,7 @@ class ConstraintSet:
             for _, layer in self.layers:
                 self._reconfigure_layer(layer, old, cfg)
         self.cfg = _copy(cfg)
+        self.exact_vectors()  # switched on, or to method exact: exact from this step on
 
     def _reconfigure_layer(self, layer: nn.Module, old: ConstraintsConfig,
                            new: ConstraintsConfig) -> None:
@@ -82,7 +83,7 @@ class ConstraintSet:
             parametrize.register_parametrization(layer, "weight", p)
         p = self.parametrization(layer)
         raw = layer.parametrizations.weight.original
-        if new.spectral.enabled and not p.spectral:
+        if new.spectral.enabled and not p.spectral and new.spectral.method == "power":
             p.warm_up(raw)  # sigma is accurate from the first step
         p.spectral, p.rowsum, p.target = new.spectral.enabled, new.rowsum.enabled, new.rowsum.target
 
@@ -92,13 +93,28 @@ class ConstraintSet:
 
     # ------------------------------------------------------------------ training hooks
     def before_d_step(self) -> None:
-        """Advance the power iteration: ``power_iters`` iterations per D update."""
+        """Advance the power iteration: ``power_iters`` iterations per D update (method
+        ``power``); with ``exact``, make sure u, v are exact for the weights as they are."""
         if not self.cfg.spectral.enabled or not self.D.training:
+            return
+        if self.cfg.spectral.method == "exact":
+            self.exact_vectors()
             return
         iters = self.cfg.spectral.power_iters
         for _, layer in self.layers:
             self.parametrization(layer).power_iterate(
                 layer.parametrizations.weight.original, iters)
+
+    @torch.no_grad()
+    def exact_vectors(self) -> None:
+        """Method ``exact``: each SN layer's u, v become the exact top singular vectors of its
+        raw weight (skipped where they already are). Run after every D update too, so the
+        weights the probes measure and the checkpoint stores are W / sigma_1 exactly, not W
+        after the update over sigma before it."""
+        if not (self.cfg.spectral.enabled and self.cfg.spectral.method == "exact"):
+            return
+        for _, layer in self.layers:
+            self.parametrization(layer).exact(layer.parametrizations.weight.original)
 
     def cached(self):
         """Compute each constrained weight once per forward/backward instead of per call."""
@@ -117,12 +133,12 @@ class ConstraintSet:
 
     @torch.no_grad()
     def after_d_step(self) -> None:
-        if not self.cfg.clip.enabled:
-            return
-        c = self.cfg.clip.c
-        params = [p for p in self.D.parameters()]
-        torch._foreach_clamp_min_(params, -c)
-        torch._foreach_clamp_max_(params, c)
+        if self.cfg.clip.enabled:
+            c = self.cfg.clip.c
+            params = [p for p in self.D.parameters()]
+            torch._foreach_clamp_min_(params, -c)
+            torch._foreach_clamp_max_(params, c)
+        self.exact_vectors()  # after clipping: for the weights as the update left them
 
     # ------------------------------------------------------------------ inspection / export
     def raw_weight(self, layer: nn.Module) -> torch.Tensor:

@@ -26,7 +26,7 @@ from torch import nn
 
 from .matrix import is_transposed, weight_matrix
 from .rowsum import layer_geometry, linf_norm
-from .spectral import EPS, WARMUP_ITERS, power_iterate, sigma_estimate
+from .spectral import EPS, WARMUP_ITERS, exact_vectors, power_iterate, sigma_estimate
 
 
 class LayerConstraint(nn.Module):
@@ -44,6 +44,8 @@ class LayerConstraint(nn.Module):
         self.spectral = False
         self.rowsum = False
         self.target = 1.0
+        # The weight values u, v are exact for (method exact); not state: recomputed at need.
+        self.exact_for: torch.Tensor | None = None
 
     def matrix(self, weight: torch.Tensor) -> torch.Tensor:
         return weight_matrix(weight, self.transposed)
@@ -53,6 +55,17 @@ class LayerConstraint(nn.Module):
 
     def warm_up(self, weight: torch.Tensor) -> None:
         self.power_iterate(weight, WARMUP_ITERS)
+
+    def exact(self, weight: torch.Tensor) -> None:
+        """u, v := the exact top singular vectors of ``weight`` (method ``exact``), unless
+        they already are for these values (an optimizer step, clipping or a loaded
+        checkpoint changes them; fused Adam does not bump a tensor's version, so the values
+        are compared: far cheaper than the decomposition)."""
+        seen = self.exact_for
+        if seen is not None and seen.shape == weight.shape and torch.equal(seen, weight):
+            return
+        exact_vectors(self.matrix(weight.detach()), self.u, self.v)
+        self.exact_for = weight.detach().clone()
 
     def sigma(self, weight: torch.Tensor) -> torch.Tensor:
         return sigma_estimate(self.matrix(weight), self.u, self.v)

@@ -35,6 +35,7 @@ OBJECT_NAMES = {
     "constraints.gp.kind": "gpKind",
     "constraints.spectral.enabled": "spectralCheck",
     "constraints.spectral.power_iters": "spectralIters",
+    "constraints.spectral.method": "spectralMethod",
     "constraints.spectral.on_disable": "spectralOnDisable",
     "constraints.rowsum.enabled": "rowsumCheck", "constraints.rowsum.target": "rowsumTarget",
     "constraints.rowsum.on_disable": "rowsumOnDisable",

@@ -51,7 +51,7 @@ FLOATS = {  # field -> (low, high), drawn log-uniformly; learning rates kept whe
     "optim.lr_g": (1e-5, 1e-3),
 }
 SWITCHES = ("clipCheck", "gpCheck", "spectralCheck", "rowsumCheck")
-CHOICES = ("gpKind", "spectralOnDisable", "rowsumOnDisable")
+CHOICES = ("gpKind", "spectralOnDisable", "spectralMethod", "rowsumOnDisable")
 
 
 @pytest.mark.timeout(300 + ACTIONS)  # a long soak outlasts the suite's per-test limit
