@@ -112,6 +112,46 @@ class JsonlTail:
                 return True
         return False
 
+    @property
+    def offset(self) -> int:
+        """Bytes consumed (complete lines and a held-back partial one)."""
+        return self._offset - len(self._pending)
+
+    @property
+    def lines(self) -> int:
+        return self._line
+
+    def unread(self) -> int:
+        """Bytes not read yet, after starting over (``restarted``) if the file was replaced
+        or rewritten since the last read; 0 when it does not exist."""
+        self.restarted = False
+        try:
+            st = os.stat(self.path)
+            if self._inode is not None and (st.st_ino != self._inode or st.st_size < self._offset):
+                self._reset()
+            elif self._offset:
+                with open(self.path, "rb") as fh:
+                    if self._rewritten(fh):
+                        self._reset()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise RunReadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        return max(0, st.st_size - self.offset)
+
+    def skip_to(self, offset: int, lines: int) -> None:
+        """Go on from byte ``offset`` (the end of line ``lines``), read by someone else (a bulk
+        read, ``core.metrics_bulk``)."""
+        self._offset, self._line, self._pending = offset, lines, b""
+        try:
+            with open(self.path, "rb") as fh:
+                self._inode = os.fstat(fh.fileno()).st_ino
+                self._head = fh.read(min(CHECK_BYTES, offset))
+                fh.seek(max(0, offset - CHECK_BYTES))
+                self._before = fh.read(min(CHECK_BYTES, offset))
+        except OSError:
+            self._head = self._before = b""
+
     def read_new(self) -> list[dict[str, Any]]:
         self.restarted = False
         try:
@@ -179,9 +219,13 @@ class RunUpdate:
     events: list[dict[str, Any]] = field(default_factory=list)
     samples: list[tuple[int, Path]] = field(default_factory=list)  # (step, png), by step
     restarted: bool = False  # metrics or events were rewritten: drop what was read before
+    # poll(bulk_over=N) found more than N unread bytes of metrics.jsonl: they were not read;
+    # read them in bulk from this offset (core.metrics_bulk), then call metrics_read_to().
+    bulk_from: int | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.metrics or self.events or self.samples or self.restarted)
+        return bool(self.metrics or self.events or self.samples or self.restarted
+                    or self.bulk_from is not None)
 
 
 _RECORD_FIELDS = {f.name for f in dataclasses.fields(MetricsRecord)}
@@ -258,11 +302,37 @@ class RunReader:
             raise RunGoneError(f"{self.path} no longer exists (deleted or moved away)")
         return False
 
-    def poll(self) -> RunUpdate:
+    @property
+    def metrics_lines(self) -> int:
+        """Lines of metrics.jsonl read so far (good or not)."""
+        return self._metrics.lines
+
+    def metrics_read_to(self, offset: int, lines: int, last_step: int | None) -> None:
+        """metrics.jsonl was read elsewhere up to byte ``offset`` (line ``lines``)."""
+        self._metrics.skip_to(offset, lines)
+        if last_step is not None:
+            self.last_step = last_step
+
+    def poll(self, bulk_over: int | None = None) -> RunUpdate:
+        """What is new. ``bulk_over``: leave metrics.jsonl unread when more than that many
+        bytes of it are new (``RunUpdate.bulk_from`` says from where)."""
         if not self._check_present():
             return RunUpdate()
+        early = False  # found rewritten by unread() below (read_new() starts afresh)
+        if bulk_over is not None:
+            unread = self._metrics.unread()
+            early = self._metrics.restarted
+            if unread > bulk_over:
+                restarted = self._metrics.restarted
+                if restarted:  # the events are read again from the start with the metrics
+                    self._events = JsonlTail(self._events.path)
+                    self.last_step = None
+                update = RunUpdate(events=self._events.read_new(), restarted=restarted,
+                                   bulk_from=self._metrics.offset)
+                update.samples = self._new_samples()
+                return update
         update = RunUpdate(metrics=self._metrics.read_new(), events=self._events.read_new())
-        update.restarted = self._metrics.restarted or self._events.restarted
+        update.restarted = early or self._metrics.restarted or self._events.restarted
         if update.restarted:  # give the caller the whole of both files again
             self._metrics = JsonlTail(self._metrics.path, require_step=True)
             self._events = JsonlTail(self._events.path)

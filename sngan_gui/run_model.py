@@ -181,6 +181,11 @@ class RunModel:
         elif self.state not in (RunState.DIVERGED, RunState.FAILED):
             self.set_state(RunState.PAUSED)
 
+    def replace_history(self, history: History) -> None:
+        """Show ``history`` (e.g. read from a big file in the background) as the run's."""
+        self.history = history
+        self._bump(DataKind.METRICS)
+
     def update_snapshot(self, update: contract.ProbeSnapshot) -> None:
         """Merge the new parts of ``update`` into the latest snapshot."""
         self.replace_snapshot(self.snapshot.merged(update))

@@ -10,6 +10,7 @@ once, without torch.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from core.runlayout import RunPaths
 from core.runsnapshot import checkpoint_view
 
 from ..run_model import RunModel, RunState
+from .bulk_load import BULK_BYTES, LoadResult, QtMetricsLoad
 from .follow import ProcessCall, RunFollower
 
 SNAPSHOT_EVERY_S = 10.0  # a followed run's checkpoint is measured again at most this often
@@ -58,8 +60,10 @@ class DiskRun(QObject):
         kwargs = {} if interval_ms is None else {"interval_ms": interval_ms}
         self.follower = RunFollower(path, parent=self, **kwargs)  # RunReadError: not a run
         self.calls = calls
+        self.follower.bulk_over = BULK_BYTES  # big files are read in the background
         self.model = RunModel(self.follower.cfg)
-        self.records: list[contract.MetricsRecord] = []
+        self._last: tuple[int, float] | None = None  # (step, time) of the last line read
+        self.load: QtMetricsLoad | None = None      # a background read under way
         self._checkpoint_seen: float | None = None
         self._snapshot_asked = 0.0
         self._snapshot_pending = False
@@ -89,16 +93,21 @@ class DiskRun(QObject):
     def stop(self) -> None:
         """Stop following (e.g. before the app trains this folder itself)."""
         self.follower.stop()
+        if self.load is not None:
+            self.load.cancel()
+            self.load = None
 
     # ----------------------------------------------------------------- files -> model
     def _on_update(self, update: RunUpdate) -> None:
         if update.restarted:  # rewritten (a resume trimmed it): start the model again
             info, snap = self.model.info, self.model.snapshot
             self.model = RunModel(self.cfg)
-            self.records = []
+            self._last = None
             if info is not None:
                 self.model.apply(contract.RunStarted(info))
             self.model.replace_snapshot(snap)
+        if update.bulk_from is not None:
+            self._start_load(update.bulk_from)
         records = []
         for raw in update.metrics:
             try:
@@ -111,12 +120,9 @@ class DiskRun(QObject):
                 events.append(event_record(raw))
             except ValueError as exc:
                 self.problem.emit(f"{self.path / 'events.jsonl'}: {exc}")
-        self.records.extend(records)
-        last = self.records[-1] if self.records else None
-        self.model.apply(contract.RunProgress(
-            step=last.step if last else 0, running=False, rate=0.0,
-            elapsed=float(last.time) if last else 0.0, done=self.follower.reader.finished,
-            records=tuple(records), events=tuple(events)))
+        if records:
+            self._last = (records[-1].step, float(records[-1].time))
+        self._progress(records, events)
         if update.samples:
             step, png = update.samples[-1]
             if step > self._samples_step:
@@ -127,7 +133,61 @@ class DiskRun(QObject):
         self.ask_snapshot()
         self.changed.emit()
 
+    def _progress(self, records=(), events=()) -> None:
+        step, elapsed = self._last if self._last is not None else (0, 0.0)
+        self.model.apply(contract.RunProgress(
+            step=step, running=False, rate=0.0, elapsed=elapsed,
+            done=self.follower.reader.finished, records=tuple(records), events=tuple(events)))
+
+    # ----------------------------------------------------------------- big files
+    def _start_load(self, start: int) -> None:
+        """Read metrics.jsonl from byte ``start`` on a worker thread (see bulk_load), not
+        following meanwhile; the lines read so far stay on screen."""
+        if self.load is not None:
+            return
+        self.follower.stop()
+        history = None if start == 0 else copy.deepcopy(self.model.history)
+        self.load = QtMetricsLoad(self.path / "metrics.jsonl", start=start,
+                                  first_line=self.follower.reader.metrics_lines,
+                                  history=history, capacity=self.model.history.capacity,
+                                  parent=self)
+        self.load.progress.connect(lambda share: self.statusChanged.emit(
+            f"reading {100 * share:.0f} %"))
+        self.load.finished.connect(self._loaded)
+        self.load.failed.connect(self._load_failed)
+        self.statusChanged.emit("reading 0 %")
+        self.load.start()
+
+    @property
+    def loading(self) -> bool:
+        return self.load is not None
+
+    def _loaded(self, result: LoadResult) -> None:
+        if self.load is None or result.history is not self.load.history:
+            return  # cancelled
+        self.load = None
+        for problem in result.problems:
+            self.problem.emit(str(problem))
+        if result.more_problems:
+            self.problem.emit(f"{self.path / 'metrics.jsonl'}: {result.more_problems} more "
+                              f"unusable lines")
+        self.follower.reader.metrics_read_to(result.end, result.lines, result.last_step)
+        if result.last_step is not None:
+            self._last = (result.last_step, float(result.last_time or 0.0))
+        self.model.replace_history(result.history)
+        self._progress()
+        self.follower.status = ""  # say "following"/"finished" again after "reading"
+        self.follower.start()
+        self.changed.emit()
+
+    def _load_failed(self, text: str) -> None:
+        self.load = None
+        self.problem.emit(text)
+        self.statusChanged.emit("unreadable")
+
     def _on_status(self, status: str) -> None:
+        if self.load is not None and status in ("following", "finished"):
+            return  # still reading: the load's "reading N %" stays (it says so when done)
         if status == "finished":
             self.model.set_state(RunState.FINISHED)
         self.statusChanged.emit(status)

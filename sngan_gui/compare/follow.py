@@ -48,6 +48,9 @@ class RunFollower(QObject):
         super().__init__(parent)
         self.reader = RunReader(path)
         self.interval_ms = int(interval_ms)
+        # More unread bytes of metrics.jsonl than this are left to a bulk read (the update's
+        # ``bulk_from``; see DiskRun); None reads everything here.
+        self.bulk_over: int | None = None
         self.status = ""
         self._reported: set[str] = set()
         self.timer = QTimer(self)
@@ -63,11 +66,9 @@ class RunFollower(QObject):
 
     def start(self) -> RunUpdate:
         """Read what is there now (returned and emitted), then keep following."""
-        update = self.poll()
-        if self.status not in ("unreadable", "deleted"):
-            self.timer.start()
-            self._pace()
-        return update
+        self.timer.start()
+        self._pace()
+        return self.poll()  # which stops the timer again for an unreadable or deleted folder
 
     def stop(self) -> None:
         self.timer.stop()
@@ -79,7 +80,7 @@ class RunFollower(QObject):
     def poll(self) -> RunUpdate:
         """Read what was appended since the last poll; emits ``updated`` if anything was."""
         try:
-            update = self.reader.poll()
+            update = self.reader.poll(bulk_over=self.bulk_over)
         except RunReadError as exc:
             self.stop()
             self.problem.emit(str(exc))

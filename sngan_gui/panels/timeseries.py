@@ -20,6 +20,25 @@ from ..run_model import DataKind, RunModel, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
 MAX_MARKERS = 100
+# A decimated history (a long run: more lines than the history keeps) is drawn as each
+# bucket's min and max, a dense zig-zag; Qt strokes that 50-100x slower with an antialiased
+# pen wider than one pixel (a 3,000-point curve: 1.4 s at 1.6 px, 17 ms at 1 px, this
+# machine kind under load). Such curves get a 1 px pen.
+DENSE_WIDTH = 1.0
+
+
+def line_width(model: RunModel) -> float:
+    from ..compare.overlay import LINE_WIDTH
+
+    return DENSE_WIDTH if model.history.stride > 1 else LINE_WIDTH
+
+
+def fit_pen(curve: pg.PlotDataItem, width: float) -> None:
+    pen = curve.opts["pen"]
+    if pen.widthF() != width:
+        pen = pg.mkPen(pen)
+        pen.setWidthF(width)
+        curve.setPen(pen)
 
 
 class QtTimeSeriesPanel(QtPlotPanel):
@@ -220,6 +239,7 @@ class QtLossPanel(QtTimeSeriesPanel):
         w = self.smoothing.value()
         for key, c in self.curves.items():
             c.setData(x, smooth(metrics.column(key), w))
+            fit_pen(c, line_width(model))
         self.grow_x(x)
         self.fit_y()
 
@@ -227,7 +247,8 @@ class QtLossPanel(QtTimeSeriesPanel):
         metrics, w = model.history, self.smoothing.value()
         for i, key in enumerate(self.curves):
             self.overlay.curve(entry, key, metrics.steps, smooth(metrics.column(key), w),
-                               series_label=theme.SERIES[key][1], dash_index=i)
+                               series_label=theme.SERIES[key][1], dash_index=i,
+                               width=line_width(model))
 
 
 class QtSigmaPanel(QtTimeSeriesPanel):
@@ -244,6 +265,7 @@ class QtSigmaPanel(QtTimeSeriesPanel):
             c = self.curve(key, key[len("sigma."):], theme.color(i))
             y = metrics.column(key)
             c.setData(x, np.where(y > 0, y, np.nan))
+            fit_pen(c, line_width(model))
         self.grow_x(x)
         self.fit_y()
         last = {k[6:]: metrics.last(k) for k in metrics.columns_with_prefix("sigma.")}
@@ -256,7 +278,8 @@ class QtSigmaPanel(QtTimeSeriesPanel):
         for i, key in enumerate(keys):
             y = metrics.column(key)
             self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
-                               series_label=key[len("sigma."):], dash_index=i)
+                               series_label=key[len("sigma."):], dash_index=i,
+                               width=line_width(model))
         self.overlay.drop_series(entry.key, keys)
         self.info.setText("")
 
@@ -279,6 +302,7 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
         for key, c in self.curves.items():
             y = metrics.column(key)
             c.setData(metrics.steps, np.where(y > 0, y, np.nan))
+            fit_pen(c, line_width(model))
         self.grow_x(metrics.steps)
         self.fit_y()
         b, g = metrics.last("lip_bound"), metrics.last("lip_grad")
@@ -297,7 +321,7 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
             y = metrics.column(key)
             self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
                                series_label="bound" if key == "lip_bound" else "‖∇ₓD‖",
-                               dash_index=i)
+                               dash_index=i, width=line_width(model))
         self.info.setText("")
 
 
