@@ -15,7 +15,8 @@ process is known to be there. Places: ``log`` (a metrics line was written),
 ``checkpoint:G.pt`` / ``checkpoint:D.pt`` / ``checkpoint:trainer.pt`` (that file of a new
 checkpoint is written, the set not yet swapped in), ``checkpoint:swap`` (the old set moved
 aside, the new one not yet in place), ``trim:NAME`` (a resume is about to cut NAME),
-``prepare`` (the app's run loop is about to prepare its dataset).
+``prepare`` (the app's run loop is about to prepare its dataset), ``change`` (a step that
+applied a scheduled ``--change`` is done).
 
 Device failures are injected the same way: ``SNGAN_GUI_TEST_DEVICE_FAULT="oom@N"`` makes the
 trainer's step that would complete step N raise ``torch.OutOfMemoryError`` (``error@N``: a

@@ -249,10 +249,13 @@ class TrainingSession:
 
     def _advance(self) -> dict[str, Any] | None:
         trainer = self.trainer
-        for key, value in self.schedule.pop(trainer.step_count, ()):
+        scheduled = self.schedule.pop(trainer.step_count, ())
+        for key, value in scheduled:
             trainer.submit(key, value)
         trainer.step()
         self._write_events()
+        if scheduled:
+            pause_point("change")  # tests: a run just past its scheduled change
         step, run = trainer.step_count, self.cfg.run
         record = None
         if step % run.log_every == 0 or step >= run.steps:

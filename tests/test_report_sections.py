@@ -12,8 +12,8 @@ import torch
 
 from core import config as config_mod
 from core.reproduce.runs import CONSTRAINTS, ReportContext, Run
-from core.reproduce.sections import SECTIONS, coverage, dwins, gp_interp, sigma_sn, spectra, \
-    timing, weights
+from core.reproduce.sections import SECTIONS, coverage, dwins, gp_interp, sigma_sn, sn_lag, \
+    spectra, timing, weights
 from core.sweep_spec import Sweep, Trial
 from tests.helpers import tiny_2d
 
@@ -127,6 +127,59 @@ def test_sigma_under_sn_verdict(folders, worst, ok):
     (only,) = sigma_sn.findings(data)
     assert only.verdict == ("reproduces" if ok else
                             "does not reproduce (criterion: within 5 % of 1)")
+
+
+# --------------------------------------------------------------------------- SN lag
+def _lag_run(folders, experiment, variant, sigmas, bound=1.0):
+    folders.add(experiment, variant, [_line(10 * (i + 1), sigma=dict(s), lip_bound=bound)
+                                      for i, s in enumerate(sigmas)])
+
+
+def test_sn_lag_reads_the_largest_sigma_and_the_share_of_lagging_lines(folders):
+    _lag_run(folders, "sn_lag_ring8", "iters1", [{"fc1": 1.0, "fc2": 1.5},
+                                                 {"fc1": 1.03, "fc2": 1.01},
+                                                 {"fc1": 1.0, "fc2": 1.0}], bound=2.0)
+    data = sn_lag.compute(folders.context())
+    assert data.steps == {"ring8": 30}  # no DCGAN sweep here: no DCGAN rows
+    lag = data.stats["ring8"]["iters1"]
+    assert lag.layers["fc2"].top == 1.5 and lag.layers["fc1"].top == 1.03
+    assert lag.layers["fc1"].lagging == pytest.approx(1 / 3)  # above LAG_LEVEL = 1.02
+    assert lag.layers["fc2"].lagging == pytest.approx(1 / 3)
+    assert lag.top == 1.5 and lag.low == 1.0 and lag.bound_top == 2.0
+    assert lag.steps == [10, 20, 30] and lag.worst == [1.5, 1.03, 1.0]
+
+
+@pytest.mark.parametrize("one,three,exact,verdicts", [
+    (1.0 + sn_lag.HOLDS_TOLERANCE + 0.01, 1.03, 1.0 + sn_lag.EXACT_TOLERANCE / 2,
+     ["does not reproduce", "confirmed", "confirmed"]),
+    (1.0 + sn_lag.HOLDS_TOLERANCE, 1.06, 1.0 + 2 * sn_lag.EXACT_TOLERANCE,
+     ["reproduces", "not confirmed", "not confirmed"]),   # 3 iterations lagged more than 1
+])
+def test_sn_lag_verdicts_follow_their_criteria(folders, one, three, exact, verdicts):
+    _lag_run(folders, "sn_lag_ring8", "iters1", [{"fc1": 1.0}, {"fc1": one}])
+    _lag_run(folders, "sn_lag_ring8", "iters3", [{"fc1": three}])
+    _lag_run(folders, "sn_lag_ring8", "exact", [{"fc1": exact}])
+    holds, exact_finding, more = sn_lag.findings(sn_lag.compute(folders.context()))
+    assert [f.verdict.split(" (")[0] for f in (holds, exact_finding, more)] == verdicts
+    assert holds.ours == f"max σ ring8: {one:.3f}"
+    if verdicts[0] != "reproduces":
+        assert holds.verdict == ("does not reproduce (criterion: every σ within 5% of 1): "
+                                 "the power iteration lags")
+
+
+def test_sn_lag_table_has_a_row_per_layer_and_the_bound(folders, tmp_path):
+    for variant, fc1 in (("iters1", 1.2), ("iters3", 1.1), ("exact", 1.0)):
+        _lag_run(folders, "sn_lag_ring8", variant, [{"fc1": fc1, "out": 1.0}])
+    data = sn_lag.compute(folders.context())
+    md = sn_lag.text(data)
+    assert md.strip().startswith("## 8. SN lag")
+    assert [line for line in md.splitlines() if line.startswith("| ring8")] == [
+        "| ring8 | fc1 | 1.2000 (100 %) | 1.1000 (100 %) | 1.0000 (0 %) |",
+        "| ring8 | out | 1.0000 (0 %) | 1.0000 (0 %) | 1.0000 (0 %) |",
+        "| ring8 | lip_bound max | 1 | 1 | 1 |"]
+    assert sn_lag.figure(data, tmp_path) == "![SN lag](sn_lag.png)"
+    assert (tmp_path / "sn_lag.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sn_lag.figure(sn_lag.SNLag({}, {}), tmp_path) is None
 
 
 # --------------------------------------------------------------------------- clipping piles

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ import torch
 
 from core.reproduce import EXPERIMENTS, load_experiments, reproduce_main
 from core.reproduce.report import CONSTRAINTS, PUBLISHED
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow  # runs the reproduction (--quick: every sweep in worker processes)
 
@@ -49,10 +52,16 @@ def test_every_table_has_every_row(quick):
     assert "Incomplete" not in text  # every trial finished
     tables = _tables(text)
     titles = list(tables)
-    assert len(titles) == 8 and titles[-1] == "Findings at a glance"
-    coverage, weights, spectra, sigma, gp, dwins, timing, glance = (tables[t] for t in titles)
-    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing
-    assert len(glance) == 12 and all(len(r) == 4 and r[3] for r in glance)
+    assert len(titles) == 9 and titles[-1] == "Findings at a glance"
+    coverage, weights, spectra, sigma, gp, dwins, timing, lag, glance = (tables[t]
+                                                                         for t in titles)
+    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing, 3 SN lag
+    assert len(glance) == 15 and all(len(r) == 4 and r[3] for r in glance)
+    assert titles[7].startswith("8. SN lag")
+    assert [r[:2] for r in lag] == [["ring8", x] for x in ("fc1", "fc2", "fc3", "out",
+                                                            "lip_bound max")] + \
+        [["DCGAN", x] for x in ("block1.conv", "block2.conv", "out", "lip_bound max")]
+    assert all("n/a" not in c for r in lag for c in r)
     assert [r[0] for r in coverage] == [f"ours: {v}" for v in CONSTRAINTS] + list(PUBLISHED)
     assert all("n/a" not in r for r in coverage)
     assert [r[0] for r in weights] == ["fc1", "fc2", "fc3", "out"]
@@ -65,7 +74,7 @@ def test_every_table_has_every_row(quick):
     assert [r[0] for r in timing] == list(CONSTRAINTS) and all("n/a" not in r[:5] for r in timing)
     for png in re.findall(r"\]\((\w+\.png)\)", text):
         assert (rep / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(re.findall(r"\]\((\w+\.png)\)", text)) == 6
+    assert len(re.findall(r"\]\((\w+\.png)\)", text)) == 7
 
 
 def test_table_numbers_are_the_run_folders(quick):
@@ -133,3 +142,77 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert reproduce_main(["--report-only", "--out", str(tmp_path / "none")]) == 2
     assert "does not exist" in capsys.readouterr().err
     np.testing.assert_equal(list(tmp_path.iterdir()), [])
+
+
+# ---------------------------------------------------------------------------- issue 19
+def _comparable(text: str, out: Path, rep: Path) -> str:
+    """RESULTS.md without what depends on the machine's speed (the wall time of the sweeps,
+    section 7's time per update and its lines at a glance) or on where it was written."""
+    text = re.sub(r" The sweeps of this invocation took [\d.]+ min [^)]*\)\.", "", text)
+    text = text.replace(str(rep), "REPORT").replace(str(out), "OUT")
+    parts = [p for p in text.split("\n## ") if not p.startswith("7. ")]
+    return "\n".join(line for line in "\n## ".join(parts).splitlines()
+                     if not line.startswith("| time per update"))
+
+
+def _wait(condition, proc, timeout=600):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc is None or proc.poll() is None, "reproduce ended before the interruption"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(1800)  # a second --quick reproduction, in pieces, after the first
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_reproduce_interrupted_anywhere_finishes_with_the_same_report(quick, tmp_path):
+    """Interrupted past dcgan_switch's scheduled change (Ctrl-C), then killed (-9) while the
+    pool trains, then terminated while the timing trials run alone: each time the same
+    command again, and the last run writes the RESULTS.md of the uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+
+    ref_out, ref_rep = quick
+    out, rep = tmp_path / "runs", tmp_path / "report"
+    cmd = [sys.executable, str(ROOT / "main.py"), "reproduce", "--quick", "--out", str(out),
+           "--report", str(rep), "--workers", "2", "--no-progress"]
+    marker = tmp_path / "paused"
+
+    def start(**env):
+        return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    # 1. Ctrl-C right after dcgan_switch applied its change at step 15 (held there by a
+    #    test-only pause point): its worker checkpoints past the change.
+    proc = start(SNGAN_GUI_TEST_PAUSE="change", SNGAN_GUI_TEST_PAUSE_FILE=str(marker))
+    _wait(marker.exists, proc)
+    proc.send_signal(signal.SIGINT)
+    marker.unlink()
+    assert proc.wait(timeout=300) == 130, proc.stderr.read()
+    switch, = (out / "dcgan_switch").glob("*seed0")
+    assert (switch / "checkpoints/last/trainer.pt").is_file()
+    # 2. kill -9 of the sweep while the pool trains (its workers checkpoint and leave)
+    sizes = lambda: {p: p.stat().st_size for p in out.glob("*/*/metrics.jsonl")}  # noqa: E731
+    before = sizes()
+    proc = start()
+    _wait(lambda: sizes() != before, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    from core.run_lock import holder
+    folders = [p for p in out.glob("*/*") if p.is_dir()]
+    _wait(lambda: not any(holder(f) for f in folders), None, timeout=300)
+    # 3. SIGTERM while the timing trials run alone
+    proc = start()
+    _wait(lambda: any((out / "timing").glob("*/metrics.jsonl")), proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=300) == 130, proc.stderr.read()  # a sweep stopped: 130
+    # 4. the same command again: it finishes
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    events = [line for line in (switch / "events.jsonl").read_text().splitlines()]
+    assert len(events) == 1  # the scheduled change, applied once
+    assert _comparable((rep / "RESULTS.md").read_text(encoding="utf-8"), out, rep) == \
+        _comparable((ref_rep / "RESULTS.md").read_text(encoding="utf-8"), ref_out, ref_rep)

@@ -18,7 +18,7 @@ line). An experiment it needs is added to ``core.reproduce.EXPERIMENTS`` with it
 
 from __future__ import annotations
 
-from . import coverage, dwins, gp_interp, sigma_sn, spectra, timing, weights
+from . import coverage, dwins, gp_interp, sigma_sn, sn_lag, spectra, timing, weights
 
 SECTIONS = (
     coverage,
@@ -28,4 +28,5 @@ SECTIONS = (
     gp_interp,
     dwins,
     timing,
+    sn_lag,
 )
