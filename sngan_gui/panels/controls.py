@@ -344,8 +344,10 @@ class QtConstraintsPanel(QGroupBox):
                 label = form.make_label(key)
                 editor = form.make_editor(key)
                 editor.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-                grid.addWidget(label, 1, 2 * i, Qt.AlignRight)
-                grid.addWidget(editor, 1, 2 * i + 1)
+                # two fields a row: spectral norm's three (iters, σ method, on disable) fit
+                # the dock at 1280 px too
+                grid.addWidget(label, 1 + i // 2, 2 * (i % 2), Qt.AlignRight)
+                grid.addWidget(editor, 1 + i // 2, 2 * (i % 2) + 1)
             grid.setColumnStretch(1, 1)
             grid.setColumnStretch(3, 1)
             lay.addWidget(box)
