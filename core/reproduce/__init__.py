@@ -54,8 +54,8 @@ EXPERIMENTS = (
     Experiment("weights", 40, (0, 1)),
     Experiment("coverage_ring8", 200, (0, 1), tiny_steps=20),
     Experiment("coverage_grid25", 200, (0, 1), tiny_steps=20),
-    Experiment("sn_lag_dcgan", 30, (0,)),                    # sections/sn_lag.py
-    Experiment("sn_lag_ring8", 200, (0,), tiny_steps=20),
+    Experiment("sn_lag_dcgan", 20, (0,)),                    # sections/sn_lag.py
+    Experiment("sn_lag_ring8", 100, (0,), tiny_steps=20),
 )
 MODES = ("full", "quick", "tiny")
 
