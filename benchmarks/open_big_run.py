@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from core.runlayout import RunPaths  # noqa: E402  (the repository root is on the path now)
 
 LAYERS = ("fc1", "fc2", "fc3", "out")
 
@@ -39,13 +40,14 @@ def _num(x: float) -> str:
 def write_run(folder: Path, lines: int, shape: str) -> Path:
     from core import config as C
 
+    paths = RunPaths(folder)
     folder.mkdir(parents=True)
     cfg = C.load(Path(__file__).resolve().parents[1] / "resources" / "presets" / "ring8.toml")
     cfg.set("run.steps", lines * 10)
-    C.save(cfg, folder / "config.toml")
-    (folder / "events.jsonl").write_text("")
+    C.save(cfg, paths.config)
+    paths.events.write_text("")
     rng = np.random.default_rng(0)
-    with open(folder / "metrics.jsonl", "w", encoding="utf-8") as fh:
+    with open(paths.metrics, "w", encoding="utf-8") as fh:
         for lo in range(0, lines, 10_000):
             n = min(10_000, lines - lo)
             # a training run's look: slow trends plus step-to-step noise (a tenth of the
@@ -107,11 +109,12 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     root = Path(args.dir or tempfile.mkdtemp(prefix="big-run-"))
     run = root / f"run-{args.shape}-{args.lines}"
-    if not (run / "metrics.jsonl").is_file():
+    metrics = RunPaths(run).metrics
+    if not metrics.is_file():
         t0 = time.perf_counter()
         write_run(run, args.lines, args.shape)
-        print(f"wrote {run / 'metrics.jsonl'}: {args.lines:,} lines, "
-              f"{(run / 'metrics.jsonl').stat().st_size / 1e6:.0f} MB in "
+        print(f"wrote {metrics}: {args.lines:,} lines, "
+              f"{metrics.stat().st_size / 1e6:.0f} MB in "
               f"{time.perf_counter() - t0:.1f} s")
     os.environ.setdefault("SNGAN_GUI_HOME", str(root / "home"))
 

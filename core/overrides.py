@@ -89,7 +89,10 @@ SWITCH_NAMES = {"clip": ("clip", "clip"), "gp": ("gp", "GP"),
                 "spectral": ("spectral", "SN"), "rowsum": ("rowsum", "row-sum")}
 # Keys whose value alone reads well in a label ("ring8", "dcgan") or reads best after a word.
 _LABEL_NAMES = {"data.dataset": "", "model.arch": "", "loss.kind": "loss",
-                "optim.name": "optimizer", "constraints.gp.kind": "gp"}
+                "optim.name": "optimizer", "constraints.gp.kind": "gp",
+                "constraints.spectral.method": "spectral σ"}
+# Keys a marker names by what they do rather than by their last part.
+_MARKER_NAMES = {"constraints.spectral.method": "SN σ"}  # how σ is found: power | exact
 
 
 def is_switch(key: str) -> bool:
@@ -119,6 +122,8 @@ def short_name(key: str, style: str = LABEL) -> str:
         name = marker if style == MARKER else label
         if key in _LABEL_NAMES and style == LABEL:
             return _LABEL_NAMES[key]
+        if key in _MARKER_NAMES and style == MARKER:
+            return _MARKER_NAMES[key]
         return name if parts[2] == "enabled" else f"{name} {parts[2]}"
     if style == LABEL and key in _LABEL_NAMES:
         return _LABEL_NAMES[key]

@@ -18,7 +18,8 @@ import pytest
 
 from core import config as C
 from core.presets import list_presets, preset_guide
-from core.session import TrainingSession, parse_change
+from core.overrides import parse_change
+from core.session import TrainingSession
 
 PRESETS = list_presets()
 
@@ -125,7 +126,7 @@ def _branch_point(claim: Claim, root: Path) -> Path:
 
 
 def _run(claim: Claim, folder: Path, root: Path) -> list[dict]:
-    changes = [parse_change(c) for c in claim.changes]
+    changes = [parse_change(c).entry for c in claim.changes]
     if claim.branch:
         shutil.copytree(_branch_point(claim, root), folder)
         every = _config(claim).run.log_every

@@ -72,6 +72,14 @@ def test_describer_formats_values_and_other_keys():
     assert O.describe("data.dataset", "grid25") == "grid25"
     assert O.describe("loss.kind", "hinge") == "loss hinge"
     assert O.describe("run.seed", 1) == "seed 1"
+    # How spectral norm finds σ: a label, a marker and a folder name that say so.
+    method = "constraints.spectral.method"
+    assert O.describe(method, "exact") == "spectral σ exact"
+    assert O.describe(method, "exact", O.MARKER) == "SN σ=exact"
+    assert O.describe(method, "exact", O.FOLDER, name=O.folder_names([method])[method]) == \
+        "spectral.method=exact"
+    assert O.describe_history(method, "power", [(60, "exact")]) == \
+        "spectral σ power -> exact @60"
     assert O.describe_change({"constraints.gp.enabled": True, "optim.lr_d": 1e-4}) == \
         "GP on, lr_d=0.0001"
     # Two grid keys with the same last two parts keep their whole key in folder names.

@@ -266,6 +266,7 @@ def test_live_changes_are_not_a_mismatch(tmp_path):
     run = tmp_path / "run"
     assert train_main(["--config", str(cfg_file), "--out", str(run), "--steps", "20",
                        "--no-progress", "--change", "5:optim.lr_d=0.001",
-                       "--change", "5:constraints.spectral.enabled=true"]) == 0
+                       "--change", "5:constraints.spectral.enabled=true",
+                       "--change", "5:constraints.spectral.method=exact"]) == 0
     assert train_main(["--out", str(run), "--resume", "--steps", "30", "--no-progress"]) == 0
     assert _steps(run / "metrics.jsonl")[-1] == 30

@@ -113,13 +113,13 @@ class DiskRun(QObject):
             try:
                 records.append(metrics_record(raw))
             except (TypeError, ValueError) as exc:
-                self.problem.emit(f"{self.path / 'metrics.jsonl'}: step {raw.get('step')}: {exc}")
+                self.problem.emit(f"{RunPaths(self.path).metrics}: step {raw.get('step')}: {exc}")
         events = []
         for raw in update.events:
             try:
                 events.append(event_record(raw))
             except ValueError as exc:
-                self.problem.emit(f"{self.path / 'events.jsonl'}: {exc}")
+                self.problem.emit(f"{RunPaths(self.path).events}: {exc}")
         if records:
             self._last = (records[-1].step, float(records[-1].time))
         self._progress(records, events)
@@ -147,7 +147,7 @@ class DiskRun(QObject):
             return
         self.follower.stop()
         history = None if start == 0 else copy.deepcopy(self.model.history)
-        self.load = QtMetricsLoad(self.path / "metrics.jsonl", start=start,
+        self.load = QtMetricsLoad(RunPaths(self.path).metrics, start=start,
                                   first_line=self.follower.reader.metrics_lines,
                                   history=history, capacity=self.model.history.capacity,
                                   parent=self)
@@ -169,7 +169,7 @@ class DiskRun(QObject):
         for problem in result.problems:
             self.problem.emit(str(problem))
         if result.more_problems:
-            self.problem.emit(f"{self.path / 'metrics.jsonl'}: {result.more_problems} more "
+            self.problem.emit(f"{RunPaths(self.path).metrics}: {result.more_problems} more "
                               f"unusable lines")
         self.follower.reader.metrics_read_to(result.end, result.lines, result.last_step)
         if result.last_step is not None:
