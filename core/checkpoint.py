@@ -8,6 +8,10 @@ previous set or the new one, never a mix; :func:`recover_checkpoint_set` (run be
 write and when a run is resumed) finishes or undoes an interrupted swap and removes the
 leftovers of an interrupted write.
 
+``trainer.pt`` is :meth:`Trainer.state_dict` plus, optionally, the writing session's "session"
+entry (``core.session.SESSION_KEYS``: what a resume needs to log exactly what an uninterrupted
+run logs); a checkpoint without it (an older build's) resumes as before.
+
 Reads use ``torch.load(..., weights_only=True)``: a checkpoint holds only tensors, numbers,
 strings and containers, never pickled code. Anything that is not a readable checkpoint of ours
 (a text file, a truncated zip, our format tag with missing keys or wrong shapes, a config out
@@ -32,7 +36,8 @@ from .pause_points import pause_point
 from .runlayout import LAST
 from .trainer import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Trainer
 
-# What trainer.pt must hold (Trainer.state_dict); "device_type" is optional (added later).
+# What trainer.pt must hold (Trainer.state_dict); "device_type" and "session" are optional
+# (added later).
 TRAINER_KEYS = ("config", "step", "elapsed", "G", "D", "opt_g", "opt_d", "generator",
                 "constraints", "acc", "acc_n")
 

@@ -248,12 +248,15 @@ class RunFolder:
     def checkpoint_dir(self) -> Path:
         return self.paths.last
 
-    def save_checkpoint(self, trainer) -> None:
+    def save_checkpoint(self, trainer, session: dict[str, Any] | None = None) -> None:
         """Write the trainer's checkpoint set (trainer.pt, G.pt, D.pt of one step), replacing
-        the previous set as a whole."""
+        the previous set as a whole. ``session``: what the writing session needs besides the
+        trainer to continue exactly (``trainer.pt``'s optional "session" entry)."""
         g, d = trainer.plain_state_dicts()
-        files = {runlayout.GENERATOR: g, runlayout.CRITIC: d,
-                 runlayout.TRAINER: trainer.state_dict()}
+        state = trainer.state_dict()
+        if session is not None:
+            state["session"] = session
+        files = {runlayout.GENERATOR: g, runlayout.CRITIC: d, runlayout.TRAINER: state}
         assert tuple(files) == runlayout.CHECKPOINT_FILES
         try:
             write_checkpoint_set(self.paths.checkpoints, files)
@@ -265,9 +268,13 @@ class RunFolder:
                                   f"{exc.strerror or exc}") from None
 
     # ------------------------------------------------------------------ resume
-    def trim_after(self, step: int) -> None:
+    def trim_after(self, step: int, last_line: int | None = None) -> None:
         """On resume, drop metrics/events that the checkpoint of ``step`` does not contain
-        (written by the interrupted session after its last checkpoint).
+        (written by the interrupted session after its last checkpoint). ``last_line``: the
+        step of the last metrics line the checkpoint contains (default ``step``): a stopped
+        session writes its checkpoint and then a last line at the step it stopped, off the
+        logging cadence, which the resumed run does not keep (it logs on the cadence, with the
+        averages since the line before, as if it had never stopped).
 
         Call before :meth:`open`. Never loses history to a kill or a Ctrl-C: the lines to
         drop are the files' tail (steps only grow), cut with one ``truncate`` call; a file
@@ -275,7 +282,8 @@ class RunFolder:
         # A change with step S is applied before step S+1, i.e. after the checkpoint of step S
         # was written: the resumed run applies it again.
         keep_rules: dict[str, Callable[[int], bool]] = {
-            runlayout.METRICS: lambda s: s <= step, runlayout.EVENTS: lambda s: s < step}
+            runlayout.METRICS: lambda s: s <= (step if last_line is None else last_line),
+            runlayout.EVENTS: lambda s: s < step}
         for name, keep in keep_rules.items():
             path = self.paths.log(name)
             if not path.exists():

@@ -50,6 +50,9 @@ LOSS_WARNING_LEVEL = 1e4
 # What bad input raises while a run is prepared or changed: front ends report these as one
 # line (the CLI exits with status 2), never as a traceback.
 USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
+# What a checkpoint keeps of its session (trainer.pt's "session" entry): the step of the last
+# metrics line it contains, the step of the last slow probes and the prober's state.
+SESSION_KEYS = ("logged_step", "slow_step", "probes")
 
 
 def _not_stored(changes: Iterable[tuple[int, str, Any]], stored: list[tuple[int, str, Any]],
@@ -72,6 +75,21 @@ def _not_stored(changes: Iterable[tuple[int, str, Any]], stored: list[tuple[int,
         if (step, key, repr(typed)) not in own:
             new.append((step, key, value))
     return new
+
+
+def _session_state(state: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The "session" entry of a loaded ``trainer.pt`` ({} when it has none: a checkpoint of
+    an older build, resumed as before); CheckpointError naming the file when it is damaged."""
+    saved = state.get("session")
+    if saved is None:
+        return {}
+    if not isinstance(saved, dict) or any(key not in saved for key in SESSION_KEYS) \
+            or not isinstance(saved["logged_step"], int) \
+            or not isinstance(saved["slow_step"], (int, type(None))) \
+            or not isinstance(saved["probes"], dict):
+        raise CheckpointError(f"{path} is damaged: its session entry is not "
+                              f"{{{', '.join(SESSION_KEYS)}}}")
+    return saved
 
 
 class TrainingSession:
@@ -103,6 +121,7 @@ class TrainingSession:
                changes: Iterable[tuple[int, str, Any]], progress) -> None:
         self.notes: list[str] = []  # one-line notices for the front end
         has_checkpoint = False
+        saved: dict[str, Any] = {}  # the checkpoint's session state (SESSION_KEYS)
         if resume:
             # One writer at a time, before anything is repaired, trimmed or read to resume.
             self.folder.lock()
@@ -116,6 +135,9 @@ class TrainingSession:
                 check_checkpoint_matches(self.folder.path, state)
                 self.trainer = trainer_from_checkpoint(trainer_pt, device=device,
                                                        progress=progress, state=state)
+                saved = _session_state(state, trainer_pt)
+                same_device_type = (state.get("device_type", self.trainer.device.type)
+                                    == self.trainer.device.type)
             else:
                 self.trainer = Trainer(self.folder.read_config(), device=device,
                                        progress=progress)
@@ -169,7 +191,7 @@ class TrainingSession:
             require_tensorboard("run.tensorboard = true")
 
         if resume:  # before the files are opened for appending
-            self.folder.trim_after(start)
+            self.folder.trim_after(start, saved.get("logged_step"))
         self.folder.open()
         if not resume:
             self.folder.write_config(self.trainer.cfg)
@@ -194,6 +216,9 @@ class TrainingSession:
         if note:
             self.notes.append(note)
         self._slow_step: int | None = None
+        if saved:  # go on exactly as the session that wrote the checkpoint would have
+            self._logged_step, self._slow_step = saved["logged_step"], saved["slow_step"]
+            self.prober.load_state_dict(saved["probes"], same_device_type=same_device_type)
         self._sampled_step = -1
         self._elapsed0 = self.trainer.elapsed()
         self._probe_seconds_logged = 0.0
@@ -364,21 +389,28 @@ class TrainingSession:
         except Diverged:
             self.diverged = True
             raise
-        self.folder.save_checkpoint(self.trainer)
+        self.folder.save_checkpoint(self.trainer, {
+            "logged_step": self._logged_step, "slow_step": self._slow_step,
+            "probes": self.prober.state_dict()})
         self._saved_step = self.checkpoint_step = self.trainer.step_count
 
     def finish(self) -> None:
         """Make the current step the run's last logged and checkpointed step, then close.
         After a divergence or a device failure it only closes: the last good checkpoint must
-        stay the last one. May raise ``Diverged`` (found by the final line or checkpoint)."""
+        stay the last one. May raise ``Diverged`` (found by the final line or checkpoint).
+
+        The checkpoint comes before the last line: a run stopped between two log lines keeps
+        in its checkpoint the averages and probe streams as they were before that off-cadence
+        line, and a resume drops the line (``trim_after``), so the resumed run writes the
+        lines an uninterrupted run writes."""
         try:
             if self.trainer.step_count > 0 and not self.diverged and not self.failed:
+                if self._saved_step != self.trainer.step_count:
+                    self.checkpoint()
                 if self._logged_step != self.trainer.step_count:
                     self.log(final=True)
                 if self.trainer.is_image and self._sampled_step != self.trainer.step_count:
                     self.save_samples()
-                if self._saved_step != self.trainer.step_count:
-                    self.checkpoint()
         finally:
             self.close()
 

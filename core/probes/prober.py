@@ -146,6 +146,22 @@ class Prober:
         self.seconds += time.perf_counter() - t0
         return fields
 
+    # ------------------------------------------------------------------ resuming
+    def state_dict(self) -> dict[str, Any]:
+        """What the next lines' probes depend on besides the models: the random streams of
+        the probe points and the Krylov starts, and the warm-start vectors. A checkpoint keeps
+        it, so a resumed run logs the lines an uninterrupted run logs."""
+        return {"gen": self.gen.get_state(), "cpu_gen": self.cpu_gen.get_state(),
+                "vectors": [[key, v.detach().cpu()] for key, v in self._vectors.items()]}
+
+    def load_state_dict(self, state: dict[str, Any], *, same_device_type: bool = True) -> None:
+        """Continue from :meth:`state_dict`. A generator's state fits only its own kind of
+        device: on another kind the streams start from their seeds (as the trainer's do)."""
+        if same_device_type:
+            self.gen.set_state(state["gen"])
+        self.cpu_gen.set_state(state["cpu_gen"])
+        self._vectors = {key: v.to(self.device) for key, v in state["vectors"]}
+
     def samples(self, path=None) -> np.ndarray:
         """G's sample grid on the trainer's fixed noise (uint8 [H, W, C]); saved as PNG at
         ``path`` when given. Updates the snapshot."""
