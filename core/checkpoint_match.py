@@ -102,11 +102,14 @@ def check_model_files(last: Path, state: dict[str, Any]) -> None:
 
 
 def check_checkpoint_matches(folder: str | Path, state: dict[str, Any],
-                             folder_cfg: Config | None = None) -> None:
+                             folder_cfg: Config | None = None, *, model_files: bool = True
+                             ) -> None:
     """Raise CheckpointMismatch (one line) unless ``state`` (a loaded ``trainer.pt``) belongs
     to the run folder ``folder``: its config against ``config.toml`` (``folder_cfg``, read
-    when not given; a folder without one, from an older build, is not compared) and the
-    shapes of ``G.pt``/``D.pt`` against it."""
+    when not given; a folder without one, from an older build, is not compared) and, with
+    ``model_files``, the shapes of ``G.pt``/``D.pt`` against it (a resume checks those with
+    :func:`check_model_files` once trainer.pt has proved to fit its own config, so a damaged
+    trainer.pt is named as such, not as a set that mixes runs)."""
     paths = RunPaths(folder)
     if folder_cfg is None and paths.config.is_file():
         from .config import load
@@ -119,4 +122,5 @@ def check_checkpoint_matches(folder: str | Path, state: dict[str, Any],
             raise CheckpointError(f"{paths.trainer_checkpoint}: its config is invalid: "
                                   f"{exc}") from None
         check_config(paths.root, checkpoint_cfg, folder_cfg)
-    check_model_files(paths.last, state)
+    if model_files:
+        check_model_files(paths.last, state)

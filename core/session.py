@@ -29,7 +29,7 @@ from typing import Any, Iterable
 import torch
 
 from .checkpoint import CheckpointError, load_trainer_state, trainer_from_checkpoint
-from .checkpoint_match import check_checkpoint_matches
+from .checkpoint_match import check_checkpoint_matches, check_model_files
 from .config import Config, ConfigError, is_live
 from .contract import ProbeSnapshot
 from .data import DatasetError, TqdmProgress
@@ -132,9 +132,10 @@ class TrainingSession:
                 state = load_trainer_state(trainer_pt)
                 # A checkpoint from another run (copied in by hand) is refused before its
                 # trainer is built or any line of this folder's history is trimmed.
-                check_checkpoint_matches(self.folder.path, state)
+                check_checkpoint_matches(self.folder.path, state, model_files=False)
                 self.trainer = trainer_from_checkpoint(trainer_pt, device=device,
                                                        progress=progress, state=state)
+                check_model_files(self.folder.paths.last, state)
                 saved = _session_state(state, trainer_pt)
                 same_device_type = (state.get("device_type", self.trainer.device.type)
                                     == self.trainer.device.type)
