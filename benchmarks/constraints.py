@@ -9,6 +9,7 @@ interleaved round by round so machine load hits them alike; the figure is the me
 rounds of the time per step.
 
     python benchmarks/constraints.py [--rounds 5] [--dcgan-steps 20] [--mlp-steps 200]
+        [--variants none spectral spectral_exact]   (default: all; none is always measured)
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ def per_step(trainer: Trainer, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def run(preset: str, label: str, steps: int, rounds: int, device: str) -> None:
-    trainers = {name: make_trainer(preset, v, device) for name, v in VARIANTS.items()}
+def run(preset: str, label: str, steps: int, rounds: int, device: str,
+        variants: list[str]) -> None:
+    trainers = {name: make_trainer(preset, VARIANTS[name], device) for name in variants}
     times = {name: [] for name in trainers}
     for _ in range(rounds):
         for name, trainer in trainers.items():
@@ -83,11 +85,14 @@ def main() -> None:
     ap.add_argument("--dcgan-steps", type=int, default=20)
     ap.add_argument("--mlp-steps", type=int, default=200)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = ap.parse_args()
+    variants = ["none", *(v for v in args.variants if v != "none")]
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
-    run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds, args.device)
+    run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds,
+        args.device, variants)
     run("dcgan_notebook.toml", "notebook DCGAN (batch 128, BatchNorm in D)", args.dcgan_steps,
-        args.rounds, args.device)
+        args.rounds, args.device, variants)
 
 
 if __name__ == "__main__":
