@@ -68,6 +68,7 @@ class RunModel:
         self.snapshot = contract.ProbeSnapshot()
         self.state = RunState.IDLE
         self.step = 0
+        self.d_updates = self.g_updates = 0  # optimizer updates (RunProgress)
         self.rate = 0.0
         self.elapsed = 0.0
         self.problem = ""  # the text of a divergence or failure
@@ -96,6 +97,9 @@ class RunModel:
 
     @property
     def modes_total(self) -> int | None:
+        """The mixture's number of modes (a drawn dataset's: its pieces, core/points.py)."""
+        if self.snapshot.landscape is not None:
+            return len(self.snapshot.landscape.mode_counts)
         centres = self.info.mode_centres if self.info is not None else None
         return None if centres is None else len(centres)
 
@@ -165,6 +169,7 @@ class RunModel:
 
     def _progress(self, p: contract.RunProgress) -> None:
         self.step, self.rate, self.elapsed = p.step, p.rate, p.elapsed
+        self.d_updates, self.g_updates = p.d_updates, p.g_updates
         self._bump(DataKind.STATUS)
         if p.records:
             self.history.extend_records(p.records)
@@ -182,8 +187,14 @@ class RunModel:
             self.set_state(RunState.PAUSED)
 
     def update_snapshot(self, update: contract.ProbeSnapshot) -> None:
-        """Merge the new parts of ``update`` into the latest snapshot."""
-        self.replace_snapshot(self.snapshot.merged(update))
+        """Merge the new parts of ``update`` into the latest snapshot. A report carries only
+        new parts, so each is a new version, also when measured at the same step (after a
+        Step D, D changed without a generator step)."""
+        old = self.snapshot.part_steps()
+        self.snapshot = self.snapshot.merged(update)
+        for name, step in self.snapshot.part_steps().items():
+            if step != old[name] or getattr(update, name) is not None:
+                self._bump(_PART_KIND[name])
 
     def replace_snapshot(self, snapshot: contract.ProbeSnapshot) -> None:
         """Show ``snapshot`` as the latest; each part measured at another step (or newly
@@ -258,6 +269,8 @@ def status_parts(model: RunModel, cfg: Config) -> list[str]:
     device = model.info.device if model.info is not None else cfg.run.device
     parts = [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
              f"elapsed {_hms(model.elapsed)}"]
+    if any("update" in e.change for e in model.events):  # Step D / Step G were used
+        parts.insert(1, f"updates D {model.d_updates:,} · G {model.g_updates:,}")
     if model.state is RunState.FAILED and model.fault in _FAULT_TEXT:
         parts.append(_FAULT_TEXT[model.fault])
     return parts
