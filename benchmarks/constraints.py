@@ -1,8 +1,10 @@
-"""Per-step cost of each constraint, as a ratio to training with none.
+"""Per-step cost of each constraint and stabilizer, as a ratio to training with none.
 
 Trains the notebook DCGAN (batch 128, BatchNorm in D) and the 2D MLP of the ring preset with:
 none, clip, rowsum, spectral (ours), torch_sn (torch.nn.utils.parametrizations.spectral_norm
-on every D layer, no constraint of ours), and gp (two-sided, lambda 10). Variants are
+on every D layer, no constraint of ours), gp (two-sided, lambda 10), dragan (the DRAGAN
+penalty, lambda 10, c 0.5), noise (instance noise, sigma 0.1), smoothing (one-sided label
+smoothing 0.1) and adamw (AdamW, weight decay 0.01, instead of Adam). Variants are
 interleaved round by round so machine load hits them alike; the figure is the median over
 rounds of the time per step.
 
@@ -34,6 +36,10 @@ VARIANTS = {
     "spectral": {"constraints.spectral.enabled": True},
     "torch_sn": "torch_sn",
     "gp": {"constraints.gp.enabled": True},
+    "dragan": {"constraints.gp.enabled": True, "constraints.gp.kind": "dragan"},
+    "noise": {"instance_noise.enabled": True},
+    "smoothing": {"loss.label_smoothing": 0.1},
+    "adamw": {"optim.name": "adamw"},
 }
 
 
@@ -75,11 +81,16 @@ def run(preset: str, label: str, steps: int, rounds: int, device: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--only", nargs="+", choices=list(VARIANTS),
+                    help="measure these variants (none is always measured)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--dcgan-steps", type=int, default=20)
     ap.add_argument("--mlp-steps", type=int, default=200)
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    if args.only:
+        for name in [v for v in VARIANTS if v != "none" and v not in args.only]:
+            del VARIANTS[name]
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
     run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds, args.device)
     run("dcgan_notebook.toml", "notebook DCGAN (batch 128, BatchNorm in D)", args.dcgan_steps,

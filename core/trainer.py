@@ -328,9 +328,9 @@ class Trainer:
         ``instance_noise_std`` is the σ of the last update's instance noise (None while off).
         Raises :class:`Diverged` when a value is NaN or infinite.
         """
-        sums = self._acc.tolist()
         counts = (self._acc_nd, self._acc_ng, self._acc_nd, self._acc_nd)
-        loss_d, loss_g, d_real, d_fake = (v / k if k else None for v, k in zip(sums, counts))
+        means = (self._acc / self._acc.new_tensor([max(k, 1) for k in counts])).tolist()
+        loss_d, loss_g, d_real, d_fake = (m if k else None for m, k in zip(means, counts))
         self._acc.zero_()
         self._acc_nd = self._acc_ng = 0
         record = {"step": self.step_count, "time": round(self.elapsed(), 4),

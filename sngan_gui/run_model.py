@@ -216,6 +216,18 @@ def marker_text(change: dict[str, Any]) -> str:
     return describe_change(change, MARKER)
 
 
+def joined_marker_text(texts: list[str]) -> str:
+    """The label of one marker for several events at one step: repeats counted, in order
+    (["D step", "D step", "G step"] -> "D step ×2, G step")."""
+    out: list[list] = []
+    for text in texts:
+        if out and out[-1][0] == text:
+            out[-1][1] += 1
+        else:
+            out.append([text, 1])
+    return ", ".join(t if n == 1 else f"{t} ×{n}" for t, n in out)
+
+
 def _hms(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

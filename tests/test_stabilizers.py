@@ -271,3 +271,27 @@ def test_adamw_trains_image_models():
     t = Trainer(tiny_image(optim__name="adamw"))
     t.step()
     assert isinstance(t.opt_g, torch.optim.AdamW) and math.isfinite(t.log_record()["loss_g"])
+
+
+def test_an_optimizer_switch_from_the_cli_says_what_was_reset(tmp_path, capsys):
+    cfg_file = tmp_path / "c.toml"
+    C.save(tiny_2d(), cfg_file)
+    assert train_main(["--config", str(cfg_file), "--out", str(tmp_path / "run"), "--steps",
+                       "8", "--no-progress", "--change", "4:optim.name=rmsprop"]) == 0
+    err = capsys.readouterr().err
+    assert "note: step 4: optimizer adam -> rmsprop" in err and "reset: exp_avg" in err
+
+
+def test_labels_and_markers_name_the_stabilizers():
+    from core.compare import run_labels
+    from sngan_gui.run_model import joined_marker_text, marker_text
+
+    a = tiny_2d(instance_noise__enabled=True)
+    b = tiny_2d(constraints__spectral__enabled=True)
+    assert run_labels([a, b]) == ["spectral off, instance noise on",
+                                  "spectral on, instance noise off"]
+    assert marker_text({"instance_noise.enabled": True}) == "noise on"
+    assert marker_text({"optim.name": "adamw"}) == "optimizer adamw"
+    assert marker_text({"loss.label_smoothing": 0.1}) == "smoothing 0.1"
+    assert marker_text({"constraints.gp.kind": "dragan"}) == "GP kind=dragan"
+    assert joined_marker_text(["D step", "D step", "G step"]) == "D step ×2, G step"

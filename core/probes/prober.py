@@ -95,6 +95,10 @@ class Prober:
         self.gen = torch.Generator(device=self.device)
         self.gen.manual_seed(seed)
         self.cpu_gen = torch.Generator().manual_seed(seed + 1)
+        # DRAGAN's perturbation draws (lip_grad_mean_perturbed) have a stream of their own, so
+        # the other probe points are those a run measured before that field existed
+        self.perturb_gen = torch.Generator(device=self.device)
+        self.perturb_gen.manual_seed(seed + 3)
         self.is_2d = not trainer.is_image
         self.points = probe_points or (PROBE_POINTS_2D if self.is_2d else PROBE_POINTS_IMAGE)
         self.seconds = 0.0
@@ -265,8 +269,8 @@ class Prober:
         with eval_modes(self._g_modules):
             fake = tr.G(z).to(real.dtype)
         interp = interpolates(real, fake, self.gen)
-        # where the dragan penalty acts (drawn after the others: their points do not move)
-        perturbed = dragan_points(real, tr.cfg.constraints.gp.dragan_c, self.gen)
+        # where the dragan penalty acts
+        perturbed = dragan_points(real, tr.cfg.constraints.gp.dragan_c, self.perturb_gen)
         return {"real": real, "fake": fake, "interp": interp, "perturbed": perturbed}
 
     # ------------------------------------------------------------------ fast probes

@@ -16,7 +16,7 @@ from .. import theme
 from ..compare.overlay import RunOverlay
 from ..compare.runs import RunEntry
 from ..history import smooth
-from ..run_model import DataKind, RunModel, marker_text
+from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
 MAX_MARKERS = 100
@@ -108,11 +108,17 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._events_marked = (model.serial, len(model.events))
 
     def add_marker(self, step: float, text: str) -> pg.InfiniteLine:
+        if self.markers and self.markers[-1].value() == step:  # one marker per step
+            line = self.markers[-1]
+            line.texts.append(text)
+            line.label.setFormat(joined_marker_text(line.texts))
+            return line
         line = pg.InfiniteLine(
             pos=step, angle=90, movable=False,
             pen=pen(theme.MARKER_COLOR, 1.0, Qt.DashLine),
             label=text, labelOpts={"position": 0.93, "color": theme.MARKER_COLOR,
                                    "fill": (27, 29, 35, 220), "movable": False})
+        line.texts = [text]
         line.setZValue(-5)
         self.export_item.addItem(line, ignoreBounds=True)
         self.markers.append(line)
