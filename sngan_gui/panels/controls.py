@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
-from core.presets import preset_guide
 
 from ..live_text import QtLiveText
+from .guide import QtGuidePanel
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
@@ -290,39 +290,6 @@ class QtConfigForm(QWidget):
             if key in self.editors:
                 self._show(key, value)
             self.changed.emit(key, value)
-
-
-class QtGuidePanel(QGroupBox):
-    """The preset's "what to look for" text (its ``[guide]`` table: what it sets up, what to
-    watch, which control to flip mid-run and what then happens), shown beside the plots;
-    hidden for a config without one."""
-
-    def __init__(self, parent=None):
-        super().__init__("What to look for", parent)
-        self.setObjectName("guidePanel")
-        lay = QVBoxLayout(self)
-        lay.setSpacing(4)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        lay.addWidget(self.title)
-        lay.addWidget(self.text)
-        self.setVisible(False)
-
-    def show_guide(self, path: str) -> None:
-        guide = preset_guide(path) if path else None
-        self.setVisible(guide is not None)
-        if guide is not None:
-            title, text = guide
-            # The TOML text is wrapped at 100 columns; the label wraps it to its own width.
-            paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-            self.title.setText(title)
-            self.text.setText("\n\n".join(paragraphs))
 
 
 class QtExperimentPanel(QGroupBox):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QPushButton, QWidget
 
 from conftest import wait_paused
 
@@ -70,8 +71,8 @@ def test_draw_mode_makes_a_drawn_dataset_that_trains(qtbot, window, tmp_path):
     # a drag across the canvas paints a stroke (points every 2 sigma = 0.1)
     view = window.area.samples.plot.getViewBox()
     widget = window.area.samples.widget
-    a = widget.mapFromScene(view.mapViewToScene(__import__("pyqtgraph").Point(-1.0, 0.0)))
-    b = widget.mapFromScene(view.mapViewToScene(__import__("pyqtgraph").Point(1.0, 0.0)))
+    a = widget.mapFromScene(view.mapViewToScene(pg.Point(-1.0, 0.0)))
+    b = widget.mapFromScene(view.mapViewToScene(pg.Point(1.0, 0.0)))
     qtbot.mousePress(widget.viewport(), Qt.LeftButton, pos=a)
     for i in range(1, 11):
         qtbot.mouseMove(widget.viewport(), pos=a + (b - a) * i / 10)
