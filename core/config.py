@@ -540,7 +540,16 @@ def load(path: str | Path) -> Config:
 
 
 def dumps(cfg: Config) -> str:
-    return tomli_w.dumps(cfg.to_dict())
+    raw = cfg.to_dict()
+    points = raw["data"]["drawn"]["points"]
+    raw["data"]["drawn"]["points"] = []
+    text = tomli_w.dumps(raw)
+    if points:  # tomli_w writes each number of a nested array on its own line: 4 per point
+        rows = [", ".join(f"[{x!r}, {y!r}]" for x, y in points[i:i + 4])
+                for i in range(0, len(points), 4)]
+        text = text.replace("\npoints = []\n", "\npoints = [\n    " + ",\n    ".join(rows)
+                            + ",\n]\n", 1)
+    return text
 
 
 def save(cfg: Config, path: str | Path) -> None:

@@ -272,13 +272,17 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
     name = "lipschitzPlot"
     log_y = True
     tooltip = ("Upper bound: product of the per-layer operator norms, Lip(D) ≤ Π σ(W_l).\n"
-               "Empirical: the largest ‖∇ₓD(x)‖ seen on real, fake and interpolated points.")
+               "Empirical: the largest ‖∇ₓD(x)‖ seen on real, fake and interpolated points.\n"
+               "Dashed: the mean ‖∇ₓD‖ on real–fake interpolates (what WGAN-GP pulls to 1) and "
+               "near the data, at DRAGAN's perturbed real points (what DRAGAN pulls to 1).")
+    SHORT = {"lip_bound": "bound", "lip_grad": "‖∇ₓD‖", "lip_grad_mean_interp": "‖∇D‖ interp",
+             "lip_grad_mean_perturbed": "‖∇D‖ near data"}
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        for key in ("lip_bound", "lip_grad"):
+        for key in ("lip_bound", "lip_grad", "lip_grad_mean_interp", "lip_grad_mean_perturbed"):
             col, label = theme.SERIES[key]
-            self.curve(key, label, col)
+            self.curve(key, label, col, Qt.DashLine if "mean" in key else Qt.SolidLine)
 
     def draw(self, model: RunModel) -> None:
         metrics = model.history
@@ -302,8 +306,7 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
         for i, key in enumerate(self.curves):
             y = metrics.column(key)
             self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
-                               series_label="bound" if key == "lip_bound" else "‖∇ₓD‖",
-                               dash_index=i)
+                               series_label=self.SHORT[key], dash_index=i)
         self.info.setText("")
 
 
