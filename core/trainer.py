@@ -254,6 +254,7 @@ class Trainer:
         means. G is left bit-identical: its forward runs in train mode as in a step, and its
         buffers (BatchNorm's running statistics) are put back. Not timed (``time_split_ms``
         covers generator steps)."""
+        self.apply_pending()  # before the buffers are kept: a change may set some (SN's u)
         with _buffers_kept(self.G):
             self._partial("D")
 
@@ -261,11 +262,11 @@ class Trainer:
         """Apply queued changes, then one G update alone (Step G): a generator step without
         critic steps (``step_count`` and ``g_updates`` grow by one), marked by an event
         ``{"update": "G"}``. D is left bit-identical (its buffers put back). Not timed."""
+        self.apply_pending()
         with _buffers_kept(self.D):
             self._partial("G")
 
     def _partial(self, net: str) -> None:
-        self.apply_pending()
         timer, enabled = self.timer, self.timer.enabled
         timer.enabled = False  # the time split is per generator step; these are not timed
         try:
