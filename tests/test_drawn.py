@@ -124,3 +124,13 @@ def test_bad_points_file_on_the_command_line_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert str(bad) in err and "line 2" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_tensorboard_hparams_name_the_points_by_their_count():
+    from core.tensorboard_log import hparams
+
+    cfg = tiny_2d()
+    cfg.update({"data.dataset": "drawn", "data.drawn.points": DRAWING})
+    params = hparams(cfg)
+    assert params["data.drawn.points"] == f"{len(DRAWING)} points"
+    assert params["data.drawn.std"] == 0.05
