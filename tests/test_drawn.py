@@ -90,6 +90,7 @@ def test_drawn_sampler_draws_around_the_points():
     assert x[near_dot].std(0) == pytest.approx([0.1, 0.1], rel=0.1)
 
 
+@pytest.mark.slow
 def test_drawn_dataset_trains_from_the_cli_and_its_folder_holds_the_points(tmp_path):
     csv_path = write_points_csv(tmp_path / "drawing.csv", DRAWING)
     cfg_file = tmp_path / "cfg.toml"

@@ -273,6 +273,7 @@ def test_adamw_trains_image_models():
     assert isinstance(t.opt_g, torch.optim.AdamW) and math.isfinite(t.log_record()["loss_g"])
 
 
+@pytest.mark.slow
 def test_an_optimizer_switch_from_the_cli_says_what_was_reset(tmp_path, capsys):
     cfg_file = tmp_path / "c.toml"
     C.save(tiny_2d(), cfg_file)
@@ -291,7 +292,20 @@ def test_labels_and_markers_name_the_stabilizers():
     assert run_labels([a, b]) == ["spectral off, instance noise on",
                                   "spectral on, instance noise off"]
     assert marker_text({"instance_noise.enabled": True}) == "noise on"
-    assert marker_text({"optim.name": "adamw"}) == "optimizer adamw"
-    assert marker_text({"loss.label_smoothing": 0.1}) == "smoothing 0.1"
+    assert marker_text({"optim.name": "adamw"}) == "optimizer=adamw"
+    assert marker_text({"loss.label_smoothing": 0.1}) == "smoothing=0.1"
+    assert marker_text({"update": "D"}) == "D step"
     assert marker_text({"constraints.gp.kind": "dragan"}) == "GP kind=dragan"
     assert joined_marker_text(["D step", "D step", "G step"]) == "D step ×2, G step"
+
+
+def test_labels_of_runs_with_single_updates_name_only_settings():
+    from core.compare import caption, run_labels
+
+    a, b = tiny_2d(), tiny_2d(run__seed=1)
+    events = [[{"step": 3, "change": {"update": "D"}}],
+              [{"step": 5, "change": {"constraints.spectral.enabled": True}},
+               {"step": 5, "change": {"update": "G"}}]]
+    assert run_labels([a, b], events=events) == ["spectral off, seed 0",
+                                                 "spectral off -> on @5, seed 1"]
+    assert "update" not in caption([a, b], ["x", "y"], events=events)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPushButton, QWidget
 
@@ -41,6 +42,7 @@ def test_label_smoothing_with_hinge_is_refused_where_typed(qtbot, window):
     assert loss.currentText() == "bce" and window.cfg.loss.kind == "bce"
 
 
+@pytest.mark.slow
 def test_step_d_and_step_g_buttons_update_one_network_and_mark_the_plots(qtbot, window):
     window.form.cfg.set("run.log_every", 5)
     step = window.findChild(QPushButton, "stepButton")
@@ -63,6 +65,7 @@ def test_step_d_and_step_g_buttons_update_one_network_and_mark_the_plots(qtbot, 
     assert [e["change"] for e in on_disk] == [{"update": "D"}, {"update": "G"}]
 
 
+@pytest.mark.slow
 def test_draw_mode_makes_a_drawn_dataset_that_trains(qtbot, window, tmp_path):
     tool = window.area.samples.draw_tool
     draw = window.findChild(QWidget, "drawButton")
