@@ -1,15 +1,21 @@
-"""Per-step cost of each constraint, as a ratio to training with none.
+"""Per-step cost of each constraint and stabilizer, as a ratio to training with none.
 
 Trains the notebook DCGAN (batch 128, BatchNorm in D) and the 2D MLP of the ring preset with:
 none, clip, rowsum, spectral (ours, one power iteration per D update), spectral_exact
 (constraints.spectral.method = "exact": the top singular vectors from an eigen-decomposition
 after every D update), torch_sn (torch.nn.utils.parametrizations.spectral_norm on every D
-layer, no constraint of ours), and gp (two-sided, lambda 10). Variants are
+layer, no constraint of ours), gp (two-sided, lambda 10), dragan (the DRAGAN penalty, lambda 10,
+c 0.5), noise (instance noise, sigma 0.1), smoothing (one-sided label smoothing 0.1) and adamw
+(AdamW, weight decay 0.01, instead of Adam). Variants are
 interleaved round by round so machine load hits them alike; the figure is the median over
 rounds of the time per step.
 
     python benchmarks/constraints.py [--rounds 5] [--dcgan-steps 20] [--mlp-steps 200]
-        [--variants none spectral spectral_exact]   (default: all; none is always measured)
+                                     [--only VARIANT ...] [--cpu-time]
+
+``--cpu-time`` times each step by the process's CPU time on one torch thread: on a machine
+that other work loads, wall-clock ratios are mostly that load (a 3 ms MLP step took 25-120 ms),
+while one thread's CPU time still measures the work a step does.
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ VARIANTS = {
                        "constraints.spectral.method": "exact"},
     "torch_sn": "torch_sn",
     "gp": {"constraints.gp.enabled": True},
+    "dragan": {"constraints.gp.enabled": True, "constraints.gp.kind": "dragan"},
+    "noise": {"instance_noise.enabled": True},
+    "smoothing": {"loss.label_smoothing": 0.1},
+    "adamw": {"optim.name": "adamw"},
 }
 
 
@@ -54,23 +64,23 @@ def make_trainer(preset: str, variant, device: str) -> Trainer:
     return trainer
 
 
-def per_step(trainer: Trainer, steps: int) -> float:
+def per_step(trainer: Trainer, steps: int, clock=time.perf_counter) -> float:
     trainer.step()
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps):
         trainer.step()
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / steps
+    return (clock() - t0) / steps
 
 
 def run(preset: str, label: str, steps: int, rounds: int, device: str,
-        variants: list[str]) -> None:
-    trainers = {name: make_trainer(preset, VARIANTS[name], device) for name in variants}
+        clock=time.perf_counter) -> None:
+    trainers = {name: make_trainer(preset, v, device) for name, v in VARIANTS.items()}
     times = {name: [] for name in trainers}
     for _ in range(rounds):
         for name, trainer in trainers.items():
-            times[name].append(per_step(trainer, steps))
+            times[name].append(per_step(trainer, steps, clock))
     base = statistics.median(times["none"])
     print(f"\n{label}: none = {base * 1000:.2f} ms/step")
     print(f"  {'variant':14s} {'ms/step':>8s} {'ratio':>6s}")
@@ -81,18 +91,28 @@ def run(preset: str, label: str, steps: int, rounds: int, device: str,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--only", nargs="+", choices=list(VARIANTS),
+                    help="measure these variants (none is always measured)")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="CPU time per step on one thread (for a loaded machine)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--dcgan-steps", type=int, default=20)
     ap.add_argument("--mlp-steps", type=int, default=200)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = ap.parse_args()
-    variants = ["none", *(v for v in args.variants if v != "none")]
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
-    run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds,
-        args.device, variants)
+    if args.only:
+        for name in [v for v in VARIANTS if v != "none" and v not in args.only]:
+            del VARIANTS[name]
+    clock = time.perf_counter
+    if args.cpu_time:
+        torch.set_num_threads(1)
+        clock = time.process_time
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+          f"{'CPU' if args.cpu_time else 'wall-clock'} time")
+    run("ring8.toml", "2D MLP (ring8 preset, batch 256)", args.mlp_steps, args.rounds, args.device,
+        clock)
     run("dcgan_notebook.toml", "notebook DCGAN (batch 128, BatchNorm in D)", args.dcgan_steps,
-        args.rounds, args.device, variants)
+        args.rounds, args.device, clock)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,8 @@ def _train(args, signals: _Signals) -> int:
                                     refresh=False)
                 for warning in session.drain_warnings():
                     bar.write(f"warning: {warning}", file=sys.stderr)
+                for note in session.drain_notes():  # e.g. what an optimizer switch reset
+                    bar.write(f"note: {note}", file=sys.stderr)
             signals.defer = False
             bar.close()
             session.finish()

@@ -68,7 +68,8 @@ def histories(events: RunEvents | None) -> dict[str, list[tuple[int, Any]]]:
     for event in events or ():
         step, change = _event_step_change(event)
         for key, value in change.items():
-            out.setdefault(key, []).append((step, value))
+            if key in _KEY_INDEX:  # not a Step D / Step G ({"update": "D"}): no setting
+                out.setdefault(key, []).append((step, value))
     return out
 
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import tomli_w
 
+from .points import PointsError, check_points, parse_points_text
+
 
 class ConfigError(ValueError):
     """A config problem, phrased as one line that names the key."""
@@ -59,7 +61,13 @@ def _text(default: str, live: bool = False, label: str = "", tip: str = "",
     return field(default=default, metadata={"live": live, **_doc(label, tip, form)})
 
 
-DATASETS_2D = ("ring8", "grid25", "swissroll")
+def _points(label: str = "", tip: str = "") -> Any:
+    """A list of [x, y] points (core.points): set in files, with --set KEY=FILE.csv or from
+    the app's draw mode; never a form field."""
+    return field(default_factory=list, metadata={"live": False, **_doc(label, tip, False)})
+
+
+DATASETS_2D = ("ring8", "grid25", "swissroll", "drawn")
 DATASETS_IMAGE = ("digits", "mnist", "fashion_mnist", "cifar10", "folder", "stacked_digits",
                   "stacked_mnist")
 # Three digits as the three colour channels (1,000 modes; core/data/stacked.py).
@@ -72,10 +80,24 @@ ARCH_NATIVE_SIZE = {"dcgan": 28, "sngan_cnn": 32}
 
 
 @dataclass
+class DrawnConfig:
+    """The ``drawn`` dataset (core.points): Gaussians of ``std`` at the drawn ``points``."""
+
+    points: list = _points(
+        label="Drawn points",
+        tip="The drawn dataset's points [[x, y], ...]: paint them on the samples panel (Draw), "
+            "or --set data.drawn.points=FILE.csv (a CSV file x,y) or inline 'x,y;x,y'.")
+    std: float = _num(0.05, gt=0, le=10, label="Drawn σ",
+                      tip="Drawn data: standard deviation of the Gaussian at each drawn point "
+                          "(per coordinate). Strokes are sampled every 2σ.")
+
+
+@dataclass
 class DataConfig:
     dataset: str = _choice(
         "ring8", *DATASETS_2D, *DATASETS_IMAGE, label="Dataset",
-        tip="Training data: 2D Gaussian mixtures (ring8, grid25, swissroll) or images.")
+        tip="Training data: 2D Gaussian mixtures (ring8, grid25, swissroll, or drawn: the "
+            "points you paint on the samples panel) or images.")
     batch_size: int = _num(256, ge=1, le=65536, live=True, label="Batch size",
                            tip="Samples per batch for both D and G updates.")
     root: str = _text(
@@ -88,6 +110,7 @@ class DataConfig:
     # otherwise images are resized (and centre-cropped) to image_size x image_size.
     channels: int = _num(0, ge=0, le=3, form=False)  # 0 | 1 | 3 (checked in Config.validate)
     image_size: int = _num(0, ge=0, le=512, form=False)
+    drawn: DrawnConfig = field(default_factory=DrawnConfig)
 
 
 @dataclass
@@ -117,12 +140,22 @@ class LossConfig:
         "bce", "bce", "hinge", "wasserstein", live=True, label="Loss",
         tip="bce: D max log D(x)+log(1−D(G(z))), G max log D(G(z)).\nhinge: D min "
             "E[max(0,1−D(x))]+E[max(0,1+D(G(z)))].  wasserstein: D max E[D(x)]−E[D(G(z))].")
+    label_smoothing: float = _num(
+        0.0, ge=0, le=0.5, live=True, label="Label smoothing",
+        tip="One-sided label smoothing (Salimans et al. 2016, Improved Techniques for Training "
+            "GANs, §3.4):\nD's target for real samples becomes 1 − s (0.9 for s = 0.1); fake "
+            "targets stay 0, G's loss is unchanged.\nBCE loss only (hinge and wasserstein have "
+            "no targets). 0 = off.")
 
 
 @dataclass
 class OptimConfig:
-    name: str = _choice("adam", "adam", "rmsprop", label="Optimizer",
-                        tip="Optimizer for both networks.")
+    name: str = _choice(
+        "adam", "adam", "adamw", "rmsprop", live=True, label="Optimizer",
+        tip="Optimizer for both networks: adam, adamw (Adam with decoupled weight decay, "
+            "Loshchilov & Hutter 2019; torch.optim.AdamW) or rmsprop.\nSwitching during a run "
+            "carries the state that has a counterpart (adam <-> adamw: all of it; adam(w) <-> "
+            "rmsprop: the running mean of g²) and says what was reset.")
     lr_g: float = _num(2e-4, gt=0, le=1, live=True, label="LR G", tip="Generator learning rate.")
     lr_d: float = _num(2e-4, gt=0, le=1, live=True, label="LR D",
                        tip="Discriminator learning rate.")
@@ -132,6 +165,11 @@ class OptimConfig:
                         tip="Adam β₂, v ← β₂v + (1−β₂)g².")
     n_critic: int = _num(1, ge=1, le=100, live=True, label="n_critic",
                          tip="Discriminator updates per generator update.")
+    weight_decay: float = _num(
+        0.01, ge=0, le=10, live=True, label="Weight decay",
+        tip="AdamW's decoupled weight decay λ: every step w ← w − lr·λ·w, then the Adam update "
+            "(torch.optim.AdamW; its default 0.01).\nUsed by adamw only: adam and rmsprop "
+            "ignore it.")
 
 
 @dataclass
@@ -149,9 +187,16 @@ class GPConfig:
                           tip="Gradient penalty added to the D loss, e.g. WGAN-GP:\n"
                               "λ·(‖∇ₓD(x̂)‖ − 1)², x̂ = εx + (1−ε)G(z).")
     weight: float = _num(10.0, ge=0, le=1e6, live=True, label="λ", tip="Penalty weight λ.")
-    kind: str = _choice("two_sided", "two_sided", "one_sided", "r1", live=True, label="kind",
+    kind: str = _choice("two_sided", "two_sided", "one_sided", "r1", "dragan", live=True,
+                        label="kind",
                         tip="two_sided: λ(‖∇D(x̂)‖−1)² (WGAN-GP); one_sided: "
-                            "λ·max(0,‖∇D(x̂)‖−1)² (WGAN-LP);\nr1: (λ/2)‖∇D(x_real)‖².")
+                            "λ·max(0,‖∇D(x̂)‖−1)² (WGAN-LP);\nr1: (λ/2)‖∇D(x_real)‖²;\n"
+                            "dragan: λ(‖∇D(x̂)‖−1)² on x̂ = x + α·c·std(x)·u, real x, "
+                            "u ~ U[0,1)ᵈ, α ~ U[0,1) (Kodali et al. 2017, DRAGAN; the "
+                            "authors' code).")
+    dragan_c: float = _num(0.5, gt=0, le=100, live=True, label="DRAGAN c",
+                           tip="DRAGAN's perturbation scale c: real points are moved by up to "
+                               "c·std(x) per coordinate (the authors' 0.5).")
 
 
 @dataclass
@@ -184,6 +229,21 @@ class RowsumConfig:
                               label="on disable",
                               tip="When switched off: keep the normalized weights or restore "
                                   "the raw ones.")
+
+
+@dataclass
+class InstanceNoiseConfig:
+    enabled: bool = _flag(False, label="Instance noise",
+                          tip="Instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): "
+                              "Gaussian noise N(0, σ²) added to every input of D,\nreal and "
+                              "generated, in the D and the G updates, so the two distributions "
+                              "overlap and D cannot separate them perfectly.")
+    std: float = _num(0.1, gt=0, le=100, live=True, label="σ",
+                      tip="Standard deviation σ of the noise (at the start of an anneal).")
+    anneal_steps: int = _num(0, ge=0, le=10**9, live=True, label="anneal steps",
+                             tip="Anneal σ linearly to 0 over this many generator steps, "
+                                 "counted from when the noise was switched on (or σ or this "
+                                 "changed).\n0 = constant σ.")
 
 
 @dataclass
@@ -247,6 +307,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     constraints: ConstraintsConfig = field(default_factory=ConstraintsConfig)
+    instance_noise: InstanceNoiseConfig = field(default_factory=InstanceNoiseConfig)
     run: RunConfig = field(default_factory=RunConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
 
@@ -335,6 +396,14 @@ class Config:
                 f"'{self.data.dataset}', got 'mlp'")
         if not is_2d:
             _check_image_geometry(self)
+        if self.data.dataset == "drawn" and not self.data.drawn.points:
+            raise ConfigError("data.dataset = 'drawn' needs points: draw them on the samples "
+                              "panel (Draw), or --set data.drawn.points=FILE.csv")
+        if self.loss.label_smoothing and self.loss.kind != "bce":
+            raise ConfigError(
+                f"loss.label_smoothing = {self.loss.label_smoothing:g} has no meaning for "
+                f"loss.kind '{self.loss.kind}' (it smooths BCE's real targets): set "
+                f"loss.label_smoothing = 0 first")
 
 
 def image_size_for(cfg: "Config") -> int:
@@ -387,7 +456,7 @@ class FieldSpec:
     (``form``)."""
 
     key: str
-    kind: str  # "bool" | "int" | "float" | "str"
+    kind: str  # "bool" | "int" | "float" | "str" | "list" (points [[x, y], ...])
     default: Any
     label: str
     tip: str
@@ -476,7 +545,16 @@ def load(path: str | Path) -> Config:
 
 
 def dumps(cfg: Config) -> str:
-    return tomli_w.dumps(cfg.to_dict())
+    raw = cfg.to_dict()
+    points = raw["data"]["drawn"]["points"]
+    raw["data"]["drawn"]["points"] = []
+    text = tomli_w.dumps(raw)
+    if points:  # tomli_w writes each number of a nested array on its own line: 4 per point
+        rows = [", ".join(f"[{x!r}, {y!r}]" for x, y in points[i:i + 4])
+                for i in range(0, len(points), 4)]
+        text = text.replace("\npoints = []\n", "\npoints = [\n    " + ",\n    ".join(rows)
+                            + ",\n]\n", 1)
+    return text
 
 
 def save(cfg: Config, path: str | Path) -> None:
@@ -534,12 +612,22 @@ def _coerce(key: str, f: dataclasses.Field, value: Any) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{key} must be a string, got {value!r}")
+    if kind == "list":
+        try:
+            return check_points(value, key)
+        except PointsError as exc:
+            raise ConfigError(str(exc)) from None
     raise AssertionError(f"unhandled field type {kind}")
 
 
 def parse_value(key: str, f: dataclasses.Field, text: str) -> Any:
     kind = _type_name(f)
     raw = text.strip()
+    if kind == "list":  # points: a CSV file or inline "x,y;x,y"
+        try:
+            return parse_points_text(raw, key)
+        except PointsError as exc:
+            raise ConfigError(str(exc)) from None
     if kind == "bool":
         low = raw.lower()
         if low in ("true", "1", "yes", "on"):

@@ -36,10 +36,10 @@ class MetricsRecord:
 
     step: int
     time: float
-    loss_d: float
-    loss_g: float
-    d_real: float
-    d_fake: float
+    loss_d: float | None  # None: no D update since the previous line (only Step G)
+    loss_g: float | None
+    d_real: float | None
+    d_fake: float | None
     sigma: dict[str, float] = field(default_factory=dict)
     sigma_raw: dict[str, float] = field(default_factory=dict)
     linf: dict[str, float] = field(default_factory=dict)
@@ -74,6 +74,11 @@ class MetricsRecord:
     quality_floor: dict[str, float] | None = None    # held-out real vs train real, same N
     quality_ceiling: dict[str, float] | None = None  # an untrained G's samples, same N
     quality_scorer: str | None = None   # which scorer, its accuracy and feature size
+    # optimizer updates of D and of G since the run began (Step D / Step G move one alone)
+    d_updates: int | None = None
+    g_updates: int | None = None
+    instance_noise_std: float | None = None  # σ of the last update's instance noise; None: off
+    lip_grad_mean_perturbed: float | None = None  # mean ||grad D|| at DRAGAN's perturbed points
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "MetricsRecord":
@@ -91,18 +96,26 @@ _RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(MetricsRecord))
 
 @dataclass(frozen=True)
 class Event:
-    """An applied change: ``{"step", "time", "change"}`` as in ``events.jsonl``."""
+    """An applied change: ``{"step", "time", "change"}`` as in ``events.jsonl`` (plus ``note``
+    when set). A manual single update is ``change = {"update": "D"}`` or ``{"update": "G"}``
+    (Step D / Step G), not a config key."""
 
     step: int
     time: float
     change: dict[str, Any]
+    note: str | None = None  # what the change did beyond its value (an optimizer switch)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Event":
-        return cls(step=int(raw["step"]), time=float(raw["time"]), change=dict(raw["change"]))
+        note = raw.get("note")
+        return cls(step=int(raw["step"]), time=float(raw["time"]), change=dict(raw["change"]),
+                   note=None if note is None else str(note))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "time": self.time, "change": dict(self.change)}
+        out = {"step": self.step, "time": self.time, "change": dict(self.change)}
+        if self.note is not None:
+            out["note"] = self.note
+        return out
 
 
 # ============================================================================ snapshot
@@ -228,6 +241,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class StepD:
+    """One update of D alone (no generator step), then pause; an event marks it."""
+
+
+@dataclass(frozen=True)
+class StepG:
+    """One update of G alone (a generator step without critic steps), then pause."""
+
+
+@dataclass(frozen=True)
 class Change:
     """A live config change (``core.config.is_live``), applied between training steps."""
 
@@ -252,7 +275,7 @@ class Continue:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-Command = Union[Play, Pause, Step, Change, Stop, Continue]
+Command = Union[Play, Pause, Step, StepD, StepG, Change, Stop, Continue]
 
 
 # ============================================================================ reports
@@ -273,6 +296,8 @@ class RunProgress:
     records: tuple[MetricsRecord, ...] = ()   # logged since the previous report
     events: tuple[Event, ...] = ()            # applied since the previous report
     snapshot: ProbeSnapshot | None = None     # only the parts new since the previous one
+    d_updates: int = 0   # optimizer updates of D / of G since the run began
+    g_updates: int = 0
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,19 @@ class LiveProbes:
         self._next_refresh = 0.0  # perf_counter time before which the budget is spent
         self._last_take = -1e9
         self._sent: ProbeSnapshot | None = None
+        self._invalid: set[str] = set()  # kinds stale at the same step (after a Step D)
+
+    def invalidate(self) -> None:
+        """Every kind is stale even at the same step (D changed without a generator step)."""
+        self._invalid = set(REFRESH_MIN_INTERVAL)
 
     def _refresh(self, kinds: list[tuple[str, Callable[[], Any], int | None]],
                  force: bool) -> None:
         """Refresh every kind not measured at this step when ``force``; else the one that
         waited longest among those due, if the budget allows."""
         step = self.session.trainer.step_count
-        stale = [(kind, measure) for kind, measure, measured in kinds if measured != step]
+        stale = [(kind, measure) for kind, measure, measured in kinds
+                 if measured != step or kind in self._invalid]
         now = time.perf_counter()
         if not force:
             if now < self._next_refresh:
@@ -54,6 +60,7 @@ class LiveProbes:
         for kind, measure in stale:
             measure()
             self._last[kind] = time.perf_counter()
+            self._invalid.discard(kind)
         end = time.perf_counter()
         if stale:
             self._next_refresh = end + (end - now) / self.budget

@@ -89,10 +89,20 @@ SWITCH_NAMES = {"clip": ("clip", "clip"), "gp": ("gp", "GP"),
                 "spectral": ("spectral", "SN"), "rowsum": ("rowsum", "row-sum")}
 # Keys whose value alone reads well in a label ("ring8", "dcgan") or reads best after a word.
 _LABEL_NAMES = {"data.dataset": "", "model.arch": "", "loss.kind": "loss",
-                "optim.name": "optimizer", "constraints.gp.kind": "gp",
-                "constraints.spectral.method": "spectral σ"}
-# Keys a marker names by what they do rather than by their last part.
-_MARKER_NAMES = {"constraints.spectral.method": "SN σ"}  # how σ is found: power | exact
+                "optim.name": "optimizer", "constraints.gp.kind": "gp"}
+# Keys named by what they do rather than by their last part, the other stabilizers' and the
+# drawn data's: (label name, marker name); a true/false one reads "<name> on/off" as a switch
+# does.
+_OTHER_NAMES = {"constraints.spectral.method": ("spectral σ", "SN σ"),  # power | exact
+                "instance_noise.enabled": ("instance noise", "noise"),
+                "instance_noise.std": ("noise σ", "noise σ"),
+                "instance_noise.anneal_steps": ("noise anneal", "noise anneal"),
+                "loss.label_smoothing": ("label smoothing", "smoothing"),
+                "optim.name": ("optimizer", "optimizer"),
+                "optim.weight_decay": ("weight decay", "weight decay"),
+                "data.drawn.points": ("drawn", "drawn"), "data.drawn.std": ("drawn σ", "drawn σ")}
+# A manual single update (Step D / Step G) is the event {"update": "D"}: its marker.
+UPDATE_MARKERS = {"D": "D step", "G": "G step"}
 
 
 def is_switch(key: str) -> bool:
@@ -110,6 +120,8 @@ def format_value(value: Any, style: str = LABEL) -> str:
         return "on" if value else "off"
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:g}"
+    if isinstance(value, list):  # a drawn dataset's points
+        return f"{len(value)} points"
     return str(value)
 
 
@@ -117,13 +129,13 @@ def short_name(key: str, style: str = LABEL) -> str:
     """How ``style`` names a dotted key: a label 'spectral' (the switch), 'gp weight', 'seed',
     'loss'; a marker 'SN', 'clip c', 'lr_d'."""
     parts = key.split(".")
+    if key in _OTHER_NAMES and (style == MARKER or key not in _LABEL_NAMES):
+        return _OTHER_NAMES[key][style == MARKER]
     if parts[0] == "constraints" and len(parts) == 3:
         label, marker = SWITCH_NAMES.get(parts[1], (parts[1], parts[1]))
         name = marker if style == MARKER else label
         if key in _LABEL_NAMES and style == LABEL:
             return _LABEL_NAMES[key]
-        if key in _MARKER_NAMES and style == MARKER:
-            return _MARKER_NAMES[key]
         return name if parts[2] == "enabled" else f"{name} {parts[2]}"
     if style == LABEL and key in _LABEL_NAMES:
         return _LABEL_NAMES[key]
@@ -146,7 +158,9 @@ def describe(key: str, value: Any, style: str = LABEL, *, name: str | None = Non
     if style == FOLDER:
         return f"{name or key}={format_value(value, FOLDER)}"
     if style == MARKER:
-        if is_switch(key):
+        if key == "update":
+            return UPDATE_MARKERS.get(value, f"{value} step")
+        if is_switch(key) or (key in _OTHER_NAMES and isinstance(value, bool)):
             return f"{short_name(key, MARKER)} {format_value(bool(value))}"
         return f"{short_name(key, MARKER)}={format_value(value, MARKER)}"
     return f"{short_name(key)} {format_value(value)}".strip()

@@ -4,8 +4,10 @@ A front end that lets a person play, pause, step and change settings while a run
 :class:`RunLoop` on its own thread or process (the app: a spawned child process, see
 :func:`child_main`). The loop:
 
-- takes :mod:`core.contract` commands (``Play``, ``Pause``, ``Step``, ``Change``, ``Stop``,
-  ``Continue``) from a queue **between** training steps, every one in order;
+- takes :mod:`core.contract` commands (``Play``, ``Pause``, ``Step``, ``StepD``, ``StepG``,
+  ``Change``, ``Stop``, ``Continue``) from a queue **between** training steps, every one in
+  order; ``StepD`` / ``StepG`` pause the run and update D or G alone, once
+  (``TrainingSession.advance(net)``), then re-measure the drawn probe arrays;
 - after a divergence or a device failure stays *halted* (Play and Step are refused with a
   message, changes are held) until ``Continue`` replaces the session by one continued from the
   last good checkpoint (:meth:`TrainingSession.continue_from_checkpoint`), same run folder;
@@ -38,7 +40,7 @@ from .runsnapshot import run_info
 from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
                        Report, RunContinued, RunDeviceFailed, RunDiverged,
                        RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
-                       Step, Stop)
+                       Step, StepD, StepG, Stop)
 
 Emit = Callable[[Report], None]
 
@@ -119,6 +121,7 @@ class RunLoop:
         self.live: LiveProbes | None = None
         self.running = False      # playing
         self.steps_left = 0       # single steps still to do
+        self.partial: list[str] = []  # Step D / Step G updates still to do ("D" | "G")
         self._records: list[MetricsRecord] = []
         self._changed = True      # a state change to report at once
         self._want_snapshot = True
@@ -141,7 +144,7 @@ class RunLoop:
 
     @property
     def busy(self) -> bool:
-        return self.running or self.steps_left > 0
+        return self.running or self.steps_left > 0 or bool(self.partial)
 
     def start(self) -> bool:
         """Prepare the data and the session, report ``RunStarted``; False when the run cannot
@@ -310,12 +313,18 @@ class RunLoop:
             match cmd:
                 case Stop():
                     return False
-                case Play() | Step() if self.halted:
+                case Play() | Step() | StepD() | StepG() if self.halted:
                     self.emit(RunMessage("warning", self._halted_hint()))
+                case StepD() | StepG() if self.session.done:
+                    self.emit(RunMessage("warning", f"the run is finished (run.steps = "
+                                         f"{self.session.cfg.run.steps}): no more updates"))
+                case StepD() | StepG():  # pause, then one update of one network
+                    self.running, self.steps_left = False, 0
+                    self.partial.append("D" if isinstance(cmd, StepD) else "G")
                 case Play():
                     self.running = not self.session.done
                 case Pause():
-                    self.running, self.steps_left = False, 0
+                    self.running, self.steps_left, self.partial = False, 0, []
                     self._want_snapshot = True
                 case Step(count=n):
                     self.steps_left += n
@@ -356,8 +365,9 @@ class RunLoop:
         from .trainer import DeviceStepError, Diverged
 
         session = self.session
+        net = self.partial.pop(0) if self.partial else None
         try:
-            record = session.advance()
+            record = session.advance() if net is None else session.advance(net)
         except Diverged as exc:
             self._report_before_fault()
             self._halt("diverged")
@@ -379,7 +389,10 @@ class RunLoop:
                 self.emit(RunMessage("warning", warning))
         if record is not None:
             self._records.append(MetricsRecord.from_dict(record))
-        if self.steps_left:
+        if net is not None:  # D or G alone: show its effect at once, at the same step too
+            self.live.invalidate()
+            self._changed = self._want_snapshot = True
+        elif self.steps_left:
             self.steps_left -= 1
             if self.steps_left == 0:
                 self._changed = self._want_snapshot = True
@@ -387,7 +400,7 @@ class RunLoop:
             if self.running:
                 self.emit(RunMessage("info",
                                      f"run finished at step {session.trainer.step_count}"))
-            self.running, self.steps_left = False, 0
+            self.running, self.steps_left, self.partial = False, 0, []
             session.finish_keeping_events()
             self._changed = self._want_snapshot = True
 
@@ -399,12 +412,14 @@ class RunLoop:
         self._report_if_due()
 
     def _halt(self, why: str) -> None:
-        self.running, self.steps_left = False, 0
+        self.running, self.steps_left, self.partial = False, 0, []
         self.halted = why
         self._changed = self._want_snapshot = True
 
     def _report_if_due(self) -> None:
         session, now = self.session, time.perf_counter()
+        for note in session.drain_notes():  # e.g. what an optimizer switch reset
+            self.emit(RunMessage("info", note))
         rate = self._rate.update(session.trainer.step_count)
         if not (self._changed or (self.busy and now - self._last_report >= self.report_interval)):
             return
@@ -420,7 +435,8 @@ class RunLoop:
             rate=rate if self.busy else 0.0, elapsed=session.trainer.elapsed(),
             done=session.done, records=tuple(self._records),
             events=tuple(Event.from_dict(e) for e in session.drain_events()),
-            snapshot=snapshot))
+            snapshot=snapshot, d_updates=session.trainer.d_updates,
+            g_updates=session.trainer.g_updates))
         self._records = []
         self._last_report = now
         self._changed = False

@@ -254,14 +254,17 @@ class TrainingSession:
         Raises ``ConfigError`` when the config refuses it."""
         self.trainer.submit(key, value)
 
-    def advance(self) -> dict[str, Any] | None:
+    def advance(self, net: str | None = None) -> dict[str, Any] | None:
         """One generator step (with its critic steps); returns the metrics record if one was
-        logged at this step. Raises ``trainer.Diverged`` when losses or weights stop being
+        logged at this step. ``net = "D"`` or ``"G"`` updates that network alone instead (Step
+        D / Step G, ``Trainer.step_d`` / ``step_g``): a Step G is a generator step (logged,
+        sampled and checkpointed on the cadences); a Step D is not (no line: its loss counts in
+        the next one). Raises ``trainer.Diverged`` when losses or weights stop being
         finite (found at a log line or before a checkpoint, whichever comes first) and
         ``trainer.DeviceStepError`` when the device fails; after either, continue with
         :meth:`continue_from_checkpoint`."""
         try:
-            return self._advance()
+            return self._advance(net)
         except DeviceStepError:
             self.failed = True
             raise
@@ -273,15 +276,17 @@ class TrainingSession:
             raise DeviceStepError(reason, str(self.trainer.device), self.trainer.step_count,
                                   first_line(exc, limit=200)) from exc
 
-    def _advance(self) -> dict[str, Any] | None:
+    def _advance(self, net: str | None) -> dict[str, Any] | None:
         trainer = self.trainer
         scheduled = self.schedule.pop(trainer.step_count, ())
         for key, value in scheduled:
             trainer.submit(key, value)
-        trainer.step()
+        {None: trainer.step, "D": trainer.step_d, "G": trainer.step_g}[net]()
         self._write_events()
         if scheduled:
             pause_point("change")  # tests: a run just past its scheduled change
+        if net == "D":
+            return None
         step, run = trainer.step_count, self.cfg.run
         record = None
         if step % run.log_every == 0 or step >= run.steps:
@@ -339,7 +344,7 @@ class TrainingSession:
     def _check_loss_scale(self, record: dict[str, Any]) -> None:
         """Warn (once, then again each time it grows 100-fold) when the losses explode: the
         run goes on, since large finite values are a fact to show, not an error."""
-        keys = ("loss_d", "loss_g", "d_real", "d_fake")
+        keys = [k for k in ("loss_d", "loss_g", "d_real", "d_fake") if record[k] is not None]
         key = max(keys, key=lambda k: abs(record[k]))
         value = abs(record[key])
         if value > self._warned_level:
@@ -353,6 +358,10 @@ class TrainingSession:
         """One-line warnings about the run since the last call (e.g. exploding losses)."""
         warnings, self._warnings = self._warnings, []
         return warnings
+
+    def drain_notes(self) -> list[str]:
+        """One-line notices since the last call (e.g. what an optimizer switch reset)."""
+        return self.trainer.drain_notes()
 
     def _add_timing(self, record: dict[str, Any]) -> None:
         trainer, prober = self.trainer, self.prober

@@ -78,6 +78,8 @@ def hparams(cfg: Config) -> dict[str, bool | float | str]:
                 out[prefix + key] = value
             elif isinstance(value, (int, float)):
                 out[prefix + key] = float(value)
+            elif isinstance(value, list):  # a drawn dataset's points: their count, not them
+                out[prefix + key] = f"{len(value)} points"
             else:
                 out[prefix + key] = str(value)
 

@@ -19,11 +19,16 @@ Speed notes (CPU and GPU):
 - Conv models use channels_last on the CPU, where oneDNN's convolutions are faster in it.
 - The generators' small transposed convolutions run as one GEMM + col2im on the CPU
   (``core/models/convtranspose.py``), about 1.6x faster than oneDNN's at those sizes.
-- Adam is fused (see ``_make_optimizer``).
+- Adam and AdamW are fused (``core/optimizers.py``).
+
+Step D / Step G (:meth:`Trainer.step_d`, :meth:`Trainer.step_g`) run one update of one network
+alone; ``d_updates`` / ``g_updates`` count every optimizer update, ``step_count`` the generator
+steps (a Step G is one, a Step D is not). The updates themselves are in ``core/updates.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import time
@@ -33,15 +38,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import losses
 from .config import Config, ConfigError, is_live
 from .constraints import ConstraintSet
 from .data import make_sampler
 from .device import resolve_device
 from .errors import first_line
+from .faults import DeviceStepError, Diverged, device_failure
 from .models import build_models
+from .instance_noise import InstanceNoise
+from .updates import critic_update, generator_update
 from .pause_points import device_fault_point
+from .optimizers import make_optimizer, set_hyperparameters, switch_note, switch_optimizer
 from .probes.timing import PhaseTimer
+
+__all__ = ["DeviceStepError", "Diverged", "PendingChange", "Trainer", "device_failure"]
 
 FIXED_NOISE_COUNT = 64
 CHECKPOINT_FORMAT = "lipschitz-playground/trainer"
@@ -57,41 +67,16 @@ class PendingChange:
     value: Any
 
 
-class Diverged(RuntimeError):
-    """Raised by :meth:`Trainer.log_record` when a loss became NaN or infinite, and by
-    :meth:`Trainer.check_finite` (before a checkpoint) when a loss or a weight did."""
-
-
-class DeviceStepError(RuntimeError):
-    """The device failed inside a training step (out of memory, a CUDA/MPS error).
-
-    The step may have been cut half-way, so the trainer's state is no longer one of the run's
-    states: continue from the last good checkpoint (``TrainingSession.continue_from_checkpoint``
-    with another device or a smaller batch). ``reason`` is "out of memory" or "device error";
-    ``device`` the device's name; ``step`` the number of steps completed before it."""
-
-    def __init__(self, reason: str, device: str, step: int, detail: str):
-        self.reason, self.device, self.step, self.detail = reason, device, step, detail
-        super().__init__(f"{reason} on {device} in step {step + 1}: {detail}")
-
-
-_DEVICE_ERROR_WORDS = ("CUDA", "cuDNN", "CUBLAS", "cublas", "MPS", "HIP", "XPU")
-
-
-def device_failure(exc: BaseException) -> str | None:
-    """Whether ``exc`` is the device failing (rather than a bug): "out of memory",
-    "device error" or None."""
-    text = str(exc)
-    if isinstance(exc, torch.OutOfMemoryError) or (
-            isinstance(exc, RuntimeError) and ("out of memory" in text
-                                               or "can't allocate memory" in text)):
-        return "out of memory"
-    accelerator_error = getattr(torch, "AcceleratorError", None)
-    if accelerator_error is not None and isinstance(exc, accelerator_error):
-        return "device error"
-    if isinstance(exc, RuntimeError) and any(word in text for word in _DEVICE_ERROR_WORDS):
-        return "device error"
-    return None
+@contextlib.contextmanager
+def _buffers_kept(model: nn.Module):
+    """Put ``model``'s buffers (BatchNorm running statistics) back as they were on exit."""
+    saved = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, value in saved:
+                b.copy_(value)
 
 
 def _has_batchnorm(module: nn.Module) -> bool:
@@ -148,27 +133,22 @@ class Trainer:
         self._started = time.perf_counter()
         self._pending: queue.SimpleQueue[PendingChange] = queue.SimpleQueue()
         self.new_events: list[dict[str, Any]] = []
+        # Sums of [loss_d, loss_g, d_real, d_fake] since the last log line, and how many D
+        # statistics and G updates they hold (see _accumulate).
         self._acc = torch.zeros(4, device=self.device)
-        self._acc_n = 0
+        self._acc_nd = self._acc_ng = 0
+        # Optimizer updates of D and of G since the run began (Step D / Step G move one alone).
+        self.d_updates = self.g_updates = 0
+        self.noise = InstanceNoise(self.cfg.instance_noise)
+        self.last_noise_std = 0.0  # σ of the last update's instance noise
+        self.notes: list[str] = []  # one-line notices for the front end (drain_notes)
         # Per-phase time split (core/probes/timing.py); laps never synchronize the device.
         self.timer = PhaseTimer(self.device, enabled=self.cfg.run.time_split)
 
     # ------------------------------------------------------------------ construction
     def _make_optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
-        """Adam runs fused (one kernel per parameter instead of ~10 ops; 5% of a DCGAN step on
-        the CPU) where torch has the kernel; RMSprop has none and uses the foreach path."""
-        o = self.cfg.optim
-        params = list(model.parameters())
-        if o.name == "adam":
-            if self.device.type in ("cpu", "cuda", "mps"):
-                try:
-                    return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2), fused=True)
-                except (RuntimeError, ValueError):
-                    pass  # a device/dtype without the fused kernel
-            return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2))
-        if o.name == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr, foreach=True)
-        raise ConfigError(f"optim.name must be one of adam, rmsprop; got '{o.name}'")
+        return make_optimizer(self.cfg.optim.name, list(model.parameters()), lr, self.cfg.optim,
+                              self.device)
 
     # ------------------------------------------------------------------ changes
     def submit(self, key: str, value: Any) -> None:
@@ -197,23 +177,39 @@ class Trainer:
     def apply_change(self, key: str, value: Any) -> dict[str, Any]:
         if not is_live(key):
             raise ConfigError(f"{key} cannot change during a run; it needs a new run")
+        old_name = self.cfg.optim.name
         self.cfg.set(key, value)
         value = self.cfg.get(key)
         o = self.cfg.optim
-        if key.startswith("optim."):
-            for opt, lr in ((self.opt_g, o.lr_g), (self.opt_d, o.lr_d)):
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                    if "betas" in group:
-                        group["betas"] = (o.beta1, o.beta2)
+        note = None
+        if key == "optim.name" and value != old_name:
+            # the same Parameters, the state that has a counterpart (core/optimizers.py)
+            self.opt_g = switch_optimizer(self.opt_g, old_name, value, list(self.G.parameters()),
+                                          o.lr_g, o, self.device)
+            self.opt_d = switch_optimizer(self.opt_d, old_name, value, list(self.D.parameters()),
+                                          o.lr_d, o, self.device)
+            note = switch_note(old_name, value)
+            self.notes.append(f"step {self.step_count}: {note}")
+        elif key.startswith("optim."):
+            set_hyperparameters(self.opt_g, o.name, o.lr_g, o)
+            set_hyperparameters(self.opt_d, o.name, o.lr_d, o)
         if key.startswith("constraints."):
             self.constraints.configure(self.cfg.constraints)
+        if key.startswith("instance_noise."):
+            self.noise.configure(self.cfg.instance_noise, self.step_count)
         if key == "run.time_split":
             self.timer.enabled = bool(value)
         event = {"step": self.step_count, "time": round(self.elapsed(), 4),
                  "change": {key: value}}
+        if note:
+            event["note"] = note
         self.new_events.append(event)
         return event
+
+    def drain_notes(self) -> list[str]:
+        """One-line notices since the last call (e.g. what an optimizer switch reset)."""
+        notes, self.notes = self.notes, []
+        return notes
 
     def drain_events(self) -> list[dict[str, Any]]:
         events, self.new_events = self.new_events, []
@@ -251,79 +247,100 @@ class Trainer:
             raise DeviceStepError(reason, str(self.device), self.step_count,
                                   first_line(str(exc), limit=200)) from exc
 
-    def _step(self) -> None:
-        timer = self.timer
-        timer.start()  # after the changes, which may switch the timer on or off
-        cfg = self.cfg
-        n, kind = cfg.data.batch_size, cfg.loss.kind
-        G, D, cons = self.G, self.D, self.constraints
-        layer_constrained = cfg.constraints.spectral.enabled or cfg.constraints.rowsum.enabled
+    def step_d(self) -> None:
+        """Apply queued changes, then one D update alone (Step D): ``step_count`` stays (no
+        generator step happened), ``d_updates`` grows by one, and an event
+        ``{"update": "D"}`` marks it. Its loss and outputs count in the next log line's
+        means. G is left bit-identical: its forward runs in train mode as in a step, and its
+        buffers (BatchNorm's running statistics) are put back. Not timed (``time_split_ms``
+        covers generator steps)."""
+        self.apply_pending()  # before the buffers are kept: a change may set some (SN's u)
+        with _buffers_kept(self.G):
+            self._partial("D")
 
-        for i in range(cfg.optim.n_critic):
-            last = i == cfg.optim.n_critic - 1
-            real = self._real(n)
-            z = self._noise(n)
-            timer.lap("data")
-            if last:
-                fake = G(z)
-            else:
-                with torch.no_grad():
-                    fake = G(z)
-            fake_d = fake.detach()
-            timer.lap("g_step")
-            cons.before_d_step()
-            with cons.cached():
-                if timer.enabled and layer_constrained:
-                    # Fill the cache now (the same values the forward would compute) so the
-                    # constrained weights' cost is timed as constraint overhead.
-                    for _, layer in cons.layers:
-                        layer.weight  # noqa: B018
-                timer.lap("constraint")
-                real_out, fake_out = self._d_outputs(real, fake_d)
-                loss_d = losses.d_loss(kind, real_out, fake_out)
-                timer.lap("d_step")
-                penalty = cons.penalty(D, real, fake_d)
-                total_d = loss_d if penalty is None else loss_d + penalty
-                timer.lap("constraint")
-            self.opt_d.zero_grad(set_to_none=True)
-            total_d.backward()
-            self.opt_d.step()
-            timer.lap("d_step")
-            cons.after_d_step()
-            timer.lap("constraint")
+    def step_g(self) -> None:
+        """Apply queued changes, then one G update alone (Step G): a generator step without
+        critic steps (``step_count`` and ``g_updates`` grow by one), marked by an event
+        ``{"update": "G"}``. D is left bit-identical (its buffers put back). Not timed."""
+        self.apply_pending()
+        with _buffers_kept(self.D):
+            self._partial("G")
 
-        D.requires_grad_(False)
+    def _partial(self, net: str) -> None:
+        timer, enabled = self.timer, self.timer.enabled
+        timer.enabled = False  # the time split is per generator step; these are not timed
         try:
-            with cons.cached():
-                gen_out = D(fake)
-                loss_g = losses.g_loss(kind, gen_out)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_g.step()
+            device_fault_point(self.step_count + 1)
+            step = self.step_count
+            sigma = self.noise.std_at(step)
+            if net == "D":
+                _, _, stats = critic_update(self, sigma, keep_graph=False)
+                self._accumulate(d=stats)
+            else:
+                z = self._noise(self.cfg.data.batch_size)
+                fake = self.G(z)
+                extra = None if sigma <= 0 else InstanceNoise.draw(fake, sigma, self.generator)
+                self._accumulate(g=generator_update(self, fake, extra))
+                self.step_count += 1
+            self.last_noise_std = sigma
+            # like a change, it comes after the checkpoint of ``step``: stamped with that step
+            self.new_events.append({"step": step, "time": round(self.elapsed(), 4),
+                                    "change": {"update": net}})
+        except Exception as exc:
+            reason = device_failure(exc)
+            if reason is None:
+                raise
+            raise DeviceStepError(reason, str(self.device), self.step_count,
+                                  first_line(str(exc), limit=200)) from exc
         finally:
-            D.requires_grad_(True)
-        timer.lap("g_step")
+            timer.enabled = enabled
 
-        with torch.no_grad():
-            self._acc += torch.stack([total_d.detach(), loss_g.detach(),
-                                      real_out.detach().mean(), fake_out.detach().mean()])
-        self._acc_n += 1
+    def _step(self) -> None:
+        self.timer.start()  # after the changes, which may switch the timer on or off
+        sigma = self.noise.std_at(self.step_count)
+        n_critic = self.cfg.optim.n_critic
+        for i in range(n_critic):
+            fake, extra, stats = critic_update(self, sigma, keep_graph=i == n_critic - 1)
+        loss_g = generator_update(self, fake, extra)
+        self._accumulate(d=stats, g=loss_g)
+        self.last_noise_std = sigma
         self.step_count += 1
+
+    def _accumulate(self, d: tuple | None = None, g: torch.Tensor | None = None) -> None:
+        """Add to the sums the next log line averages: D's (loss, outputs on real, on fake)
+        once per generator step (its last critic update) and per Step D; G's loss per G
+        update. One device op, no sync."""
+        with torch.no_grad():
+            zero = self._acc.new_zeros(())
+            loss_d, real_out, fake_out = d if d is not None else (zero, zero, zero)
+            self._acc += torch.stack([loss_d, zero if g is None else g,
+                                      real_out.mean(), fake_out.mean()])
+        self._acc_nd += d is not None
+        self._acc_ng += g is not None
 
     def log_record(self) -> dict[str, Any]:
         """Read the values accumulated since the last log line (one device sync).
 
-        ``loss_d`` (including any penalty), ``loss_g``, ``d_real`` and ``d_fake`` (mean raw D
-        output: logit or critic value) are means over the steps since the previous record.
-        Raises :class:`Diverged` when any of them is NaN or infinite.
+        ``loss_d`` (including any penalty), ``d_real`` and ``d_fake`` (mean raw D output:
+        logit or critic value) are means over the generator steps (their last critic update)
+        and Step D updates since the previous record, ``loss_g`` over the G updates; a value
+        with no update behind it (only Step G since the last line) is None. ``d_updates`` /
+        ``g_updates`` count every optimizer update of D / G since the run began;
+        ``instance_noise_std`` is the σ of the last update's instance noise (None while off).
+        Raises :class:`Diverged` when a value is NaN or infinite.
         """
-        n = max(self._acc_n, 1)
-        loss_d, loss_g, d_real, d_fake = (self._acc / n).tolist()
+        counts = (self._acc_nd, self._acc_ng, self._acc_nd, self._acc_nd)
+        means = (self._acc / self._acc.new_tensor([max(k, 1) for k in counts])).tolist()
+        loss_d, loss_g, d_real, d_fake = (m if k else None for m, k in zip(means, counts))
         self._acc.zero_()
-        self._acc_n = 0
+        self._acc_nd = self._acc_ng = 0
         record = {"step": self.step_count, "time": round(self.elapsed(), 4),
-                  "loss_d": loss_d, "loss_g": loss_g, "d_real": d_real, "d_fake": d_fake}
-        bad = [k for k in ("loss_d", "loss_g", "d_real", "d_fake") if not math.isfinite(record[k])]
+                  "loss_d": loss_d, "loss_g": loss_g, "d_real": d_real, "d_fake": d_fake,
+                  "d_updates": self.d_updates, "g_updates": self.g_updates,
+                  "instance_noise_std": (self.last_noise_std if self.cfg.instance_noise.enabled
+                                         else None)}
+        bad = [k for k in ("loss_d", "loss_g", "d_real", "d_fake")
+               if record[k] is not None and not math.isfinite(record[k])]
         if bad:
             raise Diverged(f"training diverged at step {self.step_count}: "
                            f"{', '.join(bad)} became {record[bad[0]]}")
@@ -375,7 +392,11 @@ class Trainer:
             "generator": self.generator.get_state(),
             "constraints": self.constraints.state_dict(),
             "acc": self._acc.detach().cpu(),
-            "acc_n": self._acc_n,
+            "acc_n": self._acc_ng,  # G updates (= steps, as before Step D/G) since the line
+            "acc_nd": self._acc_nd,
+            "updates": [self.d_updates, self.g_updates],
+            "instance_noise": self.noise.state_dict(),
+            "last_noise_std": self.last_noise_std,
         }
 
     @classmethod
@@ -410,7 +431,15 @@ class Trainer:
         self.elapsed_before = float(state["elapsed"])
         self._started = time.perf_counter()
         self._acc = state["acc"].to(self.device)
-        self._acc_n = int(state["acc_n"])
+        # checkpoints from before Step D/G: every step made one D statistic and one G update,
+        # n_critic D updates and one G update
+        self._acc_ng = int(state["acc_n"])
+        self._acc_nd = int(state.get("acc_nd", self._acc_ng))
+        steps = self.step_count
+        self.d_updates, self.g_updates = state.get(
+            "updates", [steps * self.cfg.optim.n_critic, steps])
+        self.noise.load_state_dict(state.get("instance_noise", {"start": 0}))
+        self.last_noise_std = float(state.get("last_noise_std", 0.0))
 
     def plain_state_dicts(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """G's and D's state dicts with constraints baked in (what the forward pass uses)."""

@@ -105,6 +105,10 @@ class QtMainWindow(QMainWindow):
         self.form.rejected.connect(lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
         self.run_panel.play.toggled.connect(self._on_play_toggled)
         self.run_panel.step.clicked.connect(self.step_once)
+        self.run_panel.step_d.clicked.connect(lambda: self.step_net("D"))
+        self.run_panel.step_g.clicked.connect(lambda: self.step_net("G"))
+        self.area.samples.draw_tool.connect_form(
+            self.form, self._use_drawing, lambda text: self.statusBar().showMessage(text, 8000))
         self.run_panel.reset.clicked.connect(self.reset_run)
         self.run_panel.continue_run.clicked.connect(lambda: self.continue_run())
         self.run_panel.continue_cpu.clicked.connect(lambda: self.continue_run("cpu"))
@@ -122,6 +126,10 @@ class QtMainWindow(QMainWindow):
         self.act_play = a("Play / Pause", self.run_panel.play.click, "Space",
                           "Start or pause training", "playAction")
         self.act_step = a("Step", self.step_once, "Ctrl+.", "One training step")
+        self.act_step_d = a("Step D", lambda: self.step_net("D"), "Alt+D",
+                            "One update of D alone, then paused", "stepDAction")
+        self.act_step_g = a("Step G", lambda: self.step_net("G"), "Alt+G",
+                            "One update of G alone, then paused", "stepGAction")
         self.act_reset = a("Reset", self.reset_run, "Ctrl+R", "New run with current settings")
         self.act_grid = a("Sample grid as PNG…", self.files.grid_dialog, "Ctrl+E",
                           "Save the current samples as PNG", "exportGridAction")
@@ -135,7 +143,8 @@ class QtMainWindow(QMainWindow):
         filem.addSeparator()
         filem.addAction(a("&Quit", self.close, QKeySequence.Quit))
         runm = mb.addMenu("&Run")
-        for act in (self.act_play, self.act_step, self.act_reset):
+        for act in (self.act_play, self.act_step, self.act_step_d, self.act_step_g,
+                    self.act_reset):
             runm.addAction(act)
         exportm = mb.addMenu("&Export")
         exportm.addAction(self.act_grid)
@@ -152,7 +161,8 @@ class QtMainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setIconSize(QSize(18, 18))
         tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        for group in ((self.act_play, self.act_step, self.act_reset),
+        for group in ((self.act_play, self.act_step, self.act_step_d, self.act_step_g,
+                       self.act_reset),
                       (self.act_grid, self.act_all, self.act_open_run)):
             for act in group:
                 tb.addAction(act)
@@ -223,6 +233,22 @@ class QtMainWindow(QMainWindow):
     def step_once(self) -> None:
         if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
             self.ensure_run().step(1)
+
+    def step_net(self, net: str) -> None:
+        """Step D / Step G: one update of that network alone, then paused."""
+        if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
+            self.ensure_run().step_net(net)
+
+    def _use_drawing(self, points: list) -> None:
+        """The drawing becomes the dataset (a new run: Reset, or Play before any run)."""
+        try:
+            self.form.set_values({"data.drawn.points": points, "data.dataset": "drawn"})
+        except ConfigError as exc:
+            self.statusBar().showMessage(f"refused: {exc}", 8000)
+            return
+        if self.controller is None:
+            self.statusBar().showMessage(f"the drawing ({len(points)} points) is the data: "
+                                         f"press Play to train on it", 8000)
 
     def stop_run(self, terminate_after: float = TERMINATE_AFTER) -> None:
         """Stop the worker (its session writes the final log line and checkpoint)."""

@@ -68,6 +68,7 @@ class RunModel:
         self.snapshot = contract.ProbeSnapshot()
         self.state = RunState.IDLE
         self.step = 0
+        self.d_updates = self.g_updates = 0  # optimizer updates (RunProgress)
         self.rate = 0.0
         self.elapsed = 0.0
         self.problem = ""  # the text of a divergence or failure
@@ -96,6 +97,9 @@ class RunModel:
 
     @property
     def modes_total(self) -> int | None:
+        """The mixture's number of modes (a drawn dataset's: its pieces, core/points.py)."""
+        if self.snapshot.landscape is not None:
+            return len(self.snapshot.landscape.mode_counts)
         centres = self.info.mode_centres if self.info is not None else None
         return None if centres is None else len(centres)
 
@@ -165,6 +169,7 @@ class RunModel:
 
     def _progress(self, p: contract.RunProgress) -> None:
         self.step, self.rate, self.elapsed = p.step, p.rate, p.elapsed
+        self.d_updates, self.g_updates = p.d_updates, p.g_updates
         self._bump(DataKind.STATUS)
         if p.records:
             self.history.extend_records(p.records)
@@ -187,8 +192,14 @@ class RunModel:
         self._bump(DataKind.METRICS)
 
     def update_snapshot(self, update: contract.ProbeSnapshot) -> None:
-        """Merge the new parts of ``update`` into the latest snapshot."""
-        self.replace_snapshot(self.snapshot.merged(update))
+        """Merge the new parts of ``update`` into the latest snapshot. A report carries only
+        new parts, so each is a new version, also when measured at the same step (after a
+        Step D, D changed without a generator step)."""
+        old = self.snapshot.part_steps()
+        self.snapshot = self.snapshot.merged(update)
+        for name, step in self.snapshot.part_steps().items():
+            if step != old[name] or getattr(update, name) is not None:
+                self._bump(_PART_KIND[name])
 
     def replace_snapshot(self, snapshot: contract.ProbeSnapshot) -> None:
         """Show ``snapshot`` as the latest; each part measured at another step (or newly
@@ -208,6 +219,18 @@ def marker_text(change: dict[str, Any]) -> str:
     """A change as a short label: ``{"constraints.spectral.enabled": True}`` -> "SN on"
     (``core.overrides`` names every key)."""
     return describe_change(change, MARKER)
+
+
+def joined_marker_text(texts: list[str]) -> str:
+    """The label of one marker for several events at one step: repeats counted, in order
+    (["D step", "D step", "G step"] -> "D step ×2, G step")."""
+    out: list[list] = []
+    for text in texts:
+        if out and out[-1][0] == text:
+            out[-1][1] += 1
+        else:
+            out.append([text, 1])
+    return ", ".join(t if n == 1 else f"{t} ×{n}" for t, n in out)
 
 
 def _hms(seconds: float) -> str:
@@ -263,6 +286,8 @@ def status_parts(model: RunModel, cfg: Config) -> list[str]:
     device = model.info.device if model.info is not None else cfg.run.device
     parts = [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
              f"elapsed {_hms(model.elapsed)}"]
+    if any("update" in e.change for e in model.events):  # Step D / Step G were used
+        parts.insert(1, f"updates D {model.d_updates:,} · G {model.g_updates:,}")
     if model.state is RunState.FAILED and model.fault in _FAULT_TEXT:
         parts.append(_FAULT_TEXT[model.fault])
     return parts

@@ -26,6 +26,9 @@ SERIES = {
     "d_fake": ("#cc79a7", "D(fake)"),
     "lip_bound": ("#e69f00", "upper bound Π σ"),
     "lip_grad": ("#56b4e9", "empirical max ‖∇ₓD‖"),
+    # where the gradient penalties act: what two_sided / dragan drive to 1 (dashed)
+    "lip_grad_mean_interp": ("#8fd16a", "mean ‖∇ₓD‖ interpolates"),
+    "lip_grad_mean_perturbed": ("#cc79a7", "mean ‖∇ₓD‖ near data"),
 }
 MARKER_COLOR = "#f0e442"
 REAL_COLOR = "#56b4e9"

@@ -17,8 +17,8 @@ loop (breakpoints, profilers), when tests monkeypatch the engine in the GUI proc
 frozen/embedded builds where ``multiprocessing`` spawn is unavailable. It trains slower on
 small models (the GIL is shared with painting).
 
-GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``stop``, ``submit`` and
-``continue_run`` put commands on the loop's queue. A worker made with ``resume=True`` continues
+GUI -> worker: :meth:`QtTrainingWorker.play`, ``pause``, ``step``, ``step_net``, ``stop``,
+``submit`` and ``continue_run`` put commands on the loop's queue. A worker made with ``resume=True`` continues
 an existing run folder from its last checkpoint (after its training process died). Run folder, logging and checkpoints are those of
 ``core.session.TrainingSession``, so a GUI run writes exactly what ``python main.py train``
 writes.
@@ -118,6 +118,10 @@ class QtTrainingWorker(QObject):
 
     def step(self, n: int = 1) -> None:
         self._send(contract.Step(int(n)))
+
+    def step_net(self, net: str) -> None:
+        """One update of D (``"D"``) or G (``"G"``) alone, then paused."""
+        self._send(contract.StepD() if net == "D" else contract.StepG())
 
     def stop(self, terminate_after: float = TERMINATE_AFTER) -> None:
         """Stop the run (final line and checkpoint); a child still busy ``terminate_after``

@@ -113,3 +113,23 @@ def test_image_run_model_and_run_serials():
     changed = a.apply(c.RunProgress(step=3, running=False, rate=0.0, elapsed=0.1, done=False,
                                     snapshot=c.ProbeSnapshot(step=2, samples=grid)))
     assert DataKind.SAMPLES in changed and a.snapshot.samples is grid
+
+
+def test_a_landscape_measured_again_at_the_same_step_is_redrawn():
+    """After a Step D the loop re-measures D at the same step: the panels must draw it."""
+    from sngan_gui.run_model import DataKind, RunModel
+
+    def land(value):
+        return c.Landscape(step=7, x=np.zeros(2), y=np.zeros(2), values=np.full((2, 2), value),
+                           extent=(0, 1, 0, 1), samples=np.zeros((1, 2)), modes=0, hq=0.0,
+                           mode_counts=np.zeros(8, dtype=np.int64))
+
+    m = RunModel(Config())
+    m.apply(c.RunProgress(step=7, running=False, rate=0.0, elapsed=1.0, done=False,
+                          snapshot=c.ProbeSnapshot(step=7, landscape=land(0.0))))
+    before = m.version(DataKind.LANDSCAPE)
+    changed = m.apply(c.RunProgress(step=7, running=False, rate=0.0, elapsed=1.0, done=False,
+                                    snapshot=c.ProbeSnapshot(step=7, landscape=land(1.0)),
+                                    d_updates=8, g_updates=7))
+    assert DataKind.LANDSCAPE in changed and m.version(DataKind.LANDSCAPE) == before + 1
+    assert (m.d_updates, m.g_updates) == (8, 7)

@@ -83,6 +83,8 @@ def _flat_config(run: Path) -> dict:
 
     def walk(tree, prefix):
         for k, v in tree.items():
+            if isinstance(v, list):  # a drawn dataset's points: an hparam names their count
+                v = f"{len(v)} points"
             walk(v, f"{prefix}{k}.") if isinstance(v, dict) else flat.__setitem__(prefix + k, v)
 
     walk(tomllib.loads((run / "config.toml").read_text()), "")

@@ -27,10 +27,11 @@ from torch.nn.utils import parametrize
 from ..config import ConstraintsConfig
 from .layer import LayerConstraint
 from .matrix import constrained_layers, weight_matrix
-from .penalty import gradient_penalty
+from .penalty import dragan_points, gradient_penalty
 from .rowsum import layer_geometry, linf_norm
 
-__all__ = ["ConstraintSet", "LayerConstraint", "constrained_layers", "gradient_penalty",
+__all__ = ["ConstraintSet", "LayerConstraint", "constrained_layers", "dragan_points",
+           "gradient_penalty",
            "layer_geometry", "linf_norm", "weight_matrix"]
 
 _PARAM_KEY = ".parametrizations.weight."
@@ -127,7 +128,8 @@ class ConstraintSet:
         if not gp.enabled or gp.weight == 0:
             self.last_penalty = self.last_grad_norms = None
             return None
-        value, norms = gradient_penalty(D, real, fake, gp.kind, gp.weight, self.generator)
+        value, norms = gradient_penalty(D, real, fake, gp.kind, gp.weight, self.generator,
+                                        gp.dragan_c)
         self.last_penalty, self.last_grad_norms = value.detach(), norms
         return value
 

@@ -273,7 +273,7 @@ def make_sampler(cfg: Config | DataConfig, device: torch.device,
     ``folder`` follows the model). Without ``progress``, downloads show tqdm bars on stderr."""
     data = cfg.data if isinstance(cfg, Config) else cfg
     if data.dataset in DATASETS_2D:
-        return Toy2DSampler(data.dataset, device)
+        return Toy2DSampler(data.dataset, device, data.drawn.points, data.drawn.std)
     own = progress is None
     progress = TqdmProgress() if own else progress
     try:

@@ -12,6 +12,11 @@ Layouts (the standard ones from the GAN mode-collapse literature):
   0.1; neighbours overlap, so samples form a continuous roll, yet "modes" and "high-quality
   samples" stay well defined for the probes.
 
+- ``drawn``: the points a user painted (``data.drawn.points``, core/points.py), each the
+  centre of a Gaussian with standard deviation ``data.drawn.std``. Its modes for the coverage
+  probes are the drawing's connected pieces at the 3σ scale (``core.points.mode_labels``);
+  for the three layouts above every centre is its own mode.
+
 Sampling uses the caller's ``torch.Generator``, so a run's data stream is determined by the run
 seed (and is part of the resumable state).
 """
@@ -60,18 +65,32 @@ def mode_std(name: str) -> float:
 
 
 class Toy2DSampler:
-    """Draws batches from a 2D Gaussian mixture, directly on the training device."""
+    """Draws batches from a 2D Gaussian mixture, directly on the training device.
+
+    ``centres_np`` [K, 2] (float64), ``std`` and ``mode_of`` [K] (the mode of each centre,
+    0..M-1) define the mixture and its modes for the coverage probes."""
 
     kind = "2d"
     shape = (2,)
 
-    def __init__(self, name: str, device: torch.device):
-        if name not in _LAYOUTS:
+    def __init__(self, name: str, device: torch.device, points=None, std: float | None = None):
+        if name == "drawn":
+            from ..points import check_points, mode_labels
+
+            centres = np.asarray(check_points(points), dtype=np.float64).reshape(-1, 2)
+            if not len(centres) or std is None:
+                raise ValueError("the drawn dataset needs points and a std")
+            self.mode_of = mode_labels(centres, std)
+        elif name in _LAYOUTS:
+            centres, std = mode_centres(name), mode_std(name)
+            self.mode_of = np.arange(len(centres), dtype=np.int64)
+        else:
             raise ValueError(f"unknown 2D dataset '{name}'")
         self.name = name
         self.device = device
-        self.centres = torch.as_tensor(mode_centres(name), dtype=torch.float32, device=device)
-        self.std = mode_std(name)
+        self.centres_np = centres
+        self.centres = torch.as_tensor(centres, dtype=torch.float32, device=device)
+        self.std = float(std)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         k = self.centres.shape[0]

@@ -5,7 +5,9 @@ generated sample is *high quality* when it lies within ``k = 3`` standard deviat
 distance <= 3 * std) of its nearest mixture centre; ``hq`` is the share of high-quality samples
 and ``modes`` the number of components with at least one high-quality sample. The probe uses
 2,500 samples from held-out noise (a fixed noise set drawn from a generator of its own, never
-from the training stream).
+from the training stream). A mixture whose modes group several centres (a drawn dataset: its
+connected pieces, core/points.py) passes ``mode_of``: a sample counts for the mode of its
+nearest centre.
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ COVERAGE_SAMPLES = 2500
 HQ_STDS = 3.0
 
 
-def mode_coverage(samples, centres, std: float, k: float = HQ_STDS) -> dict:
-    """``{"modes": int, "hq": float, "mode_counts": ndarray[K]}`` for samples [N, 2]."""
+def mode_coverage(samples, centres, std: float, k: float = HQ_STDS, mode_of=None) -> dict:
+    """``{"modes": int, "hq": float, "mode_counts": ndarray[M]}`` for samples [N, 2]; M is the
+    number of centres, or of modes when ``mode_of`` [K] maps each centre to its mode."""
     x = torch.as_tensor(np.asarray(samples), dtype=torch.float64)
     c = torch.as_tensor(np.asarray(centres), dtype=torch.float64)
+    labels = None if mode_of is None else torch.as_tensor(np.asarray(mode_of), dtype=torch.long)
+    n_modes = c.shape[0] if labels is None else int(labels.max()) + 1
     if x.shape[0] == 0:
-        return {"modes": 0, "hq": 0.0, "mode_counts": np.zeros(len(c), dtype=np.int64)}
+        return {"modes": 0, "hq": 0.0, "mode_counts": np.zeros(n_modes, dtype=np.int64)}
     dist = torch.cdist(x, c)
     nearest_d, nearest = dist.min(dim=1)
     good = nearest_d <= k * std
-    counts = torch.bincount(nearest[good], minlength=c.shape[0]).numpy().astype(np.int64)
+    hit = nearest[good] if labels is None else labels[nearest[good]]
+    counts = torch.bincount(hit, minlength=n_modes).numpy().astype(np.int64)
     return {"modes": int((counts > 0).sum()), "hq": float(good.double().mean()),
             "mode_counts": counts}
 

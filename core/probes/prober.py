@@ -23,10 +23,9 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
-from ..constraints.penalty import interpolates
+from ..constraints.penalty import dragan_points, interpolates
 from ..constraints.rowsum import operator_linf
 from ..contract import FastProbe, Histogram, Landscape, ProbeSnapshot, SampleGrid, Spectra
-from ..data.toy2d import mode_centres, mode_std
 from .convnorm import conv_gram, conv_start, is_conv
 from .coverage import COVERAGE_SAMPLES, critic_grid, mode_coverage
 from .histograms import weight_histograms
@@ -96,6 +95,10 @@ class Prober:
         self.gen = torch.Generator(device=self.device)
         self.gen.manual_seed(seed)
         self.cpu_gen = torch.Generator().manual_seed(seed + 1)
+        # DRAGAN's perturbation draws (lip_grad_mean_perturbed) have a stream of their own, so
+        # the other probe points are those a run measured before that field existed
+        self.perturb_gen = torch.Generator(device=self.device)
+        self.perturb_gen.manual_seed(seed + 3)
         self.is_2d = not trainer.is_image
         self.points = probe_points or (PROBE_POINTS_2D if self.is_2d else PROBE_POINTS_IMAGE)
         self.seconds = 0.0
@@ -108,9 +111,10 @@ class Prober:
         self._snapshot = ProbeSnapshot()
         self.quality = None  # image runs: a core.quality.QualityProbe (set by the session)
         if self.is_2d:
-            name = trainer.cfg.data.dataset
-            self.centres = mode_centres(name)
-            self.std = mode_std(name)
+            sampler = trainer.sampler
+            self.centres = sampler.centres_np
+            self.std = sampler.std
+            self.mode_of = sampler.mode_of
             held_out = torch.Generator().manual_seed(seed + 2)
             self.coverage_noise = torch.randn(COVERAGE_SAMPLES, trainer.cfg.model.z_dim,
                                               generator=held_out).to(self.device)
@@ -152,6 +156,7 @@ class Prober:
         the probe points and the Krylov starts, and the warm-start vectors. A checkpoint keeps
         it, so a resumed run logs the lines an uninterrupted run logs."""
         return {"gen": self.gen.get_state(), "cpu_gen": self.cpu_gen.get_state(),
+                "perturb_gen": self.perturb_gen.get_state(),
                 "vectors": [[key, v.detach().cpu()] for key, v in self._vectors.items()]}
 
     def load_state_dict(self, state: dict[str, Any], *, same_device_type: bool = True) -> None:
@@ -159,6 +164,8 @@ class Prober:
         device: on another kind the streams start from their seeds (as the trainer's do)."""
         if same_device_type:
             self.gen.set_state(state["gen"])
+            if "perturb_gen" in state:  # absent from checkpoints older than DRAGAN's probe
+                self.perturb_gen.set_state(state["perturb_gen"])
         self.cpu_gen.set_state(state["cpu_gen"])
         self._vectors = {key: v.to(self.device) for key, v in state["vectors"]}
 
@@ -280,7 +287,10 @@ class Prober:
         z = torch.randn(n, tr.cfg.model.z_dim, generator=self.gen, device=self.device)
         with eval_modes(self._g_modules):
             fake = tr.G(z).to(real.dtype)
-        return {"real": real, "fake": fake, "interp": interpolates(real, fake, self.gen)}
+        interp = interpolates(real, fake, self.gen)
+        # where the dragan penalty acts
+        perturbed = dragan_points(real, tr.cfg.constraints.gp.dragan_c, self.perturb_gen)
+        return {"real": real, "fake": fake, "interp": interp, "perturbed": perturbed}
 
     # ------------------------------------------------------------------ fast probes
     @torch.no_grad()
@@ -299,8 +309,8 @@ class Prober:
         n = self.points
         g = gnorms.float().cpu().numpy()
         gl = g.tolist()  # plain Python on 3n numbers beats numpy's per-call overhead here
-        real_l, fake_l, interp_l = gl[:n], gl[n:2 * n], gl[2 * n:]
-        stats = [max(gl), max(real_l), max(fake_l), max(interp_l), sum(interp_l) / n]
+        real_l, fake_l, interp_l, perturbed_l = gl[:n], gl[n:2 * n], gl[2 * n:3 * n], gl[3 * n:]
+        stats = [max(gl[:3 * n]), max(real_l), max(fake_l), max(interp_l), sum(interp_l) / n]
         sigma = {name: found[(name, "eff")] for name in names}
         sigma_raw = {name: found.get((name, "raw"), sigma[name]) for name in names}
         conv_norm = {name: found[(name, "conv")] for name in names if (name, "conv") in found}
@@ -311,6 +321,7 @@ class Prober:
             "lip_grad": stats[0], "lip_bound": bound, "lip_bound_note": note,
             "lip_grad_real": stats[1], "lip_grad_fake": stats[2], "lip_grad_interp": stats[3],
             "lip_grad_mean_interp": stats[4],
+            "lip_grad_mean_perturbed": sum(perturbed_l) / n,
             "clip_share": clip_shares(cons),
         }
         arrows = None
@@ -364,7 +375,7 @@ class Prober:
         tr = self.trainer
         cons, D = tr.constraints, tr.D
         samples = tr.generate(self.coverage_noise).cpu().numpy()
-        cov = mode_coverage(samples, self.centres, self.std)
+        cov = mode_coverage(samples, self.centres, self.std, mode_of=self.mode_of)
         with evaluating(D), cons.cached():
             land = critic_grid(D, tr.sampler.extent(), LANDSCAPE_SIZE, self.device)
         parts["landscape"] = Landscape(

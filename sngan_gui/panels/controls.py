@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
-from core.presets import preset_guide
 
 from ..live_text import QtLiveText
+from .guide import QtGuidePanel
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
@@ -42,6 +42,9 @@ OBJECT_NAMES = {
 }
 CONSTRAINTS_PREFIX = "constraints."
 FOLDER_KEY = "data.root"  # a folder: a text field with a folder picker
+# The other stabilizers' keys: their own panel (stabilizers.py), not the experiment's.
+STABILIZER_KEYS = ("instance_noise.enabled", "instance_noise.std", "instance_noise.anneal_steps",
+                   "loss.label_smoothing")
 
 
 def _fmt(value: Any) -> str:
@@ -55,9 +58,33 @@ def _tip_html(spec: FieldSpec) -> str:
 
 
 def form_specs(constraints: bool) -> list[FieldSpec]:
-    """The settings a panel offers: the constraint sections' keys, or the other form keys."""
+    """The settings a panel offers: the constraint sections' keys, or the other form keys
+    (less the other stabilizers', which have their own panel)."""
     return [spec for key, spec in config_mod.field_specs().items()
-            if spec.form and key.startswith(CONSTRAINTS_PREFIX) == constraints]
+            if spec.form and key.startswith(CONSTRAINTS_PREFIX) == constraints
+            and key not in STABILIZER_KEYS]
+
+
+def switch_group(form: "QtConfigForm", switch: str, keys: list[str], per_row: int = 2) -> QWidget:
+    """A switch (bold check box) over its parameters, ``per_row`` label/editor pairs a row."""
+    box = QWidget()
+    grid = QGridLayout(box)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(6)
+    grid.setVerticalSpacing(3)
+    check = form.make_editor(switch)
+    check.setText(config_mod.field_spec(switch).label)
+    check.setStyleSheet("font-weight: 600;")
+    grid.addWidget(check, 0, 0, 1, 2 * per_row)
+    for i, key in enumerate(keys):
+        editor = form.make_editor(key)
+        editor.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        row, col = 1 + i // per_row, 2 * (i % per_row)
+        grid.addWidget(form.make_label(key), row, col, Qt.AlignRight)
+        grid.addWidget(editor, row, col + 1)
+    for col in range(per_row):
+        grid.setColumnStretch(2 * col + 1, 1)
+    return box
 
 
 class QtConfigForm(QWidget):
@@ -241,6 +268,22 @@ class QtConfigForm(QWidget):
             return
         self._accept(*result)
 
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Set several keys together (checked on the result, as ``Config.update``; a dataset
+        switch brings its architecture, as ``Config.with_change``), then show and announce
+        each key that changed. Raises ConfigError (nothing changes)."""
+        trial = self.cfg.copy()
+        try:
+            trial.update(values)
+        except ConfigError:
+            if "data.dataset" not in values:
+                raise
+            trial.update({**values, "model.arch": config_mod.suggested_arch(
+                values["data.dataset"])})
+        changed = {key: trial.get(key) for key in config_mod.field_specs()
+                   if trial.get(key) != self.cfg.get(key)}
+        self._accept(trial, changed)
+
     def _accept(self, cfg: Config, changes: dict[str, Any]) -> None:
         """Take a validated change (``Config.with_change``): show and announce every key."""
         self.cfg = cfg
@@ -248,39 +291,6 @@ class QtConfigForm(QWidget):
             if key in self.editors:
                 self._show(key, value)
             self.changed.emit(key, value)
-
-
-class QtGuidePanel(QGroupBox):
-    """The preset's "what to look for" text (its ``[guide]`` table: what it sets up, what to
-    watch, which control to flip mid-run and what then happens), shown beside the plots;
-    hidden for a config without one."""
-
-    def __init__(self, parent=None):
-        super().__init__("What to look for", parent)
-        self.setObjectName("guidePanel")
-        lay = QVBoxLayout(self)
-        lay.setSpacing(4)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        lay.addWidget(self.title)
-        lay.addWidget(self.text)
-        self.setVisible(False)
-
-    def show_guide(self, path: str) -> None:
-        guide = preset_guide(path) if path else None
-        self.setVisible(guide is not None)
-        if guide is not None:
-            title, text = guide
-            # The TOML text is wrapped at 100 columns; the label wraps it to its own width.
-            paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-            self.title.setText(title)
-            self.text.setText("\n\n".join(paragraphs))
 
 
 class QtExperimentPanel(QGroupBox):
@@ -330,27 +340,7 @@ class QtConstraintsPanel(QGroupBox):
             groups.setdefault(spec.key.split(".")[1], []).append(spec.key)
         for group, keys in groups.items():
             switch = f"{CONSTRAINTS_PREFIX}{group}.enabled"
-            keys = [k for k in keys if k != switch]
-            box = QWidget()
-            grid = QGridLayout(box)
-            grid.setContentsMargins(0, 0, 0, 0)
-            grid.setHorizontalSpacing(6)
-            grid.setVerticalSpacing(3)
-            check = form.make_editor(switch)
-            check.setText(config_mod.field_spec(switch).label)
-            check.setStyleSheet("font-weight: 600;")
-            grid.addWidget(check, 0, 0, 1, 4)
-            for i, key in enumerate(keys):
-                label = form.make_label(key)
-                editor = form.make_editor(key)
-                editor.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-                # two fields a row: spectral norm's three (iters, σ method, on disable) fit
-                # the dock at 1280 px too
-                grid.addWidget(label, 1 + i // 2, 2 * (i % 2), Qt.AlignRight)
-                grid.addWidget(editor, 1 + i // 2, 2 * (i % 2) + 1)
-            grid.setColumnStretch(1, 1)
-            grid.setColumnStretch(3, 1)
-            lay.addWidget(box)
+            lay.addWidget(switch_group(form, switch, [k for k in keys if k != switch]))
         hint = QLabel("All four combine and switch while training; changes apply between steps.")
         hint.setWordWrap(True)
         hint.setObjectName("panelInfo")
@@ -376,6 +366,20 @@ class QtRunPanel(QGroupBox):
         for b in (self.play, self.step, self.reset):
             row.addWidget(b)
         lay.addLayout(row)
+        # GAN Lab's single updates: one network, once, then paused (core.trainer.step_d/_g)
+        self.step_d = QPushButton("Step D")
+        self.step_d.setObjectName("stepDButton")
+        self.step_d.setToolTip("One update of D alone, then paused (Alt+D): G is untouched and "
+                               "the step count stays; the plots mark it “D step” and the "
+                               "metrics count it in d_updates.")
+        self.step_g = QPushButton("Step G")
+        self.step_g.setObjectName("stepGButton")
+        self.step_g.setToolTip("One update of G alone, then paused (Alt+G): a generator step "
+                               "with no critic step; marked “G step”, counted in g_updates.")
+        single = QHBoxLayout()
+        single.addWidget(self.step_d)
+        single.addWidget(self.step_g)
+        lay.addLayout(single)
         # Offered after a divergence, a device failure or the training process's death.
         self.continue_run = QPushButton("Continue from last good checkpoint")
         self.continue_run.setObjectName("continueButton")
@@ -397,7 +401,8 @@ class QtRunPanel(QGroupBox):
         self.play.setChecked(running)
         self.play.setText("⏸  Pause" if running else "▶  Play")
         self.play.blockSignals(False)
-        self.step.setEnabled(not running and self.play.isEnabled())
+        for b in (self.step, self.step_d, self.step_g):
+            b.setEnabled(not running and self.play.isEnabled())
 
     def show_fault(self, halted: bool, can_continue: bool, on_cpu_too: bool) -> None:
         """A run that cannot train on (``halted``): Play and Step off; the continue buttons
@@ -405,7 +410,8 @@ class QtRunPanel(QGroupBox):
         if halted:
             self.set_running(False)
         self.play.setEnabled(not halted)
-        self.step.setEnabled(not halted and not self.play.isChecked())
+        for b in (self.step, self.step_d, self.step_g):
+            b.setEnabled(not halted and not self.play.isChecked())
         self.continue_run.setVisible(can_continue)
         self.continue_cpu.setVisible(can_continue and on_cpu_too)
 
@@ -418,6 +424,9 @@ class QtControlsDock(QDockWidget):
         self.setObjectName("controlsDock")
         self.run_panel = QtRunPanel()
         self.constraints_panel = QtConstraintsPanel(form)
+        from .stabilizers import QtStabilizersPanel  # it builds on this module's helpers
+
+        self.stabilizers_panel = QtStabilizersPanel(form)
         self.experiment_panel = QtExperimentPanel(form, presets)
         self.guide_panel = QtGuidePanel()
         self.experiment_panel.presetShown.connect(self.guide_panel.show_guide)
@@ -426,7 +435,7 @@ class QtControlsDock(QDockWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(8)
         for w in (self.run_panel, self.guide_panel, self.constraints_panel,
-                  self.experiment_panel):
+                  self.stabilizers_panel, self.experiment_panel):
             lay.addWidget(w)
         lay.addStretch(1)
         scroll = QScrollArea()

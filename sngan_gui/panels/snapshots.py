@@ -12,6 +12,7 @@ from core.contract import FastProbe, Landscape, SampleGrid
 from .. import theme
 from ..run_model import DataKind, RunModel
 from .base import QtPlotPanel, _style_plot, pen, steady_range, tick_font
+from .draw import DrawViewBox, QtDrawTool
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
 
@@ -172,7 +173,7 @@ class QtSamplesPanel(QtPlotPanel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.plot = self.widget.addPlot()
+        self.plot = self.widget.addPlot(viewBox=DrawViewBox())
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=False, y=False)
         self.plot.hideButtons()
@@ -204,6 +205,8 @@ class QtSamplesPanel(QtPlotPanel):
         self.mode = None
         self.grid: np.ndarray | None = None
         self._view: tuple = (None, None)  # 2D: (x range, y range) shown
+        self.draw_tool = QtDrawTool(self.plot, self.header, self)  # draw the 2D data
+        self.draw_tool.is_empty = lambda: self._view[0] is None
         self._set_mode("2d")
 
     def _set_mode(self, mode: str) -> None:
@@ -217,6 +220,9 @@ class QtSamplesPanel(QtPlotPanel):
             item.setVisible(not image)
         self.legend.setVisible(not image)
         self.colorbar.setVisible(not image)
+        self.draw_tool.toggle.setVisible(not image)
+        if image:
+            self.draw_tool.set_drawing(False)
         self.plot.showAxis("left", not image)
         self.plot.showAxis("bottom", not image)
         if image:
@@ -250,6 +256,8 @@ class QtSamplesPanel(QtPlotPanel):
     def _keep_in_view(self, points: np.ndarray, extent) -> None:
         """The landscape and the generated points in view, the range moving in jumps (see
         steady_range)."""
+        if self.draw_tool.drawing:
+            return  # the canvas stays put under the pen
         finite = points[np.isfinite(points).all(1)]
         x0, x1, y0, y1 = extent
         if finite.size:

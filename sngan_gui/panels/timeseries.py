@@ -16,7 +16,7 @@ from .. import theme
 from ..compare.overlay import RunOverlay
 from ..compare.runs import RunEntry
 from ..history import smooth
-from ..run_model import DataKind, RunModel, marker_text
+from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
 MAX_MARKERS = 100
@@ -127,11 +127,17 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._events_marked = (model.serial, len(model.events))
 
     def add_marker(self, step: float, text: str) -> pg.InfiniteLine:
+        if self.markers and self.markers[-1].value() == step:  # one marker per step
+            line = self.markers[-1]
+            line.texts.append(text)
+            line.label.setFormat(joined_marker_text(line.texts))
+            return line
         line = pg.InfiniteLine(
             pos=step, angle=90, movable=False,
             pen=pen(theme.MARKER_COLOR, 1.0, Qt.DashLine),
             label=text, labelOpts={"position": 0.93, "color": theme.MARKER_COLOR,
                                    "fill": (27, 29, 35, 220), "movable": False})
+        line.texts = [text]
         line.setZValue(-5)
         self.export_item.addItem(line, ignoreBounds=True)
         self.markers.append(line)
@@ -289,13 +295,17 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
     name = "lipschitzPlot"
     log_y = True
     tooltip = ("Upper bound: product of the per-layer operator norms, Lip(D) ≤ Π σ(W_l).\n"
-               "Empirical: the largest ‖∇ₓD(x)‖ seen on real, fake and interpolated points.")
+               "Empirical: the largest ‖∇ₓD(x)‖ seen on real, fake and interpolated points.\n"
+               "Dashed: the mean ‖∇ₓD‖ on real–fake interpolates (what WGAN-GP pulls to 1) and "
+               "near the data, at DRAGAN's perturbed real points (what DRAGAN pulls to 1).")
+    SHORT = {"lip_bound": "bound", "lip_grad": "‖∇ₓD‖", "lip_grad_mean_interp": "‖∇D‖ interp",
+             "lip_grad_mean_perturbed": "‖∇D‖ near data"}
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        for key in ("lip_bound", "lip_grad"):
+        for key in ("lip_bound", "lip_grad", "lip_grad_mean_interp", "lip_grad_mean_perturbed"):
             col, label = theme.SERIES[key]
-            self.curve(key, label, col)
+            self.curve(key, label, col, Qt.DashLine if "mean" in key else Qt.SolidLine)
 
     def draw(self, model: RunModel) -> None:
         metrics = model.history
@@ -320,8 +330,8 @@ class QtLipschitzPanel(QtTimeSeriesPanel):
         for i, key in enumerate(self.curves):
             y = metrics.column(key)
             self.overlay.curve(entry, key, metrics.steps, np.where(y > 0, y, np.nan),
-                               series_label="bound" if key == "lip_bound" else "‖∇ₓD‖",
-                               dash_index=i, width=line_width(model))
+                               series_label=self.SHORT[key], dash_index=i,
+                               width=line_width(model))
         self.info.setText("")
 
 

@@ -78,7 +78,7 @@ def test_open_a_finished_run_shows_exactly_its_metrics(qtbot, tmp_path):
         x, y = _data(w.sigma.curves[f"sigma.{layer}"])
         np.testing.assert_array_equal(x, steps)
         np.testing.assert_array_equal(y, _col(lines, f"sigma.{layer}"))
-    for key in ("lip_bound", "lip_grad"):
+    for key in ("lip_bound", "lip_grad", "lip_grad_mean_interp", "lip_grad_mean_perturbed"):
         np.testing.assert_array_equal(_data(w.lipschitz.curves[key])[1], _col(lines, key))
     assert [m.value() for m in w.loss.markers] == [e["step"] for e in events] == [20]
     assert f"step {lines[-1]['step']}" in w.samples.info.text()
@@ -167,8 +167,9 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     # the comparison CSV: one column per run (and series)
     csv_path = w.compare.export_plot("lipschitz", tmp_path / "lip.csv")
     header = csv_path.read_text().splitlines()[0].split(",")
-    assert header == ["step", "bound · spectral on", "‖∇ₓD‖ · spectral on", "bound · spectral off",
-                      "‖∇ₓD‖ · spectral off"]
+    series = ("bound", "‖∇ₓD‖", "‖∇D‖ interp", "‖∇D‖ near data")
+    assert header == ["step", *(f"{s} · {label}" for label in ("spectral on", "spectral off")
+                                for s in series)]
     # removing one leaves the other, drawn alone again
     w.compare.dock.remove(a.key)
     assert [e.key for e in w.compare.runs] == [b.key]
