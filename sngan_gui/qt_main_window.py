@@ -18,8 +18,9 @@ from core.presets import list_presets
 
 from . import paths
 from .app_settings import AppSettings
-from .compare.window_runs import QtWindowRuns
-from .files import QtWindowFiles, make_action
+from .compare.manager import QtRunManager
+from .exports import WindowExports
+from .files import WindowFiles, make_action
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
 from .run_model import DataKind, Fault, RunModel, RunState, fault_text, status_parts
@@ -54,13 +55,16 @@ class QtMainWindow(QMainWindow):
         self.histogram = self.area.histogram
         self.area.show_run(self.model)
         self.area.cycled.connect(self._update_status_if_new)
-        self.files = QtWindowFiles(self)
+        self.settings = settings or AppSettings()
+        self.files = WindowFiles(self, self.settings)
+        self.exports = WindowExports(self, self.settings)
         self._build_controls(preset_path)
-        self.compare = QtWindowRuns(self, settings)  # other runs, the run list, A/B, resume
+        self.compare = QtRunManager(self, self.settings)  # other runs, the run list, A/B, resume
+        self.setAcceptDrops(True)
         self._build_actions()
         self._build_status()
         self._update_status()
-        self.compare.settings.restore_window(self)
+        self.settings.restore_window(self)
 
     # ================================================================= the current run
     @property
@@ -123,13 +127,18 @@ class QtMainWindow(QMainWindow):
                           "Start or pause training", "playAction")
         self.act_step = a("Step", self.step_once, "Ctrl+.", "One training step")
         self.act_reset = a("Reset", self.reset_run, "Ctrl+R", "New run with current settings")
-        self.act_grid = a("Sample grid as PNG…", self.files.grid_dialog, "Ctrl+E",
+        self.act_grid = a("Sample grid as PNG…", self.exports.grid_dialog, "Ctrl+E",
                           "Save the current samples as PNG", "exportGridAction")
-        self.act_all = a("Export all…", self.files.everything_dialog, "Ctrl+Shift+E",
+        self.act_all = a("Export all…", self.exports.everything_dialog, "Ctrl+Shift+E",
                          "Config, metrics, events, every plot (PNG/SVG/CSV) and the grid",
                          "exportAllAction")
         mb = self.menuBar()
         filem = mb.addMenu("&File")
+        filem.addAction(a("Open &run…", self.files.open_run_dialog, "Ctrl+Shift+R",
+                          "Open a run folder: a finished run is shown, one being written is "
+                          "followed", "openRunAction"))
+        filem.addMenu(self.files.make_recent_menu(filem))
+        filem.addSeparator()
         for act in (self.act_open, self.act_save_cfg, self.act_open_run):
             filem.addAction(act)
         filem.addSeparator()
@@ -137,14 +146,26 @@ class QtMainWindow(QMainWindow):
         runm = mb.addMenu("&Run")
         for act in (self.act_play, self.act_step, self.act_reset):
             runm.addAction(act)
+        runm.addSeparator()
+        runm.addAction(a("&Duplicate with change…", self.compare.duplicate_dialog, "Ctrl+D",
+                         "Start a second run with the same config and seed and one or more "
+                         "settings changed, beside this one (A/B)", "duplicateAction"))
+        runm.addAction(a("Res&ume selected run", self.compare.resume_selected, None,
+                         "Go on training the run selected in the run list from its last "
+                         "checkpoint, in its own folder", "resumeAction"))
         exportm = mb.addMenu("&Export")
+        exportm.addAction(a("&Figure…", self.exports.figure_dialog, "Ctrl+Shift+F",
+                            "One PNG/PDF/SVG of chosen panels with a caption naming the runs",
+                            "exportFigureAction"))
         exportm.addAction(self.act_grid)
         exportm.addAction(self.act_all)
         exportm.addSeparator()
-        self.files.add_plot_menus(exportm, a)
+        self.exports.add_plot_menus(exportm, a)
+        exportm.addSeparator()
+        exportm.addAction(self.exports.make_style_action(a))
         viewm = mb.addMenu("&View")
         viewm.addAction(self.controls_dock.toggleViewAction())
-        self.compare.add_actions(filem, runm, exportm, viewm, a)
+        viewm.addAction(self.compare.dock.toggleViewAction())
         mb.addMenu("&Help").addAction(a("About", self._about))
 
         tb = self.addToolBar("Main")
@@ -158,7 +179,7 @@ class QtMainWindow(QMainWindow):
                 tb.addAction(act)
             tb.addSeparator()
         for name, label in (("loss", "Losses"), ("sigma", "σ"), ("lipschitz", "Lipschitz")):
-            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self.files.plot_dialog(n, "png")))
+            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self.exports.plot_dialog(n, "png")))
 
     def _build_status(self) -> None:
         self.setStatusBar(QtRunStatusBar())
@@ -326,13 +347,13 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= exports
     def export_plot(self, name: str, path: str | Path) -> Path:
-        return self.files.plot(name, path)
+        return self.exports.plot(name, path)
 
     def export_grid(self, path: str | Path) -> Path:
-        return self.files.grid(path)
+        return self.exports.grid(path)
 
     def export_all(self, folder: str | Path) -> list[Path]:
-        return self.files.everything(folder)
+        return self.exports.everything(folder)
 
     def _about(self) -> None:
         QMessageBox.about(self, "Lipschitz Playground",
@@ -342,15 +363,17 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= closing
     def dragEnterEvent(self, event) -> None:
-        self.compare.drag_enter(event)
+        self.files.drag_enter(event)
 
     def dropEvent(self, event) -> None:
-        self.compare.drop(event)
+        self.files.drop(event)
 
     def closeEvent(self, event) -> None:
         self.hide()  # gone at once; the training process finishes its run folder meanwhile
         self.area.stop()
         self.compare.close()
+        self.settings.save_window(self)
+        self.settings.set_last_config(self.cfg)
         self.stop_run(CLOSE_TERMINATE_AFTER)
         for ctrl in self._retired:
             ctrl.thread.wait()

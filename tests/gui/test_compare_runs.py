@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from core import compare
 from core import config as C
 from core.cli import train_main
-from sngan_gui.compare import window_runs
+from sngan_gui.compare import manager
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
 
@@ -165,7 +165,7 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     assert {c.name() for c in w.sigma.overlay.curves(a.key).values()} == {
         f"{layer} · spectral on" for layer in _lines(on)[0]["sigma"]}
     # the comparison CSV: one column per run (and series)
-    csv_path = w.compare.export_plot("lipschitz", tmp_path / "lip.csv")
+    csv_path = w.exports.plot("lipschitz", tmp_path / "lip.csv")
     header = csv_path.read_text().splitlines()[0].split(",")
     assert header == ["step", "bound · spectral on", "‖∇ₓD‖ · spectral on", "bound · spectral off",
                       "‖∇ₓD‖ · spectral off"]
@@ -187,16 +187,16 @@ def test_report_figure_names_the_runs(qtbot, tmp_path):
     qtbot.waitUntil(lambda: all(e.source.model.snapshot.landscape is not None
                                 for e in w.compare.runs), timeout=90000)
     req = FigureRequest(panels=("samples", "loss", "lipschitz", "sigma"),
-                        caption=w.compare.caption(), style="report", formats=("png", "pdf"),
+                        caption=w.exports.caption(), style="report", formats=("png", "pdf"),
                         path=tmp_path / "fig", columns=2)
-    png, pdf = w.compare.export_figure(req)
+    png, pdf = w.exports.figure(req)
     img = QImage(str(png))
     assert QColor_light(img) and img.width() > 1500
     caption = img.text("Description")
     assert "spectral on (on)" in caption and "spectral off (off)" in caption
     assert "constraints.spectral.enabled (on / off)" in caption
     assert pdf.read_bytes().startswith(b"%PDF")
-    one = w.compare.export_plot("loss", tmp_path / "loss.png", style="report")
+    one = w.exports.plot("loss", tmp_path / "loss.png", style="report")
     assert QColor_light(QImage(str(one)))
     _close(w)
 
@@ -232,7 +232,7 @@ def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
 def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     from core.session import TrainingSession
 
-    monkeypatch.setattr(window_runs, "WRITTEN_LATELY_S", 0.0)
+    monkeypatch.setattr(manager, "WRITTEN_LATELY_S", 0.0)
     cfg = tiny_2d(run__steps=20, run__log_every=5)
     full = _train(tmp_path, "full", cfg)
     stopped = tmp_path / "stopped"
@@ -268,15 +268,15 @@ def test_drop_recent_and_settings(qtbot, tmp_path):
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     w.dropEvent(event)
     assert [e.path for e in w.compare.runs] == [run]
-    assert w.compare.settings.recent_runs() == [run]
+    assert w.settings.recent_runs() == [run]
     w.form.cfg.set("optim.lr_d", 1e-3)
     w.compare.dock.hide()
     _close(w)
     w2 = _window(qtbot)  # last config, layout and recent runs come back
     assert w2.cfg.optim.lr_d == 1e-3
     assert w2.compare.dock.isHidden()
-    w2.compare.recent_menu.aboutToShow.emit()
-    assert [a.text() for a in w2.compare.recent_menu.actions()][0] == "dropped"
+    w2.files.recent_menu.aboutToShow.emit()
+    assert [a.text() for a in w2.files.recent_menu.actions()][0] == "dropped"
     _close(w2)
 
 

@@ -1,7 +1,6 @@
 """Every run the main window holds besides showing its own: runs opened from disk (finished,
 or followed while another process writes them), the A/B duplicate trained beside the current
-run, a stopped run resumed in the app; the run list dock, the File/Run/Export actions that
-go with them, drag and drop of run folders, and the settings the app remembers.
+run, a stopped run resumed in the app, and the run list dock.
 
 The window keeps training its *current* run as before (``window.model``, ``window.controller``);
 :class:`QtWindowRuns` adds it to the :class:`RunCollection` once it starts, next to the others,
@@ -13,11 +12,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QMainWindow
 
 from core import contract
 from core.runlayout import RunPaths
@@ -26,8 +24,6 @@ from core.runsnapshot import has_checkpoint
 
 from .. import paths
 from ..app_settings import AppSettings
-from ..report import STYLES, FigurePanel, export_figure, export_plot_csv, export_plot_report
-from ..report.dialog import ExportFigureDialog, FigureRequest
 from ..run_model import RunModel, RunState
 from ..worker import QtRunController
 from .disk_run import DiskRun
@@ -72,13 +68,13 @@ class LiveRun:
     disk: DiskRun | None = None  # the folder's reader, for a resumed run
 
 
-class QtWindowRuns(QObject):
+class QtRunManager(QObject):
     """See the module docstring. ``refused`` keeps the one-line reasons runs were refused."""
 
-    def __init__(self, window: QMainWindow, settings: AppSettings | None = None):
+    def __init__(self, window: QMainWindow, settings: AppSettings):
         super().__init__(window)
         self.window = window
-        self.settings = settings or AppSettings()
+        self.settings = settings
         self.runs = RunCollection(self)
         self.calls = ProcessCall(self)
         self.sources: dict[int, Any] = {}
@@ -89,9 +85,6 @@ class QtWindowRuns(QObject):
         self.dock.removeRequested.connect(self.remove)
         window.addDockWidget(Qt.LeftDockWidgetArea, self.dock)
         window.area.show_runs(self.runs)
-        window.setAcceptDrops(True)
-        self.recent_menu: QMenu | None = None
-        self.report_style_action: QAction | None = None
 
     # ================================================================= the window's run
     def current_started(self) -> None:
@@ -166,42 +159,6 @@ class QtWindowRuns(QObject):
         if key in self.runs:
             self.runs.set_status(key, status)
 
-    def open_run_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Open run folder",
-                                                  str(paths.runs_dir()))
-        if folder:
-            self.open_run(folder)
-
-    def fill_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        recent = self.settings.recent_runs()
-        for path in recent:
-            menu.addAction(path.name, lambda p=path: self.open_run(p)).setToolTip(str(path))
-        if not recent:
-            menu.addAction("(none)").setEnabled(False)
-        else:
-            menu.addSeparator()
-            menu.addAction("Clear", self.settings.clear_recent_runs)
-
-    # ---------------------------------------------------------------- drag and drop
-    @staticmethod
-    def dropped_folders(mime) -> list[Path]:
-        if not mime.hasUrls():
-            return []
-        return [Path(u.toLocalFile()) for u in mime.urls()
-                if u.isLocalFile() and Path(u.toLocalFile()).is_dir()]
-
-    def drag_enter(self, event) -> None:
-        if self.dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
-
-    def drop(self, event) -> None:
-        folders = self.dropped_folders(event.mimeData())
-        if folders:
-            self.open_runs(folders)
-            event.acceptProposedAction()
-
     # ================================================================= removing
     def remove(self, key: int) -> None:
         """Take a run out of the window; a run the app trains is stopped first (its folder
@@ -224,12 +181,10 @@ class QtWindowRuns(QObject):
             self.window._retired.append(ctrl)
 
     def close(self) -> None:
-        """Stop everything (the window closes); remember the layout and the config."""
+        """Stop everything (the window closes)."""
         for key in list(self.sources):
             self.remove(key)
         self.calls.shutdown()
-        self.settings.save_window(self.window)
-        self.settings.set_last_config(self.window.cfg)
 
     # ================================================================= training beside
     def _start_live(self, model: RunModel, run_dir: Path, *, resume: bool, status: str,
@@ -351,88 +306,3 @@ class QtWindowRuns(QObject):
             self.resume()
         except (ValueError, KeyError) as exc:
             self.window.statusBar().showMessage(str(exc), 8000)
-
-    # ================================================================= exports
-    @property
-    def export_style(self) -> str:
-        return self.settings.export_style
-
-    def export_plot(self, name: str, path: str | Path, style: str | None = None) -> Path:
-        """One panel in the chosen style: "screen" as the window's own export, "report" as a
-        light figure; a CSV of two or more runs has one column per run (and series)."""
-        self.window.area.refresh_all()
-        path = Path(path)
-        panel = self.window.area.panels[name]
-        if path.suffix.lower() == ".csv" and len(self.runs.visible()) >= 2:
-            return export_plot_csv(panel.export_item, path)
-        if (style or self.export_style) == "report" and path.suffix.lower() in (".png", ".svg",
-                                                                                  ".pdf"):
-            label = "D(x)" if name == "samples" else ""
-            return export_plot_report(panel.export_item, path, title=panel.title,
-                                      colorbar_label=label, caption=self.caption())
-        return self.window.export_plot(name, path)
-
-    def caption(self) -> str:
-        return self.runs.caption() if len(self.runs) else ""
-
-    def export_figure(self, request: FigureRequest) -> list[Path]:
-        self.window.area.refresh_all()
-        panels = self.window.area.panels
-        items = [FigurePanel(panels[n].export_item, panels[n].title,
-                             "D(x)" if n == "samples" else "") for n in request.panels]
-        result = export_figure(items, request.path, caption=request.caption,
-                               style=STYLES[request.style], columns=request.columns,
-                               formats=request.formats)
-        return result.paths
-
-    def export_figure_dialog(self) -> None:
-        panels = [(n, p.title) for n, p in self.window.area.panels.items()]
-        folder = self.window.run_dir or paths.runs_dir()
-        dlg = ExportFigureDialog(panels, caption=self.caption(), style="report",
-                                 path=Path(folder) / "figure", parent=self.window,
-                                 chosen=["samples", "loss", "lipschitz", "sigma"])
-        if dlg.exec():
-            try:
-                written = self.export_figure(dlg.request())
-            except (OSError, ValueError) as exc:
-                QMessageBox.warning(self.window, "Export failed", str(exc))
-                return
-            self.window.statusBar().showMessage(
-                "exported " + ", ".join(str(p) for p in written), 10000)
-
-    # ================================================================= menus
-    def add_actions(self, filem: QMenu, runm: QMenu, exportm: QMenu, viewm: QMenu,
-                    action: Callable[..., QAction]) -> None:
-        """Add this module's actions to the window's menus (``action`` makes QActions)."""
-        first = filem.actions()[0] if filem.actions() else None
-        open_run = action("Open &run…", self.open_run_dialog, "Ctrl+Shift+R",
-                          "Open a run folder: a finished run is shown, one being written is "
-                          "followed", "openRunAction")
-        filem.insertAction(first, open_run)
-        self.recent_menu = QMenu("Recent runs", filem)
-        self.recent_menu.setObjectName("recentRunsMenu")
-        self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
-        filem.insertMenu(first, self.recent_menu)
-        filem.insertSeparator(first)
-        runm.addSeparator()
-        runm.addAction(action("&Duplicate with change…", self.duplicate_dialog, "Ctrl+D",
-                              "Start a second run with the same config and seed and one or "
-                              "more settings changed, beside this one (A/B)", "duplicateAction"))
-        runm.addAction(action("Res&ume selected run", self.resume_selected, None,
-                              "Go on training the run selected in the run list from its last "
-                              "checkpoint, in its own folder", "resumeAction"))
-        exportm.insertAction(exportm.actions()[0] if exportm.actions() else None,
-                             action("&Figure…", self.export_figure_dialog, "Ctrl+Shift+F",
-                                    "One PNG/PDF/SVG of chosen panels with a caption naming "
-                                    "the runs", "exportFigureAction"))
-        self.report_style_action = action("Plots in report style", self._style_toggled, None,
-                                          "Export plots light, for papers (else as on screen)",
-                                          "reportStyleAction")
-        self.report_style_action.setCheckable(True)
-        self.report_style_action.setChecked(self.export_style == "report")
-        exportm.addSeparator()
-        exportm.addAction(self.report_style_action)
-        viewm.addAction(self.dock.toggleViewAction())
-
-    def _style_toggled(self, on: bool) -> None:
-        self.settings.export_style = "report" if on else "screen"
