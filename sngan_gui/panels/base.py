@@ -5,7 +5,9 @@ carries the object name tests and exports use (``lossPlot``, ``sigmaPlot``, ...)
 ``export_item`` is the PlotItem handed to pyqtgraph's exporters. A panel draws one
 :class:`sngan_gui.run_model.RunModel`: it names the kinds of data it shows
 (:meth:`QtPlotPanel.data_kinds`) and :meth:`QtPlotPanel.refresh` redraws it only when one of
-them has a new version. Curves are created once and only ``setData`` is called afterwards.
+them has a new version; another run (or the same run continued, which counts as new) is drawn
+on a panel reset first, so nothing of the run drawn before stays (curves, legend entries, the
+info line). Curves are created once per run and only ``setData`` is called afterwards.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class QtPlotPanel(QFrame):
         self.widget.setToolTip(self.tooltip)
         lay.addWidget(self.widget, 1)
         self._drawn: tuple | None = None  # (run serial, versions) last drawn
+        self._serial: int | None = None   # the run drawn since the last reset
 
     def make_widget(self) -> QWidget:
         return pg.PlotWidget(axisItems={"left": QtLogFriendlyAxis("left")})
@@ -86,6 +89,9 @@ class QtPlotPanel(QFrame):
         key = self._key(model)
         if key == self._drawn:
             return False
+        if model.serial != self._serial:
+            self.reset()  # another run: start from an empty panel
+            self._serial = model.serial
         self._drawn = key  # recorded when drawn, so an export in between cannot skip it
         self.draw(model)
         return True
@@ -95,8 +101,10 @@ class QtPlotPanel(QFrame):
         self._drawn = None
 
     def reset(self) -> None:
-        """Forget the drawn run (a new run comes)."""
+        """Forget the drawn run and clear what it drew (a new run comes)."""
         self._drawn = None
+        self._serial = None
+        self.info.setText("")
 
 
 # A steady range is redrawn around the data once they fill less than 1 / RANGE_SLACK of it.

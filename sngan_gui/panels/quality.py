@@ -136,10 +136,10 @@ class QtQualityPanel(QtTimeSeriesPanel):
         return "2d" if models and all(is_2d(m) for m in models) else "image"
 
     # ------------------------------------------------------------------ drawing
-    def refresh_runs(self, runs) -> bool:
+    def refresh_runs(self, runs, named: bool = False) -> bool:
         self._set_views(self._kind_of([m for _, m in runs]))
-        drawn = super().refresh_runs(runs)
-        if drawn and len(runs) >= 2:
+        drawn = super().refresh_runs(runs, named)
+        if drawn and (len(runs) >= 2 or named):
             _, series, log, _ = self.view()
             self._draw_refs([m for _, m in runs], series, log)
             self.fit_y()  # with the floor and ceiling in view

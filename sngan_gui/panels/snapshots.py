@@ -37,8 +37,10 @@ class QtSpectrumPanel(QtPlotPanel):
 
     def reset(self) -> None:
         super().reset()
-        for c in self.curves.values():
-            c.setData([], [])
+        for c in self.curves.values():  # one per layer: another run has other layers
+            self.export_item.removeItem(c)
+        self.curves.clear()
+        self.info.setToolTip("")
 
     def draw(self, model: RunModel) -> None:
         spectra, fast = model.snapshot.spectra, model.snapshot.fast
@@ -75,6 +77,7 @@ class QtHistogramPanel(QtPlotPanel):
         self.layer.setObjectName("histLayerCombo")
         self.layer.setToolTip("D layer whose weights are shown")
         self.layer.setMinimumContentsLength(8)
+        self._chosen = ""  # the layer the user picked
         self.layer.currentTextChanged.connect(self._layer_changed)
         self.header.addWidget(self.layer)
         # the layer box takes the header's room: keep "step N" readable beside it
@@ -98,14 +101,15 @@ class QtHistogramPanel(QtPlotPanel):
         self._hist = {}
         self._x_range = self._y_range = None
         self.curve.setData([], [])
+        self.set_layers([])  # another run's D may name its layers otherwise
 
     def set_layers(self, layers: list[str]) -> None:
-        current = self.layer.currentText()
+        """Offer these layers; the one the user chose last stays chosen where it exists."""
         self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.addItems(layers)
-        if current in layers:
-            self.layer.setCurrentText(current)
+        if self._chosen in layers:
+            self.layer.setCurrentText(self._chosen)
         self.layer.blockSignals(False)
 
     def draw(self, model: RunModel) -> None:
@@ -115,11 +119,12 @@ class QtHistogramPanel(QtPlotPanel):
         hist = spectra.histograms
         self._hist = {name: (h.counts, h.edges) for name, h in hist.items()}
         self.info.setText(f"step {spectra.step}")
-        if self.layer.count() != len(hist):
-            self.set_layers(list(hist))
+        if [self.layer.itemText(i) for i in range(self.layer.count())] != list(hist):
+            self.set_layers(list(hist))  # the layers by name: another D has other names
         self._redraw()
 
     def _layer_changed(self, *_) -> None:
+        self._chosen = self.layer.currentText()
         self._x_range = self._y_range = None  # another layer's weights: another scale
         self._redraw()
 

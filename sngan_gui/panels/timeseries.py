@@ -25,9 +25,9 @@ MAX_MARKERS = 100
 class QtTimeSeriesPanel(QtPlotPanel):
     """A plot over steps with named curves and labelled vertical event markers.
 
-    One run is drawn with the panel's own curves (``curves``, ``markers``). Two or more runs
-    (:meth:`refresh_runs`) are overlaid instead: each run's curves in its colour, named
-    "series · run label", its markers in its colour (``overlay``, a
+    The current run alone is drawn with the panel's own curves (``curves``, ``markers``).
+    Other runs, or several (:meth:`refresh_runs`), are overlaid instead: each run's curves in
+    its colour, named "series · run label", its markers in its colour (``overlay``, a
     :class:`~sngan_gui.compare.overlay.RunOverlay`).
     """
 
@@ -54,7 +54,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._drawn_runs: tuple | None = None
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
-        return (DataKind.METRICS,)
+        return (DataKind.METRICS, DataKind.EVENTS)
 
     def grow_x(self, steps) -> None:
         """Extend the step axis in jumps (to a 1/2/5 x 10^k bound 20% ahead) instead of on
@@ -131,25 +131,34 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._events_marked = (0, 0)
         for c in self.curves.values():
             c.setData([], [])
+        self.drop_curves()
         self._x_max = None
         self._y_range = None
         self.export_item.enableAutoRange(x=True)
         self.overlay.clear()
         self._drawn_runs = None
 
+    def drop_curves(self) -> None:
+        """Remove the curves of the run drawn that a new run does not share (the panel's own
+        series stay)."""
+
     def invalidate(self) -> None:
         super().invalidate()
         self._drawn_runs = None
 
     # ------------------------------------------------------------------ several runs
-    def refresh_runs(self, runs: list[tuple[RunEntry, RunModel]]) -> bool:
-        """Draw these runs: one alone as a single run, two or more overlaid; True if drawn."""
-        if len(runs) < 2:
+    def refresh_runs(self, runs: list[tuple[RunEntry, RunModel]], named: bool = False) -> bool:
+        """Draw these runs: the current run alone with the panel's own curves, other runs or
+        several overlaid and named (``named``, or two or more); True if drawn."""
+        if len(runs) < 2 and not named:
             self._set_overlaid(False)
             if not runs:
+                if self._serial is not None:
+                    self.reset()  # no run shown: an empty plot, not the last one drawn
                 return False
-            self.sync_markers(runs[0][1])
-            return self.refresh(runs[0][1])
+            drawn = self.refresh(runs[0][1])
+            self.sync_markers(runs[0][1])  # after a reset for a new run, not before
+            return drawn
         self._set_overlaid(True)
         key = tuple((e.key, m.serial, m.versions(self.data_kinds(m)), e.label,
                      e.pen_color.name(), int(e.dash.value)) for e, m in runs)
@@ -236,6 +245,11 @@ class QtSigmaPanel(QtTimeSeriesPanel):
     log_y = True
     tooltip = ("σ(W) = max‖Wv‖/‖v‖ of each layer's effective weight as a matrix [out, in·k·k] "
                "(log axis). Spectral norm holds it at 1: W_SN = W / σ(W).")
+
+    def drop_curves(self) -> None:
+        for c in self.curves.values():  # one per layer: another run has other layers
+            self.export_item.removeItem(c)
+        self.curves.clear()
 
     def draw(self, model: RunModel) -> None:
         metrics = model.history

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from core import compare
 from core import config as C
 from core.cli import train_main
-from sngan_gui.compare import manager
+from sngan_gui.compare import actions
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
 
@@ -170,7 +170,7 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     assert header == ["step", "bound · spectral on", "‖∇ₓD‖ · spectral on", "bound · spectral off",
                       "‖∇ₓD‖ · spectral off"]
     # removing one leaves the other, drawn alone again
-    w.compare.dock.remove(a.key)
+    w.run_list.remove(a.key)
     assert [e.key for e in w.compare.runs] == [b.key]
     w.refresh_all()
     assert not w.loss.overlaid and _legend(w.loss) == ["D loss", "G loss", "D(real)", "D(fake)"]
@@ -232,7 +232,7 @@ def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
 def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     from core.session import TrainingSession
 
-    monkeypatch.setattr(manager, "WRITTEN_LATELY_S", 0.0)
+    monkeypatch.setattr(actions, "WRITTEN_LATELY_S", 0.0)
     cfg = tiny_2d(run__steps=20, run__log_every=5)
     full = _train(tmp_path, "full", cfg)
     stopped = tmp_path / "stopped"
@@ -270,11 +270,11 @@ def test_drop_recent_and_settings(qtbot, tmp_path):
     assert [e.path for e in w.compare.runs] == [run]
     assert w.settings.recent_runs() == [run]
     w.form.cfg.set("optim.lr_d", 1e-3)
-    w.compare.dock.hide()
+    w.run_list.hide()
     _close(w)
     w2 = _window(qtbot)  # last config, layout and recent runs come back
     assert w2.cfg.optim.lr_d == 1e-3
-    assert w2.compare.dock.isHidden()
+    assert w2.run_list.isHidden()
     w2.files.recent_menu.aboutToShow.emit()
     assert [a.text() for a in w2.files.recent_menu.actions()][0] == "dropped"
     _close(w2)
