@@ -21,7 +21,7 @@ from core.presets import list_presets
 
 from . import paths
 from .app_settings import AppSettings
-from .compare.actions import RunActions
+from .run_actions import RunActions
 from .compare.manager import QtRunManager
 from .compare.run import QtRun
 from .compare.run_list import RunListDock
@@ -74,7 +74,8 @@ class QtMainWindow(QMainWindow):
         self.compare.currentChanged.connect(self._current_changed)
         self.compare.runChanged.connect(self._run_changed)
         self.compare.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        self._update_status()
+        self._shown_run: QtRun | None = None
+        self._current_changed(self.compare.current)
         self.settings.restore_window(self)
 
     # ================================================================= the current run
@@ -225,21 +226,12 @@ class QtMainWindow(QMainWindow):
         self.statusBar().cancel_button.clicked.connect(self.reset_run)
 
     # ================================================================= acting on runs
-    def _sync(self) -> QtRun:
-        """The current run, holding the settings the controls show (scripts and tests may set
-        ``form.cfg`` directly)."""
-        run = self.current
-        run.settings = self.form.cfg
-        return run
-
     def _actions_of(self, key: int) -> RunActions:
         return (self.current if key < 0 else self.compare.run(key)).actions()
 
     def run_action(self, key: int, name: str) -> None:
         """An action of the run list on a run (-1: the new run)."""
         run = self.current if key < 0 else self.compare.run(key)
-        if run is self.current:
-            self._sync()
         match name:
             case "play":
                 run.play()
@@ -256,7 +248,7 @@ class QtMainWindow(QMainWindow):
 
     def ensure_run(self) -> QtTrainingWorker:
         """The current run's worker, starting the run (and its folder) if it has none."""
-        return self._sync().ensure_process()
+        return self.current.ensure_process()
 
     def play(self) -> None:
         self.run_panel.play.setChecked(True)
@@ -265,7 +257,7 @@ class QtMainWindow(QMainWindow):
         self.run_panel.play.setChecked(False)
 
     def _on_play_toggled(self, on: bool) -> None:
-        run = self._sync()
+        run = self.current
         if on:
             run.play()
         else:
@@ -274,7 +266,7 @@ class QtMainWindow(QMainWindow):
 
     def step_once(self) -> None:
         if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
-            self._sync().step()
+            self.current.step()
 
     def continue_run(self, device: str | None = None) -> None:
         """After a divergence, a device failure or the training process's death: go on from
@@ -287,8 +279,6 @@ class QtMainWindow(QMainWindow):
         self.current.stop()
 
     def duplicate_dialog(self, run: QtRun | None = None) -> None:
-        if run is None or run is self.current:
-            self._sync()
         self.compare.duplicate_dialog(run)
 
     def reset_run(self) -> None:
@@ -310,14 +300,19 @@ class QtMainWindow(QMainWindow):
         self.load_config(cfg, path)
 
     def _on_form_changed(self, key: str, value: Any) -> None:
-        run = self._sync()
+        run = self.current
         if not run.submit(key, value) and run.path is not None:
             self.form.mark_pending(key)
             self.statusBar().showMessage(f"{key} takes effect in a new run: press Reset", 6000)
 
     # ================================================================= showing the runs
     def _current_changed(self, run: QtRun) -> None:
+        """Show another run: the controls edit its settings from now on."""
+        old, self._shown_run = self._shown_run, run
+        if old is not None:
+            old.keep_settings(self.form.cfg)
         self.form.load(run.settings)
+        run.shown_by = lambda: self.form.cfg
         self.form.clear_pending()
         for key in run.pending:
             self.form.mark_pending(key)

@@ -1,6 +1,6 @@
 """One run the window holds, whatever it came from: made in the app (the new run, an A/B
 duplicate) or opened from a folder (finished, stopped, or followed while another process
-writes it). All of them get the same actions (:mod:`.actions`): Play/Pause/Step, continue after
+writes it). All of them get the same actions (:mod:`sngan_gui.run_actions`): Play/Pause/Step, continue after
 a fault, resume from the folder.
 
 A run owns what feeds its :class:`RunModel`: a training process of this app
@@ -14,7 +14,7 @@ the user is in the model, which the views draw.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,7 +27,7 @@ from core.runsnapshot import has_checkpoint
 from .. import paths
 from ..run_model import Fault, RunModel, RunState
 from ..worker import TERMINATE_AFTER, QtRunController, QtTrainingWorker
-from .actions import RunActions, RunFacts, resume_reason, run_actions, written_lately
+from ..run_actions import RunActions, RunFacts, resume_reason, run_actions, written_lately
 from .disk_run import DiskRun
 
 STATE_TEXT = {RunState.IDLE: "stopped", RunState.STARTING: "starting…",
@@ -79,6 +79,8 @@ class QtRun(QObject):
         self._model: RunModel | None = None if disk is not None else RunModel(settings)
         self._settings = settings.copy() if settings is not None else None
         self.path: Path | None = disk.path if disk is not None else None
+        # the controls that show and edit its settings while it is the current run
+        self.shown_by: Callable[[], Config] | None = None
         self.pending: set[str] = set()
         self.edits: dict[str, Any] = {}  # live keys set while no process trains it
         self.playing = False             # Play is pressed for it
@@ -94,6 +96,8 @@ class QtRun(QObject):
 
     @property
     def settings(self) -> Config:
+        if self.shown_by is not None:  # the current run: what the controls show
+            return self.shown_by()
         if self._settings is None:  # a folder read from disk: its config after its events
             cfg = settings_after(self.model.cfg, self.model.events)
             cfg.update(self.edits)
@@ -103,6 +107,13 @@ class QtRun(QObject):
     @settings.setter
     def settings(self, cfg: Config) -> None:
         self._settings = cfg.copy()
+
+    def keep_settings(self, cfg: Config) -> None:
+        """The controls stop showing this run: keep the settings they showed (a folder read
+        from disk goes on taking its settings from its events unless they were edited)."""
+        self.shown_by = None
+        if self._settings is not None or self.edits or self.pending:
+            self._settings = cfg.copy()
 
     def start_config(self) -> Config:
         """The config it started with (its settings while it has not started)."""

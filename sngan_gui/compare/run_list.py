@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QColorDialog, QDockWidget, QHB
                                QHeaderView, QLabel, QMenu, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from .actions import RunActions
+from ..run_actions import RunActions
 from .runs import RunCollection, RunEntry
 
 KEY_ROLE = Qt.UserRole + 1

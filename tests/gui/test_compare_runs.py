@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from core import compare
 from core import config as C
 from core.cli import train_main
-from sngan_gui.compare import actions
+from sngan_gui import run_actions
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
 
@@ -232,7 +232,7 @@ def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
 def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     from core.session import TrainingSession
 
-    monkeypatch.setattr(actions, "WRITTEN_LATELY_S", 0.0)
+    monkeypatch.setattr(run_actions, "WRITTEN_LATELY_S", 0.0)
     cfg = tiny_2d(run__steps=20, run__log_every=5)
     full = _train(tmp_path, "full", cfg)
     stopped = tmp_path / "stopped"

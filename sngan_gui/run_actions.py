@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.runlayout import RunPaths
 
-from ..run_model import Fault, RunState
+from .run_model import Fault, RunState
 
 WRITTEN_LATELY_S = 5.0  # metrics.jsonl changed this recently: another process writes the run
 
