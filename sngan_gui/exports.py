@@ -152,7 +152,8 @@ class WindowExports:
         for name, panel in self.panels.items():
             sub = menu.addMenu(panel.title)
             for fmt in exporters.PLOT_FORMATS:
-                act = action(fmt.upper() + "…", lambda _=False, n=name, f=fmt: self.plot_dialog(n, f))
+                act = action(fmt.upper() + "…",
+                             lambda _=False, n=name, f=fmt: self.plot_dialog(n, f))
                 sub.addAction(act)
                 self.actions[(name, fmt)] = act
 

@@ -218,7 +218,8 @@ class QtMainWindow(QMainWindow):
                 tb.addAction(act)
             tb.addSeparator()
         for name, label in (("loss", "Losses"), ("sigma", "σ"), ("lipschitz", "Lipschitz")):
-            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self.exports.plot_dialog(n, "png")))
+            tb.addAction(a(f"{label} → PNG",
+                           lambda _=False, n=name: self.exports.plot_dialog(n, "png")))
 
     def _build_status(self) -> None:
         self.setStatusBar(QtRunStatusBar())

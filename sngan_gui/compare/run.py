@@ -1,7 +1,7 @@
 """One run the window holds, whatever it came from: made in the app (the new run, an A/B
 duplicate) or opened from a folder (finished, stopped, or followed while another process
-writes it). All of them get the same actions (:mod:`sngan_gui.run_actions`): Play/Pause/Step, continue after
-a fault, resume from the folder.
+writes it). All of them get the same actions (:mod:`sngan_gui.run_actions`): Play, Pause and
+Step, continue after a fault, resume from the folder.
 
 A run owns what feeds its :class:`RunModel`: a training process of this app
 (:class:`QtRunController`) while it trains here, a :class:`QtDiskRun` while its folder is read
