@@ -10,8 +10,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from core import config as config_mod
@@ -26,7 +25,8 @@ from .compare.manager import QtRunManager
 from .compare.run import QtRun
 from .compare.run_list import RunListDock
 from .exports import WindowExports
-from .files import WindowFiles, make_action
+from .files import WindowFiles
+from .menus import build_menus
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
 from .run_model import DataKind, RunModel, RunState, fault_text, status_parts
@@ -69,7 +69,7 @@ class QtMainWindow(QMainWindow):
         self._build_controls(preset_path)
         self._build_run_list()
         self.setAcceptDrops(True)
-        self._build_actions()
+        build_menus(self)
         self._build_status()
         self.compare.currentChanged.connect(self._current_changed)
         self.compare.runChanged.connect(self._run_changed)
@@ -149,77 +149,6 @@ class QtMainWindow(QMainWindow):
         self.run_list.show_new_run(self.compare.draft is not None)
         self.compare.draftChanged.connect(self.run_list.show_new_run)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.run_list)
-
-    def _build_actions(self) -> None:
-        def a(*args):
-            return make_action(self, *args)
-
-        self.act_open = a("&Open config…", self.files.open_config_dialog, QKeySequence.Open,
-                          "Load a TOML config (a new run starts on Play)")
-        self.act_save_cfg = a("&Save config as…", self.files.save_config_dialog, QKeySequence.Save,
-                              "Save the current settings as TOML")
-        self.act_open_run = a("Open run &folder", self.files.open_run_folder, "Ctrl+Shift+O",
-                              "Open this run's folder in the file manager")
-        self.act_play = a("Play / Pause", self.run_panel.play.click, "Space",
-                          "Start or pause training", "playAction")
-        self.act_step = a("Step", self.step_once, "Ctrl+.", "One training step")
-        self.act_reset = a("Reset", self.reset_run, "Ctrl+R", "New run with current settings")
-        self.act_grid = a("Sample grid as PNG…", self.exports.grid_dialog, "Ctrl+E",
-                          "Save the current samples as PNG", "exportGridAction")
-        self.act_all = a("Export all…", self.exports.everything_dialog, "Ctrl+Shift+E",
-                         "Config, metrics, events, every plot (PNG/SVG/CSV) and the grid",
-                         "exportAllAction")
-        mb = self.menuBar()
-        filem = mb.addMenu("&File")
-        filem.addAction(a("Open &run…", self.files.open_run_dialog, "Ctrl+Shift+R",
-                          "Open a run folder: a finished run is shown, one being written is "
-                          "followed", "openRunAction"))
-        filem.addMenu(self.files.make_recent_menu(filem))
-        filem.addSeparator()
-        for act in (self.act_open, self.act_save_cfg, self.act_open_run):
-            filem.addAction(act)
-        filem.addSeparator()
-        filem.addAction(a("&Quit", self.close, QKeySequence.Quit))
-        runm = mb.addMenu("&Run")
-        for act in (self.act_play, self.act_step, self.act_reset):
-            runm.addAction(act)
-        runm.addSeparator()
-        self.act_duplicate = a("&Duplicate with change…", self.duplicate_dialog, "Ctrl+D",
-                               "Start a second run with the same config and seed and one or "
-                               "more settings changed, beside this one (A/B)", "duplicateAction")
-        runm.addAction(self.act_duplicate)
-        runm.addAction(a("Res&ume selected run", self.compare.resume_selected, None,
-                         "Go on training the run selected in the run list from its last "
-                         "checkpoint, in its own folder", "resumeAction"))
-        exportm = mb.addMenu("&Export")
-        exportm.addAction(a("&Figure…", self.exports.figure_dialog, "Ctrl+Shift+F",
-                            "One PNG/PDF/SVG of chosen panels with a caption naming the runs",
-                            "exportFigureAction"))
-        exportm.addAction(self.act_grid)
-        exportm.addAction(self.act_all)
-        exportm.addSeparator()
-        self.exports.add_plot_menus(exportm, a)
-        exportm.addSeparator()
-        exportm.addAction(self.exports.make_style_action(a))
-        viewm = mb.addMenu("&View")
-        viewm.addAction(self.controls_dock.toggleViewAction())
-        viewm.addAction(self.run_list.toggleViewAction())
-        mb.addMenu("&Help").addAction(a("About", self._about))
-
-        tb = self.addToolBar("Main")
-        tb.setObjectName("mainToolbar")
-        tb.setMovable(False)
-        tb.setIconSize(QSize(18, 18))
-        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        ab = a("A/B…", self.duplicate_dialog, None, self.act_duplicate.toolTip(), "abAction")
-        for group in ((self.act_play, self.act_step, self.act_reset, ab),
-                      (self.act_grid, self.act_all, self.act_open_run)):
-            for act in group:
-                tb.addAction(act)
-            tb.addSeparator()
-        for name, label in (("loss", "Losses"), ("sigma", "σ"), ("lipschitz", "Lipschitz")):
-            tb.addAction(a(f"{label} → PNG",
-                           lambda _=False, n=name: self.exports.plot_dialog(n, "png")))
 
     def _build_status(self) -> None:
         self.setStatusBar(QtRunStatusBar())
@@ -377,7 +306,7 @@ class QtMainWindow(QMainWindow):
     def export_all(self, folder: str | Path) -> list[Path]:
         return self.exports.everything(folder)
 
-    def _about(self) -> None:
+    def about(self) -> None:
         QMessageBox.about(self, "Lipschitz Playground",
                           "Train a small GAN and switch Lipschitz constraints on its "
                           "discriminator while it trains.\n\nRuns are saved in "
