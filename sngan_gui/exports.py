@@ -3,10 +3,11 @@
 What is exported: one panel (PNG/SVG as on screen or in the report style, CSV; with two or
 more runs shown a CSV has one column per run), the sample grid, everything at once (config,
 metrics, events, every panel, the grid), and report figures of chosen panels. The writing
-itself is in :mod:`sngan_gui.exporters` (screen exports) and :mod:`sngan_gui.report` (report
-figures); this module decides which, names the default file, and reports the outcome in one
-place (:meth:`WindowExports.run`): "exported PATH" only when the files were written, else a
-status line and a dialog naming the file and the reason.
+itself is in :mod:`sngan_gui.exporters` (as on screen, CSV) and :mod:`core.figures` (report
+figures, from what each panel describes it shows); this module decides which, names the
+default file, and reports the outcome in one place (:meth:`WindowExports.run`): "exported
+PATH" only when the files were written, else a status line and a dialog naming the file and
+the reason.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from core import config as config_mod
+from core.figures import STYLES, export_figure, export_plot_report
 
 from . import exporters, paths
 from .app_settings import AppSettings
-from .report import STYLES, FigurePanel, export_figure, export_plot_csv, export_plot_report
 from .report.dialog import ExportFigureDialog, FigureRequest
 
 
@@ -62,11 +63,9 @@ class WindowExports:
         panel = self.panels[name]
         suffix = path.suffix.lower()
         if suffix == ".csv" and len(self.window.compare.runs.visible()) >= 2:
-            return export_plot_csv(panel.export_item, path)
+            return exporters.export_plot_csv(panel.export_item, path)
         if (style or self.style) == "report" and suffix in (".png", ".svg", ".pdf"):
-            label = "D(x)" if name == "samples" else ""
-            return export_plot_report(panel.export_item, path, title=panel.title,
-                                      colorbar_label=label, caption=self.caption())
+            return export_plot_report(panel.figure_spec(), path, caption=self.caption())
         return exporters.export_plot(panel.export_item, path)
 
     def grid(self, path: str | Path) -> Path:
@@ -86,9 +85,8 @@ class WindowExports:
 
     def figure(self, request: FigureRequest) -> list[Path]:
         self.window.area.refresh_all()
-        items = [FigurePanel(self.panels[n].export_item, self.panels[n].title,
-                             "D(x)" if n == "samples" else "") for n in request.panels]
-        result = export_figure(items, request.path, caption=request.caption,
+        specs = [self.panels[n].figure_spec() for n in request.panels]
+        result = export_figure(specs, request.path, caption=request.caption,
                                style=STYLES[request.style], columns=request.columns,
                                formats=request.formats)
         return result.paths

@@ -88,8 +88,7 @@ class RunOverlay:
         legend = self.plot.legend
         if legend is None:
             return
-        runs = [self._legend_runs[k] for k in self._runs if k in self._legend_runs]
-        series = list(self._legend_series.values()) if self._legend_series else []
+        runs, series = self._legend_lists()
         shown = (tuple(runs), tuple(series))
         if shown == self._legend_shown:
             return
@@ -103,6 +102,23 @@ class RunOverlay:
             for label, dash in series:
                 self._proxy(label, pg.mkPen(SERIES_LEGEND_COLOR, width=LINE_WIDTH, style=dash))
         self._legend_columns()
+
+    def _legend_lists(self) -> tuple[list, list]:
+        """(label, colour, dash) of each run and (label, dash) of each series, in order."""
+        runs = [self._legend_runs[k] for k in self._runs if k in self._legend_runs]
+        return runs, list(self._legend_series.values())
+
+    def legend_entries(self) -> list[tuple[str, str, Qt.PenStyle]]:
+        """The legend as shown, (label, colour, dash) per line: each run and each series once
+        when runs have several series, else each run's curve."""
+        runs, series = self._legend_lists()
+        if series:
+            return runs + [(label, SERIES_LEGEND_COLOR, dash) for label, dash in series]
+        return [(c.name(), c.opts["pen"].color().name(), c.opts["pen"].style())
+                for items in self._runs.values() for c in items.curves.values()]
+
+    def marker_lines(self) -> list[pg.InfiniteLine]:
+        return [line for items in self._runs.values() for line in items.markers]
 
     def _proxy(self, label: str, pen) -> None:
         proxy = pg.PlotDataItem([], [], pen=pen, name=label)  # in the legend, not the plot

@@ -20,6 +20,8 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
+from core.figures import PlotSpec
+
 from .. import theme
 from ..live_text import QtLiveText
 from ..run_model import DataKind, RunModel
@@ -76,6 +78,10 @@ class QtPlotPanel(QFrame):
         raise NotImplementedError
 
     def draw(self, model: RunModel) -> None:
+        raise NotImplementedError
+
+    def figure_spec(self) -> PlotSpec:
+        """What this panel shows, as a panel of a report figure (:mod:`core.figures`)."""
         raise NotImplementedError
 
     def _key(self, model: RunModel) -> tuple:

@@ -8,12 +8,17 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox
 
 from core.contract import FastProbe, Landscape, SampleGrid
+from core.figures import Arrows, Heatmap, Line, PlotSpec, Points
 
 from .. import theme
+from ..report.specs import color_hex, curve_lines
 from ..run_model import DataKind, RunModel
 from .base import QtPlotPanel, _style_plot, pen, steady_range, tick_font
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
+# D(x)'s diverging colours, fading into the background so the points stay readable on top
+HEAT_STOPS = ((0.0, "#3068a0"), (0.5, "#1e2026"), (1.0, "#a84634"))
+HIST_FILL = (90, 169, 230, 90)
 
 
 class QtSpectrumPanel(QtPlotPanel):
@@ -65,6 +70,10 @@ class QtSpectrumPanel(QtPlotPanel):
         self.info.setText(text)
         self.info.setToolTip(text)
 
+    def figure_spec(self) -> PlotSpec:
+        return PlotSpec(title=self.title, xlabel="index i / rank", ylabel="σᵢ / σ₁",
+                        lines=curve_lines(self.curves.values()), legend_loc="lower left")
+
 
 class QtHistogramPanel(QtPlotPanel):
     title = "Weight histogram"
@@ -85,7 +94,7 @@ class QtHistogramPanel(QtPlotPanel):
         p = self.export_item
         _style_plot(p, "weight", "count")
         self.curve = p.plot([], [], name="count", stepMode="center", fillLevel=0,
-                            pen=pen(theme.ACCENT, 1.2), brush=pg.mkBrush(90, 169, 230, 90))
+                            pen=pen(theme.ACCENT, 1.2), brush=pg.mkBrush(*HIST_FILL))
         self._hist: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         # Steady ranges, as the curve panels': auto-range moved both axes at every snapshot,
         # re-rendering them and their grid lines (most of this panel's painting).
@@ -136,6 +145,17 @@ class QtHistogramPanel(QtPlotPanel):
         self.curve.setData(edges, counts)
         self._fit(np.asarray(edges, dtype=float), np.asarray(counts, dtype=float))
 
+    def figure_spec(self) -> PlotSpec:
+        layer = self.layer.currentText()
+        h = self._hist.get(layer)
+        lines = []
+        if h is not None:
+            counts, edges = (np.asarray(a, dtype=float) for a in h)
+            lines.append(Line(edges[:-1], counts, color=theme.ACCENT, edges=edges,
+                              fill=color_hex(pg.mkColor(*HIST_FILL))))
+        return PlotSpec(title=f"{self.title} · {layer}" if layer else self.title,
+                        xlabel="weight", ylabel="count", lines=lines, legend=[])
+
     def _fit(self, edges: np.ndarray, counts: np.ndarray) -> None:
         """Keep every bin in view, moving the axes only when needed (see ``steady_range``);
         counts start at 0."""
@@ -184,8 +204,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.image = pg.ImageItem()
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
-        # Diverging map that fades into the background, so the points stay readable on top.
-        self.heat_cmap = pg.ColorMap([0.0, 0.5, 1.0], [(48, 104, 160), (30, 32, 38), (168, 70, 52)])
+        self.heat_cmap = pg.ColorMap([p for p, _ in HEAT_STOPS], [c for _, c in HEAT_STOPS])
         self.real = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.REAL_COLOR + "aa"),
                                        name="real")
         self.fake = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.FAKE_COLOR + "dd"),
@@ -208,6 +227,8 @@ class QtSamplesPanel(QtPlotPanel):
         self._levels: tuple[float, float] | None = None
         self.mode = None
         self.grid: np.ndarray | None = None
+        self._heat: tuple[np.ndarray, tuple] | None = None  # 2D: (critic values, extent) drawn
+        self._arrows: tuple[np.ndarray, np.ndarray] | None = None  # (tails, vectors) drawn
         self._view: tuple = (None, None)  # 2D: (x range, y range) shown
         self._set_mode("2d")
 
@@ -238,6 +259,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.fake.clear()
         self.arrows.setData([], [])
         self.grid = None
+        self._heat = self._arrows = None
         self._view = (None, None)
         self._levels = None
         self.plot.enableAutoRange()
@@ -285,6 +307,7 @@ class QtSamplesPanel(QtPlotPanel):
             self._levels = levels
             self.colorbar.setLevels(levels, update_items=False)
         self.image.setImage(critic, levels=self._levels, autoLevels=False)
+        self._heat = (critic, tuple(land.extent))
         x0, x1, y0, y1 = land.extent
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
         if real is not None:
@@ -300,6 +323,23 @@ class QtSamplesPanel(QtPlotPanel):
             seg[0::2] = a[:, :2]
             seg[1::2] = a[:, :2] + scale * a[:, 2:4]
             self.arrows.setData(seg[:, 0], seg[:, 1])
+            self._arrows = (seg[0::2], seg[1::2] - seg[0::2])
         modes = f"modes {land.modes}" + (f"/{modes_total}" if modes_total else "")
         self.info.setText(" · ".join([modes, f"high quality {100 * float(land.hq):.0f}%",
                                       f"step {land.step}"]))
+
+    def figure_spec(self) -> PlotSpec:
+        if self.mode == "image":
+            return PlotSpec(title=self.title, image=self.grid, axes=False, legend=[])
+        spec = PlotSpec(title=self.title, equal_aspect=True, legend_loc="upper left")
+        if self._heat is not None and self._levels is not None:
+            values, extent = self._heat
+            spec.heatmap = Heatmap(values, extent, self._levels, HEAT_STOPS, "D(x)")
+        for item, name, color in ((self.real, "real", theme.REAL_COLOR),
+                                  (self.fake, "generated", theme.FAKE_COLOR)):
+            x, y = item.getData()
+            if x is not None and len(x):
+                spec.points.append(Points(np.column_stack([x, y]), name, color))
+        if self._arrows is not None:
+            spec.arrows = Arrows(*self._arrows, name="∇ₓD", color="#ffffff")
+        return spec

@@ -12,10 +12,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSpinBox
 
+from core.figures import PlotSpec
+
 from .. import theme
 from ..compare.overlay import RunOverlay
 from ..compare.runs import RunEntry
 from ..history import smooth
+from ..report.specs import curve_lines, legend_entry, marker_of
 from ..run_model import DataKind, RunModel, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
@@ -141,6 +144,19 @@ class QtTimeSeriesPanel(QtPlotPanel):
     def drop_curves(self) -> None:
         """Remove the curves of the run drawn that a new run does not share (the panel's own
         series stay)."""
+
+    def figure_spec(self) -> PlotSpec:
+        """The curves, markers and legend as shown (a run alone, or several overlaid)."""
+        if self.overlaid:
+            overlay = self.overlay
+            lines = curve_lines(c for k in overlay.run_keys() for c in overlay.curves(k).values())
+            legend = [legend_entry(*e) for e in overlay.legend_entries()]
+            markers = [marker_of(m) for m in overlay.marker_lines()]
+        else:
+            lines, legend = curve_lines(self.curves.values()), None
+            markers = [marker_of(m) for m in self.markers]
+        return PlotSpec(title=self.title, xlabel="step", log_y=self.log_y, lines=lines,
+                        markers=markers, legend=legend)
 
     def invalidate(self) -> None:
         super().invalidate()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QGridLayout, QHBoxLayout, QLineEdit,
                                QPlainTextEdit, QPushButton, QSpinBox, QWidget)
 
-from .figure import FORMATS, STYLES
+from core.figures import FORMATS, STYLES
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from core.config import Config
 from sngan_gui.compare import RunCollection
 from sngan_gui.compare.overlay import RunOverlay
-from sngan_gui.report import plot_series
+from sngan_gui.exporters import plot_series
 
 
 def _cfg(**values):

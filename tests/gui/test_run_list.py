@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from core import figures
 from core.config import Config
 from sngan_gui.compare import RunCollection, RunListDock, palette
 from sngan_gui.compare.run_list import KEY_ROLE
@@ -27,12 +28,12 @@ def test_palette_is_distinct_and_readable_on_both_backgrounds():
             assert d > 60, (a.name(), b.name())
     for c in colors:
         for bg in ("#ffffff", "#1b1d23"):
-            fixed = palette.readable_on(c, bg)
-            assert palette.contrast(fixed, QColor(bg)) >= palette.MIN_CONTRAST
+            fixed = figures.readable_on(c.name(), bg)
+            assert figures.contrast(fixed, bg) >= figures.MIN_CONTRAST
     # already readable: unchanged; yellow on white: darkened, same hue family
     blue = QColor(palette.RUN_COLORS[0])
-    assert palette.readable_on(blue, "#ffffff") == blue
-    yellow = palette.readable_on(palette.RUN_COLORS[3], "#ffffff")
+    assert QColor(figures.readable_on(blue.name(), "#ffffff")) == blue
+    yellow = QColor(figures.readable_on(palette.RUN_COLORS[3], "#ffffff"))
     assert yellow.lightness() < QColor(palette.RUN_COLORS[3]).lightness()
     assert abs(yellow.hue() - QColor(palette.RUN_COLORS[3]).hue()) <= 3
     # after the colours run out, the dash pattern changes
