@@ -24,7 +24,7 @@ from core.figures import STYLES, export_figure, export_plot_report
 
 from . import exporters, paths
 from .app_settings import AppSettings
-from .report.dialog import ExportFigureDialog, FigureRequest
+from .report.dialog import QtExportFigureDialog, FigureRequest
 
 
 class WindowExports:
@@ -138,7 +138,7 @@ class WindowExports:
 
     def figure_dialog(self) -> None:
         panels = [(n, p.title) for n, p in self.panels.items()]
-        dlg = ExportFigureDialog(panels, caption=self.caption(), style="report",
+        dlg = QtExportFigureDialog(panels, caption=self.caption(), style="report",
                                  path=self._default_dir() / "figure", parent=self.window,
                                  chosen=["samples", "loss", "lipschitz", "sigma"])
         if dlg.exec():

@@ -23,7 +23,7 @@ from .app_settings import AppSettings
 from .run_actions import RunActions
 from .compare.manager import QtRunManager
 from .compare.run import QtRun
-from .compare.run_list import RunListDock
+from .compare.run_list import QtRunListDock
 from .exports import WindowExports
 from .files import WindowFiles
 from .menus import build_menus
@@ -134,7 +134,8 @@ class QtMainWindow(QMainWindow):
         self.experiment_panel.set_preset(preset_path)
         self.experiment_panel.presetChosen.connect(self.load_preset)
         self.form.changed.connect(self._on_form_changed)
-        self.form.rejected.connect(lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
+        self.form.rejected.connect(
+            lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
         self.run_panel.play.toggled.connect(self._on_play_toggled)
         self.run_panel.step.clicked.connect(self.step_once)
         self.run_panel.reset.clicked.connect(self.reset_run)
@@ -142,7 +143,7 @@ class QtMainWindow(QMainWindow):
         self.run_panel.continue_cpu.clicked.connect(lambda: self.continue_run("cpu"))
 
     def _build_run_list(self) -> None:
-        self.run_list = RunListDock(self.compare.runs, self, actions_of=self._actions_of)
+        self.run_list = QtRunListDock(self.compare.runs, self, actions_of=self._actions_of)
         self.run_list.remove_runs_itself = False
         self.run_list.removeRequested.connect(self.compare.remove)
         self.run_list.actionRequested.connect(self.run_action)
@@ -256,7 +257,8 @@ class QtMainWindow(QMainWindow):
             if model.step != self._step_shown:
                 self._step_shown = model.step
                 self.stepChanged.emit(model.step)
-            if model.state is not RunState.RUNNING or run.playing != self.run_panel.play.isChecked():
+            playing = self.run_panel.play.isChecked()
+            if model.state is not RunState.RUNNING or run.playing != playing:
                 self._update_status()  # paused, stepped, stopped: show it at once
 
     def _show_messages(self, run: QtRun) -> None:

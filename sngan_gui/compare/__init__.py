@@ -4,7 +4,7 @@ visibility, selection), their colour palette, the run list dock, the curves of s
 in one plot, run folders read from disk and followed, and the A/B dialog."""
 
 from .palette import RUN_COLORS, run_style
-from .run_list import RunListDock
-from .runs import RunCollection, RunEntry
+from .run_list import QtRunListDock
+from .runs import QtRunCollection, RunEntry
 
-__all__ = ["RUN_COLORS", "RunCollection", "RunEntry", "RunListDock", "run_style"]
+__all__ = ["RUN_COLORS", "QtRunCollection", "RunEntry", "QtRunListDock", "run_style"]

@@ -1,6 +1,6 @@
 """A run folder shown in the app: a :class:`RunModel` fed from its files.
 
-Metrics and events come from :class:`RunFollower` (everything at first, then what is appended,
+Metrics and events come from :class:`QtRunFollower` (everything at first, then what is appended,
 a half-written line held back) as the same ``core.contract`` objects a live run reports, so the
 panels draw an opened run exactly as a trained one. The snapshot panels' arrays come from the
 folder's last checkpoint (``core.runsnapshot.checkpoint_view``, in a child process), again each
@@ -24,7 +24,7 @@ from core.runlayout import RunPaths
 from core.runsnapshot import checkpoint_view
 
 from ..run_model import RunModel, RunState
-from .follow import ProcessCall, RunFollower
+from .follow import QtProcessCall, QtRunFollower
 
 SNAPSHOT_EVERY_S = 10.0  # a followed run's checkpoint is measured again at most this often
 
@@ -43,7 +43,7 @@ def read_sample_png(path: str | Path, step: int) -> contract.SampleGrid | None:
     return contract.SampleGrid(step=step, pixels=pixels)
 
 
-class DiskRun(QObject):
+class QtDiskRun(QObject):
     """One opened run folder (see the module docstring). ``changed`` tells that the model has
     new data; ``statusChanged`` carries "following" / "finished" / "unreadable"; ``problem``
     a line that could not be used or a snapshot that could not be made."""
@@ -52,11 +52,11 @@ class DiskRun(QObject):
     statusChanged = Signal(str)
     problem = Signal(str)
 
-    def __init__(self, path: str | Path, calls: ProcessCall, parent: QObject | None = None,
+    def __init__(self, path: str | Path, calls: QtProcessCall, parent: QObject | None = None,
                  *, interval_ms: int | None = None):
         super().__init__(parent)
         kwargs = {} if interval_ms is None else {"interval_ms": interval_ms}
-        self.follower = RunFollower(path, parent=self, **kwargs)  # RunReadError: not a run
+        self.follower = QtRunFollower(path, parent=self, **kwargs)  # RunReadError: not a run
         self.calls = calls
         self.model = RunModel(self.follower.cfg)
         self.records: list[contract.MetricsRecord] = []

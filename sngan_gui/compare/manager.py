@@ -25,11 +25,11 @@ from core.runreader import RunReadError
 
 from ..app_settings import AppSettings
 from ..worker import CLOSE_TERMINATE_AFTER
-from .disk_run import DiskRun
-from .duplicate import DuplicateDialog
-from .follow import ProcessCall
+from .disk_run import QtDiskRun
+from .duplicate import QtDuplicateDialog
+from .follow import QtProcessCall
 from .run import QtRun
-from .runs import RunCollection
+from .runs import QtRunCollection
 
 
 class QtRunManager(QObject):
@@ -50,8 +50,8 @@ class QtRunManager(QObject):
         self.window = parent
         self.settings = settings
         self.torch_threads = torch_threads
-        self.runs = RunCollection(self)
-        self.calls = ProcessCall(self)
+        self.runs = QtRunCollection(self)
+        self.calls = QtProcessCall(self)
         self.refused: list[str] = []
         self.retired: list = []  # controllers whose thread had not ended when stopped
         self.draft: QtRun | None = None
@@ -80,7 +80,7 @@ class QtRunManager(QObject):
         return entry.label if entry is not None else "new run"
 
     # ================================================================= making runs
-    def _make(self, settings: Config | None = None, *, disk: DiskRun | None = None) -> QtRun:
+    def _make(self, settings: Config | None = None, *, disk: QtDiskRun | None = None) -> QtRun:
         run = QtRun(settings, disk=disk, torch_threads=self.torch_threads,
                     retired=self.retired, parent=self)
         run.changed.connect(lambda r=run: self._run_changed(r))
@@ -134,7 +134,7 @@ class QtRunManager(QObject):
             self.runs.select(known.key)
             return known.key
         try:
-            disk = DiskRun(path, self.calls, self)
+            disk = QtDiskRun(path, self.calls, self)
         except RunReadError as exc:
             self.refused.append(str(exc))
             self.message.emit(str(exc), 10000)
@@ -219,7 +219,7 @@ class QtRunManager(QObject):
     def duplicate_dialog(self, source: QtRun | None = None) -> None:
         """Ask for the changes of an A/B duplicate of ``source`` (default: the current run)."""
         source = source or self._current
-        dlg = DuplicateDialog(source.start_config(), self.window)
+        dlg = QtDuplicateDialog(source.start_config(), self.window)
         if dlg.exec():
             self._duplicate(source, dlg.changes())
 

@@ -28,7 +28,7 @@ from .. import paths
 from ..run_model import Fault, RunModel, RunState
 from ..worker import TERMINATE_AFTER, QtRunController, QtTrainingWorker
 from ..run_actions import RunActions, RunFacts, resume_reason, run_actions, written_lately
-from .disk_run import DiskRun
+from .disk_run import QtDiskRun
 
 STATE_TEXT = {RunState.IDLE: "stopped", RunState.STARTING: "starting…",
               RunState.PAUSED: "paused", RunState.RUNNING: "training",
@@ -67,7 +67,7 @@ class QtRun(QObject):
     changed = Signal()
     started = Signal()
 
-    def __init__(self, settings: Config | None = None, *, disk: DiskRun | None = None,
+    def __init__(self, settings: Config | None = None, *, disk: QtDiskRun | None = None,
                  torch_threads: int | None = None, retired: list | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)

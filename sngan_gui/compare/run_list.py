@@ -4,7 +4,7 @@ play, pause, step or continue (the same actions for every run, from its context 
 Play/Pause button acts on the selected run). A last, muted row stands for the new run while one
 waits to start.
 
-It is a view of a :class:`RunCollection` and changes nothing itself: a tick, an edited name or
+It is a view of a :class:`QtRunCollection` and changes nothing itself: a tick, an edited name or
 a chosen colour calls the collection, whose signals then update the list (and the plots); a
 run's action is asked for with ``actionRequested`` and what applies comes from ``actions_of``.
 """
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QColorDialog, QDockWidget, QHB
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..run_actions import RunActions
-from .runs import RunCollection, RunEntry
+from .runs import QtRunCollection, RunEntry
 
 KEY_ROLE = Qt.UserRole + 1
 SWATCH = QSize(28, 14)
@@ -48,7 +48,7 @@ def swatch(color: QColor, dash: Qt.PenStyle = Qt.SolidLine, size: QSize = SWATCH
     return QIcon(pix)
 
 
-class RunListDock(QDockWidget):
+class QtRunListDock(QDockWidget):
     """Dock listing a collection's runs: a tick shows or hides a run, a double click (or F2)
     renames it, the context menu and the buttons re-colour and remove it."""
 
@@ -59,7 +59,7 @@ class RunListDock(QDockWidget):
     #: (key, action name of RUN_ACTIONS): the user asked for this action on this run
     actionRequested = Signal(int, str)
 
-    def __init__(self, runs: RunCollection, parent: QWidget | None = None,
+    def __init__(self, runs: QtRunCollection, parent: QWidget | None = None,
                  actions_of: Callable[[int], RunActions] | None = None):
         super().__init__("Runs", parent)
         self.setObjectName("runListDock")

@@ -24,7 +24,7 @@ class FigureRequest:
     columns: int
 
 
-class ExportFigureDialog(QDialog):
+class QtExportFigureDialog(QDialog):
     def __init__(self, panels: Sequence[tuple[str, str]], *, caption: str = "",
                  style: str = "report", path: str | Path = "figure",
                  chosen: Sequence[str] | None = None, parent: QWidget | None = None):

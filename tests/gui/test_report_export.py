@@ -18,7 +18,7 @@ from core import contract
 from core.config import Config
 from core.figures import REPORT, SCREEN, Arrows, FigureStyle, Line, PlotSpec, draw_figure, \
     export_figure, export_plot_report
-from sngan_gui.compare import RunCollection
+from sngan_gui.compare import QtRunCollection
 from sngan_gui.exporters import export_plot_csv
 from sngan_gui.panels import QtLossPanel, QtSamplesPanel
 from sngan_gui.run_model import RunModel, marker_text
@@ -45,7 +45,7 @@ def _model(cfg: Config, steps: np.ndarray, fn, events=()) -> RunModel:
 def _runs_panel(qtbot):
     """The app's loss panel on screen with two runs overlaid (colours, dashes, a marker and a
     legend that names each run and series once)."""
-    runs = RunCollection()
+    runs = QtRunCollection()
     on = _model(_cfg(constraints__spectral__enabled=True), STEPS, np.sin,
                 [contract.Event(100, 1.0, {"constraints.spectral.enabled": True})])
     off = _model(_cfg(), STEPS[::2], np.cos)

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor
 
 from core import figures
 from core.config import Config
-from sngan_gui.compare import RunCollection, RunListDock, palette
+from sngan_gui.compare import QtRunCollection, QtRunListDock, palette
 from sngan_gui.compare.run_list import KEY_ROLE
 
 
@@ -43,7 +43,7 @@ def test_palette_is_distinct_and_readable_on_both_backgrounds():
 
 
 def test_collection_labels_follow_the_configs_and_user_names(qtbot):
-    runs = RunCollection()
+    runs = QtRunCollection()
     changed = []
     runs.changed.connect(changed.append)
     a = runs.add(_cfg(constraints__spectral__enabled=True), "/tmp/a")
@@ -67,7 +67,7 @@ def test_collection_labels_follow_the_configs_and_user_names(qtbot):
 
 
 def test_collection_colours_visibility_selection(qtbot):
-    runs = RunCollection()
+    runs = QtRunCollection()
     keys = [runs.add(_cfg(run__seed=i)) for i in range(3)]
     assert [runs.entry(k).style_index for k in keys] == [0, 1, 2]
     assert runs.selected == keys[0]
@@ -95,9 +95,9 @@ def _items(dock):
 
 
 def test_dock_shows_hides_renames_recolours_removes(qtbot, tmp_path):
-    runs = RunCollection()
+    runs = QtRunCollection()
     a = runs.add(_cfg(constraints__spectral__enabled=True), tmp_path / "a", status="finished")
-    dock = RunListDock(runs)
+    dock = QtRunListDock(runs)
     qtbot.addWidget(dock)
     b = runs.add(_cfg(), tmp_path / "b", status="following")
     assert [(it.text(0), it.text(1)) for it in _items(dock)] == [
