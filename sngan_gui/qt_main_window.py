@@ -10,7 +10,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from core import config as config_mod
@@ -36,6 +37,16 @@ from .worker import QtRunController, QtTrainingWorker
 MESSAGE_MS = {"warning": 15000, "error": 10000}  # else 8000
 
 
+def screen_fit(width: int, height: int) -> QSize:
+    """This size, or the screen's free area where that is smaller (a saved layout, restored
+    later, wins)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        free = screen.availableGeometry()
+        width, height = min(width, free.width()), min(height, free.height())
+    return QSize(width, height)
+
+
 class QtMainWindow(QMainWindow):
     """Lipschitz Playground's main window. Build with :func:`sngan_gui.create_window`."""
 
@@ -46,7 +57,7 @@ class QtMainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Lipschitz Playground")
-        self.resize(1440, 900)
+        self.resize(screen_fit(1440, 900))
         self.torch_threads = torch_threads
         self.settings = settings or AppSettings()
         self.form = QtConfigForm(cfg, self)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from core import contract
-from core.config import Config
+from core.config import DATASETS_2D, Config
 from core.overrides import MARKER, describe_change
 
 from .history import History
@@ -96,7 +96,7 @@ class RunModel:
     def is_image(self) -> bool:
         if self.info is not None:
             return self.info.kind == "image"
-        return self.snapshot.samples is not None
+        return self.snapshot.samples is not None or self.cfg.data.dataset not in DATASETS_2D
 
     @property
     def modes_total(self) -> int | None:

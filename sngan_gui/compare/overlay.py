@@ -27,7 +27,17 @@ SERIES_LEGEND_COLOR = "#8b919c"  # a series' legend line: its dash in a neutral 
 LINE_WIDTH = 1.6
 MAX_MARKERS_PER_RUN = 100
 LEGEND_COLUMNS_FROM = 7  # entries from which the legend uses two columns...
-LEGEND_TWO_COLUMNS_PX = 480  # ...in a plot at least this wide
+LEGEND_TWO_COLUMNS_PX = 360  # ...in a plot at least this wide...
+LEGEND_WIDTH_SHARE = 0.8     # ...and when the two columns take at most this share of it
+LEGEND_CHARS = 26  # a longer run label is shortened in the legend (curves keep it whole)
+
+
+def legend_text(label: str) -> str:
+    """``label`` as the on-screen legend shows it: whole, or its start and end around "…"
+    (numbered labels keep their number)."""
+    if len(label) <= LEGEND_CHARS:
+        return label
+    return label[:15].rstrip() + "…" + label[-(LEGEND_CHARS - 16):].lstrip()
 
 
 def curve_name(run_label: str, series_label: str | None) -> str:
@@ -67,8 +77,10 @@ class RunOverlay:
         if c is None:
             c = pg.PlotDataItem([], [], name=name, pen=pen, connect="finite")
             self.plot.addItem(c)
-            if series_label and self.plot.legend is not None:
-                self.plot.legend.removeItem(c)  # the legend names runs and series once
+            if self.plot.legend is not None:
+                self.plot.legend.removeItem(c)  # the legend names runs and series once...
+                if not series_label:  # ...or shows this run's only curve, under a short name
+                    self.plot.legend.addItem(c, legend_text(name))
             items.curves[series] = c
         else:
             if c.name() != name:
@@ -122,7 +134,7 @@ class RunOverlay:
 
     def _proxy(self, label: str, pen) -> None:
         proxy = pg.PlotDataItem([], [], pen=pen, name=label)  # in the legend, not the plot
-        self.plot.legend.addItem(proxy, label)
+        self.plot.legend.addItem(proxy, legend_text(label))
         self._proxies.append(proxy)
 
     def curves(self, key: int) -> dict[str, pg.PlotDataItem]:
@@ -149,12 +161,13 @@ class RunOverlay:
         c.opts["name"] = name
         if legend is not None and in_legend:
             legend.removeItem(c)
-            legend.addItem(c, name)
+            legend.addItem(c, legend_text(name))
 
     def _remove_curve(self, c: pg.PlotDataItem) -> None:
         self.plot.removeItem(c)  # also takes it out of the legend
 
     def _legend_columns(self) -> None:
+        """Two columns for a long legend in a plot wide enough to hold them side by side."""
         legend = self.plot.legend
         if legend is not None:
             n = len(legend.items)
@@ -162,6 +175,8 @@ class RunOverlay:
                 else 1
             if legend.columnCount != want:
                 legend.setColumnCount(want)
+            if want == 2 and legend.boundingRect().width() > LEGEND_WIDTH_SHARE * self.plot.width():
+                legend.setColumnCount(1)  # side by side they would cover the plot's width
 
     # ----------------------------------------------------------------- markers
     def markers(self, run: RunEntry, events: Sequence[tuple[float, str]],

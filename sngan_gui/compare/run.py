@@ -104,10 +104,6 @@ class QtRun(QObject):
             return cfg
         return self._settings
 
-    @settings.setter
-    def settings(self, cfg: Config) -> None:
-        self._settings = cfg.copy()
-
     def keep_settings(self, cfg: Config) -> None:
         """The controls stop showing this run: keep the settings they showed (a folder read
         from disk goes on taking its settings from its events unless they were edited)."""

@@ -17,14 +17,16 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from core.figures import PlotSpec
 
 from .. import theme
-from ..live_text import QtLiveText
+from ..live_text import QtElidedLabel, QtLiveText
 from ..run_model import DataKind, RunModel
+
+
+INFO_ROOM = "now: 1.00, 1.00, 1.0"  # the least of a panel's info line shown beside its title
 
 
 def pen(color: str, width: float = 1.6, style=Qt.SolidLine):
@@ -47,7 +49,7 @@ class QtPlotPanel(QFrame):
         lay.setSpacing(2)
         self.header = QHBoxLayout()
         self.header.setSpacing(6)
-        label = QLabel(self.title)
+        label = QtElidedLabel(self.title)  # a long run label in it must not widen the window
         label.setObjectName("panelTitle")
         label.setToolTip(self.tooltip)
         # The title may name a run ("… · spectral on -> off @60, seed 0"): a long label is cut
@@ -56,6 +58,8 @@ class QtPlotPanel(QFrame):
         self.header.addWidget(label)
         self.info = QtLiveText("")  # changes at every redraw: repainted, never laid out
         self.info.setObjectName("panelInfo")
+        # in a narrow panel the title gives way first: the numbers stay readable
+        self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance(INFO_ROOM))
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
         self.widget = self.make_widget()

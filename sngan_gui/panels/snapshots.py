@@ -89,8 +89,6 @@ class QtHistogramPanel(QtPlotPanel):
         self._chosen = ""  # the layer the user picked
         self.layer.currentTextChanged.connect(self._layer_changed)
         self.header.addWidget(self.layer)
-        # the layer box takes the header's room: keep "step N" readable beside it
-        self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance("step 0000000"))
         p = self.export_item
         _style_plot(p, "weight", "count")
         self.curve = p.plot([], [], name="count", stepMode="center", fillLevel=0,
@@ -111,6 +109,7 @@ class QtHistogramPanel(QtPlotPanel):
         self._x_range = self._y_range = None
         self.curve.setData([], [])
         self.set_layers([])  # another run's D may name its layers otherwise
+        self.export_item.setRange(xRange=(-1, 1), yRange=(0, 1), padding=0)  # not its scale
 
     def set_layers(self, layers: list[str]) -> None:
         """Offer these layers; the one the user chose last stays chosen where it exists."""
@@ -260,6 +259,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.arrows.setData([], [])
         self.grid = None
         self._heat = self._arrows = None
+        self.colorbar.setVisible(False)  # no heat map, no scale (another run's levels)
         self._view = (None, None)
         self._levels = None
         self.plot.enableAutoRange()
@@ -268,6 +268,7 @@ class QtSamplesPanel(QtPlotPanel):
     def draw(self, model: RunModel) -> None:
         snap = model.snapshot
         if model.is_image:
+            self._set_mode("image")  # no 2D axes over a run that has no grid yet
             if snap.samples is not None:
                 self._draw_grid(snap.samples)
             return
@@ -299,6 +300,7 @@ class QtSamplesPanel(QtPlotPanel):
     def _draw_2d(self, land: Landscape, real: np.ndarray | None, fast: FastProbe | None,
                  modes_total: int | None) -> None:
         self._set_mode("2d")
+        self.colorbar.setVisible(True)
         critic = np.asarray(land.values, dtype=np.float32)
         lo, hi = np.nanpercentile(critic, [2, 98]) if np.isfinite(critic).any() else (0, 1)
         levels = steady_range(self._levels, float(lo), float(hi),

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox, QPushButton
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton
 
 from conftest import PRESETS, type_into
 from core import config as C
@@ -225,3 +225,32 @@ def test_an_ab_run_that_diverges_continues_from_its_last_good_checkpoint(qtbot, 
     qtbot.waitUntil(lambda: first.model.state.value == "finished", timeout=60000)
     assert first.model.fault is None  # the first run never diverged
     assert not w.findChild(QCheckBox, "spectralCheck").isChecked()
+
+
+def test_long_run_labels_do_not_widen_the_window(qtbot, gui_home, tmp_path):
+    """Three runs that differ in several settings have long labels; the snapshot panels'
+    titles name the selected one, cut to their width, and the legends shorten them."""
+    folders = []
+    for name, sets in (("a", {}), ("b", {"constraints.spectral.enabled": True,
+                                         "loss.kind": "hinge", "optim.lr_d": 1e-3}),
+                       ("c", {"constraints.gp.enabled": True, "loss.kind": "wasserstein",
+                              "optim.lr_d": 5e-4, "run.seed": 1})):
+        run = _folder(tmp_path, name, ("fc1", "fc2"))
+        cfg = C.load(run / "config.toml")
+        cfg.update(sets)
+        C.save(cfg, run / "config.toml")
+        folders.append(run)
+    w = _window(qtbot)
+    width = w.minimumSizeHint().width()
+    w.compare.open_runs(folders)
+    labels = [e.label for e in w.compare.runs]
+    assert max(len(label) for label in labels) > 40, labels
+    for key in w.compare.runs.keys():
+        w.compare.runs.select(key)
+        w.refresh_all()
+        qtbot.wait(50)  # the layouts take the new titles
+        assert w.minimumSizeHint().width() <= width and w.width() <= 1440
+    title = w.spectrum.findChild(QLabel, "panelTitle")
+    assert title.text().endswith(labels[-1])  # the whole label, drawn cut to the width
+    assert all(len(t) <= 28 for t in _legend(w.loss)), _legend(w.loss)
+    w.close()
