@@ -29,6 +29,7 @@ import numpy as np
 
 FORMATS = ("png", "pdf", "svg")
 MIN_CONTRAST = 3.0
+LEGEND_CHARS = 30  # a longer legend label keeps its start and end (the caption names runs)
 DASHES = {"solid": "-", "dash": (0, (4, 2)), "dot": (0, (1, 1.6)), "dashdot": (0, (4, 1.6, 1, 1.6)),
           "dashdotdot": (0, (4, 1.4, 1, 1.4, 1, 1.4))}
 
@@ -74,6 +75,15 @@ def readable_on(color: str, background: str, minimum: float = MIN_CONTRAST) -> s
         t = i / 20
         out = _hex(r + (target - r) * t, g + (target - g) * t, b + (target - b) * t)
     return out if a >= 1.0 else out + f"{round(255 * a):02x}"
+
+
+def short_label(label: str, chars: int = LEGEND_CHARS) -> str:
+    """``label`` whole, or its start and end around "…" (so numbered labels keep their
+    number) when longer than ``chars``."""
+    if len(label) <= chars:
+        return label
+    head = (chars - 1) * 3 // 5
+    return label[:head].rstrip() + "…" + label[-(chars - 1 - head):].lstrip()
 
 
 # --------------------------------------------------------------------------- what to draw
@@ -244,15 +254,32 @@ def draw_figure(panels: Sequence[PlotSpec], *, caption: str = "", style: FigureS
     fig.set_layout_engine("constrained", rect=(0, caption_in / total, 1, height / total),
                           h_pad=margin / 2, w_pad=margin / 2)
     axes = fig.subplots(rows, cols, squeeze=False)
+    titles = []
     for i, ax in enumerate(axes.flat):
         if i < len(panels):
-            _draw_panel(fig, ax, panels[i], style)
+            titles.append((ax, _draw_panel(fig, ax, panels[i], style)))
         else:
             ax.set_visible(False)
     if lines:
         fig.text(margin / width, (caption_in - margin) / total, "\n".join(lines), ha="left",
                  va="top", fontsize=style.font_pt, color=style.foreground, linespacing=1.3)
+    _fit_titles(fig, titles)
     return fig
+
+
+def _fit_titles(fig, titles) -> None:
+    """Shorten a title wider than its panel (one naming a run with a long label) around "…"
+    once the panels are laid out; ``titles``: (axes, its title Text)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, title in titles:
+        full = title.get_text()
+        right = max(a.get_window_extent(renderer).x1 for a in [ax, *ax.child_axes])
+        room = right - ax.get_window_extent(renderer).x0  # the axes and its colour bar
+        n = len(full)
+        while n > 12 and title.get_window_extent(renderer).width > room:
+            n -= 2
+            title.set_text(full[:n - 1].rstrip() + "…")
 
 
 def _style_axes(ax, style: FigureStyle) -> None:
@@ -268,11 +295,12 @@ def _style_axes(ax, style: FigureStyle) -> None:
     ax.yaxis.label.set_color(fg)
 
 
-def _draw_panel(fig, ax, spec: PlotSpec, style: FigureStyle) -> None:
+def _draw_panel(fig, ax, spec: PlotSpec, style: FigureStyle):
+    """Draw ``spec`` into ``ax``; returns its title (a matplotlib Text)."""
     fg, bg = style.foreground, style.background
     _style_axes(ax, style)
-    if spec.title:
-        ax.set_title(spec.title, fontsize=style.title_pt, fontweight="bold", color=fg, loc="left")
+    title = ax.set_title(spec.title, fontsize=style.title_pt, fontweight="bold", color=fg,
+                         loc="left")
     ax.set_xlabel(spec.xlabel, fontsize=style.font_pt)
     ax.set_ylabel(spec.ylabel, fontsize=style.font_pt)
     if spec.image is not None:
@@ -312,6 +340,7 @@ def _draw_panel(fig, ax, spec: PlotSpec, style: FigureStyle) -> None:
         ax.set_axis_off()
     ax.margins(0.03)
     _legend(ax, spec, style)
+    return title
 
 
 def _draw_heatmap(fig, ax, heat: Heatmap, style: FigureStyle) -> None:
@@ -321,7 +350,8 @@ def _draw_heatmap(fig, ax, heat: Heatmap, style: FigureStyle) -> None:
     image = ax.imshow(np.asarray(heat.values, dtype=float), extent=heat.extent, origin="lower",
                       cmap=cmap, vmin=heat.levels[0], vmax=heat.levels[1],
                       interpolation="nearest", aspect="auto", zorder=0)
-    bar = fig.colorbar(image, ax=ax, fraction=0.06, pad=0.02)
+    # beside the axes' own box (which an equal aspect narrows), not its grid cell's edge
+    bar = fig.colorbar(image, cax=ax.inset_axes([1.03, 0.0, 0.05, 1.0]))
     bar.outline.set_edgecolor(style.foreground)
     bar.outline.set_linewidth(style.axis_pt)
     bar.ax.tick_params(colors=style.foreground, labelsize=style.font_pt, width=style.axis_pt,
@@ -363,11 +393,12 @@ def _legend(ax, spec: PlotSpec, style: FigureStyle) -> None:
         else:
             handles.append(Line2D([], [], color=color, linewidth=style.line_pt,
                                   linestyle=DASHES.get(e.dash, "-")))
-    legend = ax.legend(handles, [e.label for e in entries], loc=spec.legend_loc,
+    legend = ax.legend(handles, [short_label(e.label) for e in entries], loc=spec.legend_loc,
                        fontsize=style.font_pt * 0.9, ncols=2 if len(entries) > 4 else 1,
                        frameon=True, facecolor=bg, edgecolor=style.foreground,
                        framealpha=style.legend_alpha, handlelength=2.2, borderpad=0.4,
                        labelspacing=0.3, columnspacing=1.0)
+    legend.set_in_layout(False)  # inside the axes: it never squeezes the panels
     legend.get_frame().set_linewidth(0.4)
     for text in legend.get_texts():
         text.set_color(style.foreground)

@@ -45,8 +45,13 @@ class WindowExports:
     def style(self) -> str:
         return self.settings.export_style
 
-    def caption(self) -> str:
+    def caption(self, name: str | None = None) -> str:
+        """A caption naming the runs shown (panel ``name``'s: a snapshot panel shows the
+        current run only) and how they differ."""
         runs = self.window.compare.runs
+        if self.panels.get(name) in self.window.area.snapshot_panels:
+            key = runs.find(source=self.window.compare.current)
+            return runs.caption([key.key]) if key is not None else ""
         return runs.caption() if len(runs) else ""
 
     def _grid(self):
@@ -65,7 +70,7 @@ class WindowExports:
         if suffix == ".csv" and len(self.window.compare.runs.visible()) >= 2:
             return exporters.export_plot_csv(panel.export_item, path)
         if (style or self.style) == "report" and suffix in (".png", ".svg", ".pdf"):
-            return export_plot_report(panel.figure_spec(), path, caption=self.caption())
+            return export_plot_report(panel.figure_spec(), path, caption=self.caption(name))
         return exporters.export_plot(panel.export_item, path)
 
     def grid(self, path: str | Path) -> Path:

@@ -20,6 +20,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from core.figures import short_label
+
 from .runs import RunEntry
 
 SERIES_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine, Qt.DashDotDotLine)
@@ -33,11 +35,8 @@ LEGEND_CHARS = 26  # a longer run label is shortened in the legend (curves keep 
 
 
 def legend_text(label: str) -> str:
-    """``label`` as the on-screen legend shows it: whole, or its start and end around "…"
-    (numbered labels keep their number)."""
-    if len(label) <= LEGEND_CHARS:
-        return label
-    return label[:15].rstrip() + "…" + label[-(LEGEND_CHARS - 16):].lstrip()
+    """``label`` as the on-screen legend shows it (``core.figures.short_label``)."""
+    return short_label(label, LEGEND_CHARS)
 
 
 def curve_name(run_label: str, series_label: str | None) -> str:

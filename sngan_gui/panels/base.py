@@ -49,7 +49,8 @@ class QtPlotPanel(QFrame):
         lay.setSpacing(2)
         self.header = QHBoxLayout()
         self.header.setSpacing(6)
-        label = QtElidedLabel(self.title)  # a long run label in it must not widen the window
+        # the title (naming the run shown, with several): a long label must not widen the window
+        self.title_label = label = QtElidedLabel(self.title)
         label.setObjectName("panelTitle")
         label.setToolTip(self.tooltip)
         # The title may name a run ("… · spectral on -> off @60, seed 0"): a long label is cut

@@ -71,8 +71,9 @@ class QtSpectrumPanel(QtPlotPanel):
         self.info.setToolTip(text)
 
     def figure_spec(self) -> PlotSpec:
-        return PlotSpec(title=self.title, xlabel="index i / rank", ylabel="σᵢ / σ₁",
-                        lines=curve_lines(self.curves.values()), legend_loc="lower left")
+        return PlotSpec(title=self.title_label.text(), xlabel="index i / rank",
+                        ylabel="σᵢ / σ₁", lines=curve_lines(self.curves.values()),
+                        legend_loc="lower left")
 
 
 class QtHistogramPanel(QtPlotPanel):
@@ -152,7 +153,8 @@ class QtHistogramPanel(QtPlotPanel):
             counts, edges = (np.asarray(a, dtype=float) for a in h)
             lines.append(Line(edges[:-1], counts, color=theme.ACCENT, edges=edges,
                               fill=color_hex(pg.mkColor(*HIST_FILL))))
-        return PlotSpec(title=f"{self.title} · {layer}" if layer else self.title,
+        run = self.title_label.text()[len(self.title):]  # " · the run shown", with several
+        return PlotSpec(title=f"{self.title} · {layer}{run}" if layer else self.title + run,
                         xlabel="weight", ylabel="count", lines=lines, legend=[])
 
     def _fit(self, edges: np.ndarray, counts: np.ndarray) -> None:
@@ -332,8 +334,8 @@ class QtSamplesPanel(QtPlotPanel):
 
     def figure_spec(self) -> PlotSpec:
         if self.mode == "image":
-            return PlotSpec(title=self.title, image=self.grid, axes=False, legend=[])
-        spec = PlotSpec(title=self.title, equal_aspect=True, legend_loc="upper left")
+            return PlotSpec(title=self.title_label.text(), image=self.grid, axes=False, legend=[])
+        spec = PlotSpec(title=self.title_label.text(), equal_aspect=True, legend_loc="upper left")
         if self._heat is not None and self._levels is not None:
             values, extent = self._heat
             spec.heatmap = Heatmap(values, extent, self._levels, HEAT_STOPS, "D(x)")
