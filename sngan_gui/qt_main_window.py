@@ -37,13 +37,17 @@ from .worker import QtRunController, QtTrainingWorker
 MESSAGE_MS = {"warning": 15000, "error": 10000}  # else 8000
 
 
+SMALLEST_SCREEN = (1024, 600)  # below this the window keeps its size (Qt's offscreen 800x600)
+
+
 def screen_fit(width: int, height: int) -> QSize:
     """This size, or the screen's free area where that is smaller (a saved layout, restored
-    later, wins)."""
+    later, wins). A screen too small for the panels anyway leaves the size as it is."""
     screen = QGuiApplication.primaryScreen()
     if screen is not None:
         free = screen.availableGeometry()
-        width, height = min(width, free.width()), min(height, free.height())
+        if free.width() >= SMALLEST_SCREEN[0] and free.height() >= SMALLEST_SCREEN[1]:
+            width, height = min(width, free.width()), min(height, free.height())
     return QSize(width, height)
 
 

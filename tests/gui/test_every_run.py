@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton
 
-from conftest import PRESETS, type_into
+from conftest import diverge_while_lr_d_high, open_window, type_into
 from core import config as C
 from core import contract
 from tests.helpers import tiny_2d
@@ -43,16 +43,6 @@ def _spectra(step: int, layers: dict[str, float]) -> contract.ProbeSnapshot:
         step, {name: np.array([2.0, 1.0, 0.5]) for name in layers}, hist))
 
 
-def _window(qtbot, runs=(), config=None):
-    import sngan_gui
-
-    w = sngan_gui.create_window(config, runs)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
 def test_selecting_another_run_shows_only_its_layers(qtbot, gui_home, tmp_path):
     """The histogram's layer list came from RunStarted/RunContinued only: selecting a run whose
     D has as many layers under other names kept the old names (and the old run's counts); the
@@ -60,7 +50,7 @@ def test_selecting_another_run_shows_only_its_layers(qtbot, gui_home, tmp_path):
     a DCGAN)."""
     mlp = _folder(tmp_path, "mlp", ("fc1", "fc2"))
     cnn = _folder(tmp_path, "cnn", ("main.0", "main.2"))
-    w = _window(qtbot, [mlp, cnn])
+    w = open_window(qtbot, [mlp, cnn])
     a, b = w.compare.runs
     qtbot.waitUntil(lambda: a.status == b.status == "finished", timeout=10000)
     a.source.model.replace_snapshot(_spectra(15, {"fc1": 0.1, "fc2": 0.2}))
@@ -179,20 +169,7 @@ def test_the_ab_run_pauses_from_the_controls_and_the_run_list(qtbot, window):
 def test_an_ab_run_that_diverges_continues_from_its_last_good_checkpoint(qtbot, window,
                                                                         monkeypatch):
     """An A/B duplicate that diverged only got a status-bar line: no banner, no Continue."""
-    from core.session import TrainingSession
-    from core.trainer import Diverged
-
-    real = TrainingSession.advance
-
-    def advance(self):  # diverges from step 14 on while lr_d is high
-        if self.cfg.optim.lr_d > 0.01 and self.trainer.step_count >= 14:
-            self.diverged = True
-            raise Diverged(f"training diverged at step {self.trainer.step_count}: loss_d "
-                           f"became nan")
-        return real(self)
-
-    monkeypatch.setattr(TrainingSession, "advance", advance)
-    monkeypatch.setenv("SNGAN_GUI_INPROCESS", "1")  # the patch lives in this process
+    diverge_while_lr_d_high(monkeypatch, step=14, lr_d=0.01)
     w = window
     w.form.cfg.update({"run.checkpoint_every": 10, "run.steps": 40})
     key = w.compare.duplicate({"optim.lr_d": 0.05})
@@ -227,7 +204,7 @@ def test_an_ab_run_that_diverges_continues_from_its_last_good_checkpoint(qtbot, 
     assert not w.findChild(QCheckBox, "spectralCheck").isChecked()
 
 
-def test_long_run_labels_do_not_widen_the_window(qtbot, gui_home, tmp_path):
+def test_long_run_labels_do_not_widen_theopen_window(qtbot, gui_home, tmp_path):
     """Three runs that differ in several settings have long labels; the snapshot panels'
     titles name the selected one, cut to their width, and the legends shorten them."""
     folders = []
@@ -240,7 +217,7 @@ def test_long_run_labels_do_not_widen_the_window(qtbot, gui_home, tmp_path):
         cfg.update(sets)
         C.save(cfg, run / "config.toml")
         folders.append(run)
-    w = _window(qtbot)
+    w = open_window(qtbot)
     width = w.minimumSizeHint().width()
     w.compare.open_runs(folders)
     labels = [e.label for e in w.compare.runs]
