@@ -53,9 +53,6 @@ class QtPlotPanel(QFrame):
         self.title_label = label = QtElidedLabel(self.title)
         label.setObjectName("panelTitle")
         label.setToolTip(self.tooltip)
-        # The title may name a run ("… · spectral on -> off @60, seed 0"): a long label is cut
-        # at the panel's edge instead of widening the window past the screen.
-        label.setMinimumWidth(1)
         self.header.addWidget(label)
         self.info = QtLiveText("")  # changes at every redraw: repainted, never laid out
         self.info.setObjectName("panelInfo")
