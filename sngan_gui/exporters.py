@@ -1,5 +1,7 @@
-"""Writing plots, sample grids and whole-run bundles to files (no dialogs here: every function
-takes a file name, so automation and tests can call them directly)."""
+"""Writing plots as on screen, a plot's curves as CSV (one column per run with several runs),
+sample grids and whole-run bundles to files (no dialogs here: every function takes a file
+name, so automation and tests can call them directly). Report figures are drawn by
+:mod:`core.figures`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtGui import QImage, QPainter
 
 from core import config as config_mod
 from core import runlayout
+from core.compare import Series, write_comparison_csv
 from core.runlayout import RunPaths
 
 PLOT_FORMATS = ("png", "svg", "csv")
@@ -146,3 +149,31 @@ def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config
     if grid is not None:
         written.append(save_grid_png(grid, folder / "samples_grid.png"))
     return written
+
+
+def plot_series(item: pg.PlotItem) -> list[Series]:
+    """The visible curves of a plot as comparison columns, named by their legend names
+    (``name``; an unnamed curve is "curve N"), with the values as plotted (before
+    pyqtgraph's display downsampling)."""
+    out, names = [], set()
+    for i, it in enumerate(c for c in item.items if isinstance(c, pg.PlotDataItem)):
+        if not it.isVisible():
+            continue
+        x, y = it.getOriginalDataset()
+        if x is None:
+            continue
+        name = it.name() or f"curve {i + 1}"
+        base, n = name, 2
+        while name in names:
+            name = f"{base} ({n})"
+            n += 1
+        names.add(name)
+        out.append(Series(name, np.asarray(x, dtype=float).tolist(),
+                          np.asarray(y, dtype=float).tolist()))
+    return out
+
+
+def export_plot_csv(item: pg.PlotItem, path: str | Path) -> Path:
+    """A plot's curves as CSV: ``step`` and one column per curve (so per run when each run
+    has one curve), aligned on the step."""
+    return write_comparison_csv(path, plot_series(item))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 MARGINS = (4, 2, 4, 2)  # left, top, right, bottom, as the labels' padding in the style sheet
 
@@ -92,3 +92,24 @@ class QtLiveText(QWidget):
         else:
             painter.drawText(rect, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, self._drawn)
         painter.end()
+
+
+class QtElidedLabel(QLabel):
+    """A one-line label that may get narrower than its text (a panel title naming a run whose
+    label is long), so it never widens the window: the text then ends in "…". ``text()``
+    stays the whole text."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("Samples…")),
+                     hint.height())
+
+    def paintEvent(self, event) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.ElideRight, rect.width())
+        if text == self.text():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.WindowText))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignVCenter), text)

@@ -13,6 +13,8 @@ from core.paths import runs_dir
 
 __all__ = ["new_run_dir", "runs_dir"]
 
+_given: set[Path] = set()  # names handed out: two runs started within a second get two folders
+
 
 def new_run_dir(name: str) -> Path:
     """A fresh, not yet existing run folder ``runs/<YYYYmmdd-HHMMSS>-<name>``."""
@@ -21,7 +23,8 @@ def new_run_dir(name: str) -> Path:
     root = runs_dir()
     path = root / f"{stamp}-{slug}"
     i = 2
-    while path.exists():
+    while path.exists() or path in _given:
         path = root / f"{stamp}-{slug}-{i}"
         i += 1
+    _given.add(path)
     return path

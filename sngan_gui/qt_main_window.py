@@ -1,50 +1,75 @@
-"""The main window: builds the controls dock, the plot area, menus, toolbar and status bar, and
-wires them to the current run (a :class:`RunModel` fed by a :class:`QtRunController`)."""
+"""The main window: builds the controls dock, the run list, the plot area, menus, toolbar and
+status bar, and wires them to the run manager (``compare``, a :class:`QtRunManager`). The
+controls, the status line and the banner show the *current* run (the one selected in the run
+list, or the new run); they draw from its model and act on it through the manager's run
+objects, whatever the run came from."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from core import config as config_mod
-from core import contract
+from core.config import Config, ConfigError
 from core.contract import DownloadProgress
-from core.config import Config, ConfigError, is_live
 from core.presets import list_presets
 
 from . import paths
 from .app_settings import AppSettings
-from .compare.window_runs import QtWindowRuns
-from .files import QtWindowFiles, make_action
+from .run_actions import RunActions
+from .compare.manager import QtRunManager
+from .compare.run import QtRun
+from .compare.run_list import QtRunListDock
+from .exports import WindowExports
+from .files import WindowFiles
+from .menus import build_menus
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
-from .run_model import DataKind, Fault, RunModel, RunState, fault_text, status_parts
+from .run_model import DataKind, RunModel, RunState, fault_text, status_parts
 from .status_bar import QtRunStatusBar
-from .worker import CLOSE_TERMINATE_AFTER, TERMINATE_AFTER, QtRunController, QtTrainingWorker
+from .worker import QtRunController, QtTrainingWorker
+
+MESSAGE_MS = {"warning": 15000, "error": 10000}  # else 8000
+
+
+SMALLEST_SCREEN = (1024, 600)  # below this the window keeps its size (Qt's offscreen 800x600)
+
+
+def screen_fit(width: int, height: int) -> QSize:
+    """This size, or the screen's free area where that is smaller (a saved layout, restored
+    later, wins). A screen too small for the panels anyway leaves the size as it is."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        free = screen.availableGeometry()
+        if free.width() >= SMALLEST_SCREEN[0] and free.height() >= SMALLEST_SCREEN[1]:
+            width, height = min(width, free.width()), min(height, free.height())
+    return QSize(width, height)
 
 
 class QtMainWindow(QMainWindow):
     """Lipschitz Playground's main window. Build with :func:`sngan_gui.create_window`."""
 
-    stepChanged = Signal(int)
+    stepChanged = Signal(int)  # the current run's step changed
 
     def __init__(self, cfg: Config, *, preset_path: str | Path | None = None,
                  torch_threads: int | None = None, settings: AppSettings | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Lipschitz Playground")
-        self.resize(1440, 900)
+        self.resize(screen_fit(1440, 900))
         self.torch_threads = torch_threads
+        self.settings = settings or AppSettings()
         self.form = QtConfigForm(cfg, self)
-        self.model = RunModel(cfg)
-        self.controller: QtRunController | None = None
-        self.run_dir: Path | None = None
-        self._retired: list[QtRunController] = []
+        self.compare = QtRunManager(cfg, self.settings, torch_threads=torch_threads, parent=self)
         self._status_shown: tuple | None = None
+        self._step_shown = -1
+        self._messages_shown: weakref.WeakKeyDictionary[RunModel, int] = \
+            weakref.WeakKeyDictionary()
 
         self.area = QtPlotArea()
         self.setCentralWidget(self.area)
@@ -52,17 +77,39 @@ class QtMainWindow(QMainWindow):
         self.samples, self.loss, self.sigma = self.area.samples, self.area.loss, self.area.sigma
         self.lipschitz, self.spectrum = self.area.lipschitz, self.area.spectrum
         self.histogram = self.area.histogram
-        self.area.show_run(self.model)
+        self.area.show_runs(self.compare)
         self.area.cycled.connect(self._update_status_if_new)
-        self.files = QtWindowFiles(self)
+        self.files = WindowFiles(self, self.settings)
+        self.exports = WindowExports(self, self.settings)
         self._build_controls(preset_path)
-        self.compare = QtWindowRuns(self, settings)  # other runs, the run list, A/B, resume
-        self._build_actions()
+        self._build_run_list()
+        self.setAcceptDrops(True)
+        build_menus(self)
         self._build_status()
-        self._update_status()
-        self.compare.settings.restore_window(self)
+        self.compare.currentChanged.connect(self._current_changed)
+        self.compare.runChanged.connect(self._run_changed)
+        self.compare.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self._shown_run: QtRun | None = None
+        self._current_changed(self.compare.current)
+        self.settings.restore_window(self)
 
     # ================================================================= the current run
+    @property
+    def current(self) -> QtRun:
+        return self.compare.current
+
+    @property
+    def model(self) -> RunModel:
+        return self.current.model
+
+    @property
+    def controller(self) -> QtRunController | None:
+        return self.current.controller
+
+    @property
+    def run_dir(self) -> Path | None:
+        return self.current.path
+
     @property
     def cfg(self) -> Config:
         return self.form.cfg
@@ -102,7 +149,8 @@ class QtMainWindow(QMainWindow):
         self.experiment_panel.set_preset(preset_path)
         self.experiment_panel.presetChosen.connect(self.load_preset)
         self.form.changed.connect(self._on_form_changed)
-        self.form.rejected.connect(lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
+        self.form.rejected.connect(
+            lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
         self.run_panel.play.toggled.connect(self._on_play_toggled)
         self.run_panel.step.clicked.connect(self.step_once)
         self.run_panel.step_d.clicked.connect(lambda: self.step_net("D"))
@@ -113,111 +161,44 @@ class QtMainWindow(QMainWindow):
         self.run_panel.continue_run.clicked.connect(lambda: self.continue_run())
         self.run_panel.continue_cpu.clicked.connect(lambda: self.continue_run("cpu"))
 
-    def _build_actions(self) -> None:
-        def a(*args):
-            return make_action(self, *args)
-
-        self.act_open = a("&Open config…", self.files.open_config_dialog, QKeySequence.Open,
-                          "Load a TOML config (a new run starts on Play)")
-        self.act_save_cfg = a("&Save config as…", self.files.save_config_dialog, QKeySequence.Save,
-                              "Save the current settings as TOML")
-        self.act_open_run = a("Open run &folder", self.files.open_run_folder, "Ctrl+Shift+O",
-                              "Open this run's folder in the file manager")
-        self.act_play = a("Play / Pause", self.run_panel.play.click, "Space",
-                          "Start or pause training", "playAction")
-        self.act_step = a("Step", self.step_once, "Ctrl+.", "One training step")
-        self.act_step_d = a("Step D", lambda: self.step_net("D"), "Alt+D",
-                            "One update of D alone, then paused", "stepDAction")
-        self.act_step_g = a("Step G", lambda: self.step_net("G"), "Alt+G",
-                            "One update of G alone, then paused", "stepGAction")
-        self.act_reset = a("Reset", self.reset_run, "Ctrl+R", "New run with current settings")
-        self.act_grid = a("Sample grid as PNG…", self.files.grid_dialog, "Ctrl+E",
-                          "Save the current samples as PNG", "exportGridAction")
-        self.act_all = a("Export all…", self.files.everything_dialog, "Ctrl+Shift+E",
-                         "Config, metrics, events, every plot (PNG/SVG/CSV) and the grid",
-                         "exportAllAction")
-        mb = self.menuBar()
-        filem = mb.addMenu("&File")
-        for act in (self.act_open, self.act_save_cfg, self.act_open_run):
-            filem.addAction(act)
-        filem.addSeparator()
-        filem.addAction(a("&Quit", self.close, QKeySequence.Quit))
-        runm = mb.addMenu("&Run")
-        for act in (self.act_play, self.act_step, self.act_step_d, self.act_step_g,
-                    self.act_reset):
-            runm.addAction(act)
-        exportm = mb.addMenu("&Export")
-        exportm.addAction(self.act_grid)
-        exportm.addAction(self.act_all)
-        exportm.addSeparator()
-        self.files.add_plot_menus(exportm, a)
-        viewm = mb.addMenu("&View")
-        viewm.addAction(self.controls_dock.toggleViewAction())
-        self.compare.add_actions(filem, runm, exportm, viewm, a)
-        mb.addMenu("&Help").addAction(a("About", self._about))
-
-        tb = self.addToolBar("Main")
-        tb.setObjectName("mainToolbar")
-        tb.setMovable(False)
-        tb.setIconSize(QSize(18, 18))
-        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        for group in ((self.act_play, self.act_step, self.act_step_d, self.act_step_g,
-                       self.act_reset),
-                      (self.act_grid, self.act_all, self.act_open_run)):
-            for act in group:
-                tb.addAction(act)
-            tb.addSeparator()
-        for name, label in (("loss", "Losses"), ("sigma", "σ"), ("lipschitz", "Lipschitz")):
-            tb.addAction(a(f"{label} → PNG", lambda _=False, n=name: self.files.plot_dialog(n, "png")))
+    def _build_run_list(self) -> None:
+        self.run_list = QtRunListDock(self.compare.runs, self, actions_of=self._actions_of)
+        self.run_list.remove_runs_itself = False
+        self.run_list.removeRequested.connect(self.compare.remove)
+        self.run_list.actionRequested.connect(self.run_action)
+        self.run_list.show_new_run(self.compare.draft is not None)
+        self.compare.draftChanged.connect(self.run_list.show_new_run)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.run_list)
 
     def _build_status(self) -> None:
         self.setStatusBar(QtRunStatusBar())
         self.status_line = self.statusBar().status_line
         self.statusBar().cancel_button.clicked.connect(self.reset_run)
 
-    # ================================================================= run lifecycle
+    # ================================================================= acting on runs
+    def _actions_of(self, key: int) -> RunActions:
+        return (self.current if key < 0 else self.compare.run(key)).actions()
+
+    def run_action(self, key: int, name: str) -> None:
+        """An action of the run list on a run (-1: the new run)."""
+        run = self.current if key < 0 else self.compare.run(key)
+        match name:
+            case "play":
+                run.play()
+            case "pause":
+                run.pause()
+            case "step":
+                run.step()
+            case "continue" | "continue_cpu":
+                if run.continue_from_checkpoint("cpu" if name == "continue_cpu" else None):
+                    self.statusBar().showMessage("continuing from the last good checkpoint…",
+                                                 8000)
+            case "duplicate":
+                self.duplicate_dialog(run)
+
     def ensure_run(self) -> QtTrainingWorker:
         """The current run's worker, starting the run (and its folder) if it has none."""
-        if self.controller is not None and not self.controller.is_running() \
-                and self.model.fault is Fault.ERROR:
-            self.stop_run()  # an error ended its training process: Play starts a new run
-        if self.controller is not None:
-            return self.controller.worker
-        if self.model.fault is not None:  # a run that failed to start: a fresh one
-            self.model = RunModel(self.cfg)
-            self.area.show_run(self.model)
-        self.run_dir = paths.new_run_dir(f"{self.cfg.data.dataset}-{self.cfg.loss.kind}")
-        self.model.cfg = self.cfg.copy()
-        self._start(QtRunController.create(self.model, self.run_dir, self.torch_threads, self))
-        return self.controller.worker
-
-    def _start(self, controller: QtRunController) -> None:
-        self.controller = controller
-        controller.reported.connect(self._on_report)
-        controller.ended.connect(self._update_status)
-        self.form.clear_pending()
-        self.area.show_banner("")
-        controller.start()
-        self.compare.current_started()
-        self._update_status()
-
-    def continue_run(self, device: str | None = None) -> None:
-        """After a divergence, a device failure or the training process's death: go on from
-        the run's last good checkpoint, in the same run folder, with the settings the form
-        shows now (on ``device`` when given, e.g. "cpu")."""
-        if not self.model.can_continue or self.run_dir is None:
-            return
-        settings = self.form.live_settings()
-        ctrl = self.controller
-        if (ctrl is not None and ctrl.is_running()
-                and self.model.fault in (Fault.DIVERGED, Fault.DEVICE)):
-            ctrl.worker.continue_run(device, settings)  # the loop continues in its process
-        else:  # the training process is gone: a new one resumes the run folder
-            self.stop_run()
-            self._start(QtRunController.create(self.model, self.run_dir, self.torch_threads,
-                                               self, resume=True, device=device,
-                                               settings=settings))
-        self.statusBar().showMessage("continuing from the last good checkpoint…", 8000)
+        return self.current.ensure_process()
 
     def play(self) -> None:
         self.run_panel.play.setChecked(True)
@@ -226,18 +207,21 @@ class QtMainWindow(QMainWindow):
         self.run_panel.play.setChecked(False)
 
     def _on_play_toggled(self, on: bool) -> None:
-        worker = self.ensure_run()
-        worker.play() if on else worker.pause()
-        self.run_panel.set_running(on)
+        run = self.current
+        if on:
+            run.play()
+        else:
+            run.pause()
+        self._update_status()
 
     def step_once(self) -> None:
         if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
-            self.ensure_run().step(1)
+            self.current.step()
 
     def step_net(self, net: str) -> None:
         """Step D / Step G: one update of that network alone, then paused."""
         if self.run_panel.step.isEnabled() and not self.run_panel.play.isChecked():
-            self.ensure_run().step_net(net)
+            self.current.step(net)
 
     def _use_drawing(self, points: list) -> None:
         """The drawing becomes the dataset (a new run: Reset, or Play before any run)."""
@@ -250,29 +234,28 @@ class QtMainWindow(QMainWindow):
             self.statusBar().showMessage(f"the drawing ({len(points)} points) is the data: "
                                          f"press Play to train on it", 8000)
 
-    def stop_run(self, terminate_after: float = TERMINATE_AFTER) -> None:
-        """Stop the worker (its session writes the final log line and checkpoint)."""
-        ctrl, self.controller = self.controller, None
-        if ctrl is not None and not ctrl.retire(terminate_after):  # keep it until closing
-            self._retired.append(ctrl)
-        self.run_panel.set_running(False)
+    def continue_run(self, device: str | None = None) -> None:
+        """After a divergence, a device failure or the training process's death: go on from
+        the run's last good checkpoint, in the same run folder, with the settings the form
+        shows now (on ``device`` when given, e.g. "cpu")."""
+        self.run_action(-1, "continue_cpu" if device == "cpu" else "continue")
+
+    def stop_run(self) -> None:
+        """Stop the current run's training (its folder gets its final line and checkpoint)."""
+        self.current.stop()
+
+    def duplicate_dialog(self, run: QtRun | None = None) -> None:
+        self.compare.duplicate_dialog(run)
 
     def reset_run(self) -> None:
-        self.stop_run()
-        self.compare.current_reset()
-        self.model = RunModel(self.cfg)
-        self.area.show_run(self.model)
-        self.run_dir = None
-        self.form.clear_pending()
-        self.area.show_banner("")
-        self.statusBar().show_download(DownloadProgress(None, None))
-        self._update_status("ready: press Play to start a new run")
+        """A new run with the settings shown (the current one stops and stays listed)."""
+        self.load_config(self.cfg)
 
     def load_config(self, cfg: Config, preset_path: str | Path | None = None) -> None:
-        self.reset_run()
-        self.form.load(cfg)
+        self.compare.new_run(cfg)
         if preset_path:
             self.experiment_panel.set_preset(preset_path)
+        self._update_status("ready: press Play to start a new run")
 
     def load_preset(self, path: str) -> None:
         try:
@@ -283,50 +266,51 @@ class QtMainWindow(QMainWindow):
         self.load_config(cfg, path)
 
     def _on_form_changed(self, key: str, value: Any) -> None:
-        if self.controller is None:
-            return
-        if is_live(key):
-            self.controller.worker.submit(key, value)
-        else:
+        run = self.current
+        if not run.submit(key, value) and run.path is not None:
             self.form.mark_pending(key)
             self.statusBar().showMessage(f"{key} takes effect in a new run: press Reset", 6000)
 
-    # ================================================================= reports
-    def _on_report(self, report: contract.Report, changed: set) -> None:
-        match report:
-            case contract.RunStarted(info=info):
-                self.run_dir = Path(info.run_dir)
-                self.histogram.set_layers(list(info.layers))
-            case contract.RunProgress(done=done):
-                if done:  # the loop stops by itself at the last step
-                    self.run_panel.set_running(False)
-                self.stepChanged.emit(report.step)
-            case contract.RunContinued(info=info, step=step):
-                self.run_dir = Path(info.run_dir)
-                self.histogram.set_layers(list(info.layers))
-                self.area.show_banner("")
-                self.statusBar().showMessage(
-                    f"continued from the checkpoint at step {step:,} on {info.device}", 8000)
-            case contract.RunMessage(text=text, level=level):
-                self.statusBar().showMessage(text, 15000 if level == "warning" else 8000)
-            case contract.RunDiverged() | contract.RunDeviceFailed():
-                self.run_panel.set_running(False)
-                self.area.show_banner("⚠ " + fault_text(self.model, self.run_dir))
-            case contract.RunFailed(text=text):
-                self.statusBar().showMessage(text, 8000)
-                self.run_panel.set_running(False)
-                if self.controller is not None and not (self.run_dir and self.run_dir.exists()):
-                    self.stop_run()  # nothing was written: this run is over
-                    self.run_dir = None
-                self.area.show_banner("⚠ " + fault_text(self.model, self.run_dir))
-            case contract.DownloadProgress():
-                self.statusBar().show_download(report)
-        if DataKind.EVENTS in changed:
-            self.area.sync_markers()
-        if DataKind.STATUS in changed or isinstance(report, contract.RunStarted):
-            self.compare.current_changed()
-        if DataKind.STATUS in changed and self.model.state is not RunState.RUNNING:
-            self._update_status()  # paused / stepped: show the exact step at once
+    # ================================================================= showing the runs
+    def _current_changed(self, run: QtRun) -> None:
+        """Show another run: the controls edit its settings from now on."""
+        old, self._shown_run = self._shown_run, run
+        if old is not None:
+            old.keep_settings(self.form.cfg)
+        self.form.load(run.settings)
+        run.shown_by = lambda: self.form.cfg
+        self.form.clear_pending()
+        for key in run.pending:
+            self.form.mark_pending(key)
+        self._update_status()
+
+    def _run_changed(self, run: QtRun) -> None:
+        self._show_messages(run)
+        self.run_list.update_actions()
+        if run is self.current:
+            model = run.model
+            if model.step != self._step_shown:
+                self._step_shown = model.step
+                self.stepChanged.emit(model.step)
+            playing = self.run_panel.play.isChecked()
+            if model.state is not RunState.RUNNING or run.playing != playing:
+                self._update_status()  # paused, stepped, stopped: show it at once
+
+    def _show_messages(self, run: QtRun) -> None:
+        """The latest of a run's messages not shown yet, in the status bar (named after the
+        run when it is not the current one; the banner tells the current run's faults)."""
+        model = run.model
+        new = model.message_count - self._messages_shown.get(model, 0)
+        self._messages_shown[model] = model.message_count
+        if new <= 0 or not model.messages:
+            return
+        level, text = model.messages[-1]
+        if run is self.current:
+            if level != "error":
+                self.statusBar().showMessage(text, MESSAGE_MS.get(level, 8000))
+        else:
+            self.statusBar().showMessage(f"{self.compare.label(run)}: {text}",
+                                         MESSAGE_MS.get(level, 8000))
 
     # ================================================================= drawing
     def refresh_all(self) -> None:
@@ -338,29 +322,28 @@ class QtMainWindow(QMainWindow):
             self._update_status()
 
     def _update_status(self, extra: str = "") -> None:
-        self._status_shown = (self.model.serial, self.model.version(DataKind.STATUS))
-        parts = status_parts(self.model, self.cfg) + ([extra] if extra else [])
-        self.statusBar().show_status(parts, self.run_dir)
+        """The current run's status line, buttons, banner and download progress."""
+        run, model = self.current, self.model
+        self._status_shown = (model.serial, model.version(DataKind.STATUS))
+        parts = status_parts(model, self.cfg) + ([extra] if extra else [])
+        self.statusBar().show_status(parts, run.path)
         self.run_panel.status.setText(parts[0] + "\n" + " · ".join(parts[1:]))
-        model = self.model
-        self.run_panel.show_fault(
-            halted=model.fault is not None and model.fault is not Fault.ERROR
-            and self.controller is not None,
-            can_continue=model.can_continue and self.run_dir is not None,
-            on_cpu_too=model.fault is Fault.DEVICE and model.info is not None
-            and model.info.device != "cpu")
+        self.run_panel.show_actions(run.actions(), run.playing)
+        text = fault_text(model, run.path)
+        self.area.show_banner("⚠ " + text if text else "")
+        self.statusBar().show_download(model.download or DownloadProgress(None, None))
 
     # ================================================================= exports
     def export_plot(self, name: str, path: str | Path) -> Path:
-        return self.files.plot(name, path)
+        return self.exports.plot(name, path)
 
     def export_grid(self, path: str | Path) -> Path:
-        return self.files.grid(path)
+        return self.exports.grid(path)
 
     def export_all(self, folder: str | Path) -> list[Path]:
-        return self.files.everything(folder)
+        return self.exports.everything(folder)
 
-    def _about(self) -> None:
+    def about(self) -> None:
         QMessageBox.about(self, "Lipschitz Playground",
                           "Train a small GAN and switch Lipschitz constraints on its "
                           "discriminator while it trains.\n\nRuns are saved in "
@@ -368,16 +351,15 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= closing
     def dragEnterEvent(self, event) -> None:
-        self.compare.drag_enter(event)
+        self.files.drag_enter(event)
 
     def dropEvent(self, event) -> None:
-        self.compare.drop(event)
+        self.files.drop(event)
 
     def closeEvent(self, event) -> None:
-        self.hide()  # gone at once; the training process finishes its run folder meanwhile
+        self.hide()  # gone at once; the training processes finish their run folders meanwhile
         self.area.stop()
+        self.settings.save_window(self)
+        self.settings.set_last_config(self.cfg)
         self.compare.close()
-        self.stop_run(CLOSE_TERMINATE_AFTER)
-        for ctrl in self._retired:
-            ctrl.thread.wait()
         super().closeEvent(event)

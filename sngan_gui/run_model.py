@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from core import contract
-from core.config import Config
+from core.config import DATASETS_2D, Config
 from core.overrides import MARKER, describe_change
 
 from .history import History
@@ -74,7 +74,11 @@ class RunModel:
         self.problem = ""  # the text of a divergence or failure
         self.fault: Fault | None = None
         self.checkpoint_step: int | None = None  # of the last good checkpoint, after a fault
+        # (level, text) of the loop's messages, faults and continuations, the latest last;
+        # ``message_count`` counts them all (views show the ones they have not shown yet)
         self.messages: collections.deque[tuple[str, str]] = collections.deque(maxlen=200)
+        self.message_count = 0
+        self.download: contract.DownloadProgress | None = None  # a dataset being prepared
         self.real_points: np.ndarray | None = None
         self._versions = dict.fromkeys(DataKind, 0)
 
@@ -93,7 +97,7 @@ class RunModel:
     def is_image(self) -> bool:
         if self.info is not None:
             return self.info.kind == "image"
-        return self.snapshot.samples is not None
+        return self.snapshot.samples is not None or self.cfg.data.dataset not in DATASETS_2D
 
     @property
     def modes_total(self) -> int | None:
@@ -126,11 +130,18 @@ class RunModel:
                             self.checkpoint_step, RunState.FAILED)
             case contract.RunContinued(info=info, step=step):
                 self._continued(info, step)
+                self.add_message("info", f"continued from the checkpoint at step {step:,} "
+                                         f"on {info.device}")
             case contract.RunMessage(level=level, text=text):
-                self.messages.append((level, text))
-            case _:  # downloads change no data of the run
-                pass
+                self.add_message(level, text)
+            case contract.DownloadProgress():
+                self.download = report if report.done is not None else None
+                self._bump(DataKind.STATUS)
         return {kind for kind, v in self._versions.items() if v != before[kind]}
+
+    def add_message(self, level: str, text: str) -> None:
+        self.messages.append((level, text))
+        self.message_count += 1
 
     @property
     def can_continue(self) -> bool:
@@ -142,6 +153,7 @@ class RunModel:
     def _fault(self, fault: Fault, text: str, checkpoint_step: int | None,
                state: RunState) -> None:
         self.problem, self.fault, self.checkpoint_step = text, fault, checkpoint_step
+        self.add_message("error", text)
         self.set_state(state)
         self._bump(DataKind.STATUS)
 

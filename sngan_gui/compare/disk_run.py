@@ -1,6 +1,6 @@
 """A run folder shown in the app: a :class:`RunModel` fed from its files.
 
-Metrics and events come from :class:`RunFollower` (everything at first, then what is appended,
+Metrics and events come from :class:`QtRunFollower` (everything at first, then what is appended,
 a half-written line held back) as the same ``core.contract`` objects a live run reports, so the
 panels draw an opened run exactly as a trained one. The snapshot panels' arrays come from the
 folder's last checkpoint (``core.runsnapshot.checkpoint_view``, in a child process), again each
@@ -26,7 +26,7 @@ from core.runsnapshot import checkpoint_view
 
 from ..run_model import RunModel, RunState
 from .bulk_load import BULK_BYTES, LoadResult, QtMetricsLoad
-from .follow import ProcessCall, RunFollower
+from .follow import QtProcessCall, QtRunFollower
 
 SNAPSHOT_EVERY_S = 10.0  # a followed run's checkpoint is measured again at most this often
 
@@ -45,7 +45,7 @@ def read_sample_png(path: str | Path, step: int) -> contract.SampleGrid | None:
     return contract.SampleGrid(step=step, pixels=pixels)
 
 
-class DiskRun(QObject):
+class QtDiskRun(QObject):
     """One opened run folder (see the module docstring). ``changed`` tells that the model has
     new data; ``statusChanged`` carries "following" / "finished" / "deleted" / "unreadable";
     ``problem`` a line that could not be used or a snapshot that could not be made."""
@@ -54,16 +54,17 @@ class DiskRun(QObject):
     statusChanged = Signal(str)
     problem = Signal(str)
 
-    def __init__(self, path: str | Path, calls: ProcessCall, parent: QObject | None = None,
+    def __init__(self, path: str | Path, calls: QtProcessCall, parent: QObject | None = None,
                  *, interval_ms: int | None = None):
         super().__init__(parent)
         kwargs = {} if interval_ms is None else {"interval_ms": interval_ms}
-        self.follower = RunFollower(path, parent=self, **kwargs)  # RunReadError: not a run
+        self.follower = QtRunFollower(path, parent=self, **kwargs)  # RunReadError: not a run
         self.calls = calls
         self.follower.bulk_over = BULK_BYTES  # big files are read in the background
         self.model = RunModel(self.follower.cfg)
         self._last: tuple[int, float] | None = None  # (step, time) of the last line read
         self.load: QtMetricsLoad | None = None      # a background read under way
+        self._reading = ""                          # its progress, while it reads
         self._checkpoint_seen: float | None = None
         self._snapshot_asked = 0.0
         self._snapshot_pending = False
@@ -84,7 +85,13 @@ class DiskRun(QObject):
 
     @property
     def status(self) -> str:
-        return self.follower.status
+        """"following", "finished", "deleted", "unreadable", or "reading N %" while a big
+        file is read in the background."""
+        return self._reading if self.load is not None else self.follower.status
+
+    def _set_reading(self, share: float) -> None:
+        self._reading = f"reading {100 * share:.0f} %"
+        self.statusChanged.emit(self._reading)
 
     def start(self) -> None:
         self.follower.start()
@@ -151,11 +158,10 @@ class DiskRun(QObject):
                                   first_line=self.follower.reader.metrics_lines,
                                   history=history, capacity=self.model.history.capacity,
                                   parent=self)
-        self.load.progress.connect(lambda share: self.statusChanged.emit(
-            f"reading {100 * share:.0f} %"))
+        self.load.progress.connect(self._set_reading)
         self.load.finished.connect(self._loaded)
         self.load.failed.connect(self._load_failed)
-        self.statusChanged.emit("reading 0 %")
+        self._set_reading(0.0)
         self.load.start()
 
     @property

@@ -36,7 +36,7 @@ def suggested_value(cfg: Config, key: str) -> str:
     return _text(value)
 
 
-class DuplicateDialog(QDialog):
+class QtDuplicateDialog(QDialog):
     """Pick the keys to change; the preview shows the two runs' labels, or the one-line reason
     the change is refused. :meth:`changes` gives the typed changes once accepted."""
 

@@ -1,12 +1,12 @@
 """Following a run folder another process writes (the CLI, a sweep, a synced folder), and
 computing a run's snapshot away from the GUI thread.
 
-:class:`RunFollower` reads the folder with ``core.runreader.RunReader``: everything at
-:meth:`~RunFollower.start`, then only what was appended, on a timer. A half-written last line
+:class:`QtRunFollower` reads the folder with ``core.runreader.RunReader``: everything at
+:meth:`~QtRunFollower.start`, then only what was appended, on a timer. A half-written last line
 is held back by the reader until its newline arrives, so no point is ever parsed half or
 twice. A finished run is still looked at, less often (a ``--resume`` may extend it).
 
-:class:`ProcessCall` runs a function (e.g. ``core.runsnapshot.checkpoint_view``, which
+:class:`QtProcessCall` runs a function (e.g. ``core.runsnapshot.checkpoint_view``, which
 needs torch) in a spawned child process and reports its result as a Qt signal, so the GUI
 thread never does torch work.
 """
@@ -27,7 +27,7 @@ FOLLOW_INTERVAL_MS = 500
 FINISHED_SLOWDOWN = 10  # a finished run is polled this many times less often
 
 
-class RunFollower(QObject):
+class QtRunFollower(QObject):
     """Reads one run folder now and then again as it grows (see the module docstring).
 
     Signals: ``updated(RunUpdate)`` with what is new (never empty); ``statusChanged(str)``:
@@ -107,7 +107,7 @@ class RunFollower(QObject):
         self.timer.setInterval(self.interval_ms * slow)
 
 
-class ProcessCall(QObject):
+class QtProcessCall(QObject):
     """Runs picklable functions in one spawned child process (started on first use, kept for
     the next call); each result comes back as ``finished(tag, result)`` or
     ``failed(tag, one-line message)`` on the thread that owns this object."""

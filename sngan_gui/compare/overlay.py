@@ -20,6 +20,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from core.figures import short_label
+
 from .runs import RunEntry
 
 SERIES_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine, Qt.DashDotDotLine)
@@ -27,7 +29,14 @@ SERIES_LEGEND_COLOR = "#8b919c"  # a series' legend line: its dash in a neutral 
 LINE_WIDTH = 1.6
 MAX_MARKERS_PER_RUN = 100
 LEGEND_COLUMNS_FROM = 7  # entries from which the legend uses two columns...
-LEGEND_TWO_COLUMNS_PX = 480  # ...in a plot at least this wide
+LEGEND_TWO_COLUMNS_PX = 360  # ...in a plot at least this wide...
+LEGEND_WIDTH_SHARE = 0.8     # ...and when the two columns take at most this share of it
+LEGEND_CHARS = 26  # a longer run label is shortened in the legend (curves keep it whole)
+
+
+def legend_text(label: str) -> str:
+    """``label`` as the on-screen legend shows it (``core.figures.short_label``)."""
+    return short_label(label, LEGEND_CHARS)
 
 
 def curve_name(run_label: str, series_label: str | None) -> str:
@@ -67,8 +76,10 @@ class RunOverlay:
         if c is None:
             c = pg.PlotDataItem([], [], name=name, pen=pen, connect="finite")
             self.plot.addItem(c)
-            if series_label and self.plot.legend is not None:
-                self.plot.legend.removeItem(c)  # the legend names runs and series once
+            if self.plot.legend is not None:
+                self.plot.legend.removeItem(c)  # the legend names runs and series once...
+                if not series_label:  # ...or shows this run's only curve, under a short name
+                    self.plot.legend.addItem(c, legend_text(name))
             items.curves[series] = c
         else:
             if c.name() != name:
@@ -88,8 +99,7 @@ class RunOverlay:
         legend = self.plot.legend
         if legend is None:
             return
-        runs = [self._legend_runs[k] for k in self._runs if k in self._legend_runs]
-        series = list(self._legend_series.values()) if self._legend_series else []
+        runs, series = self._legend_lists()
         shown = (tuple(runs), tuple(series))
         if shown == self._legend_shown:
             return
@@ -104,9 +114,26 @@ class RunOverlay:
                 self._proxy(label, pg.mkPen(SERIES_LEGEND_COLOR, width=LINE_WIDTH, style=dash))
         self._legend_columns()
 
+    def _legend_lists(self) -> tuple[list, list]:
+        """(label, colour, dash) of each run and (label, dash) of each series, in order."""
+        runs = [self._legend_runs[k] for k in self._runs if k in self._legend_runs]
+        return runs, list(self._legend_series.values())
+
+    def legend_entries(self) -> list[tuple[str, str, Qt.PenStyle]]:
+        """The legend as shown, (label, colour, dash) per line: each run and each series once
+        when runs have several series, else each run's curve."""
+        runs, series = self._legend_lists()
+        if series:
+            return runs + [(label, SERIES_LEGEND_COLOR, dash) for label, dash in series]
+        return [(c.name(), c.opts["pen"].color().name(), c.opts["pen"].style())
+                for items in self._runs.values() for c in items.curves.values()]
+
+    def marker_lines(self) -> list[pg.InfiniteLine]:
+        return [line for items in self._runs.values() for line in items.markers]
+
     def _proxy(self, label: str, pen) -> None:
         proxy = pg.PlotDataItem([], [], pen=pen, name=label)  # in the legend, not the plot
-        self.plot.legend.addItem(proxy, label)
+        self.plot.legend.addItem(proxy, legend_text(label))
         self._proxies.append(proxy)
 
     def curves(self, key: int) -> dict[str, pg.PlotDataItem]:
@@ -133,12 +160,13 @@ class RunOverlay:
         c.opts["name"] = name
         if legend is not None and in_legend:
             legend.removeItem(c)
-            legend.addItem(c, name)
+            legend.addItem(c, legend_text(name))
 
     def _remove_curve(self, c: pg.PlotDataItem) -> None:
         self.plot.removeItem(c)  # also takes it out of the legend
 
     def _legend_columns(self) -> None:
+        """Two columns for a long legend in a plot wide enough to hold them side by side."""
         legend = self.plot.legend
         if legend is not None:
             n = len(legend.items)
@@ -146,6 +174,8 @@ class RunOverlay:
                 else 1
             if legend.columnCount != want:
                 legend.setColumnCount(want)
+            if want == 2 and legend.boundingRect().width() > LEGEND_WIDTH_SHARE * self.plot.width():
+                legend.setColumnCount(1)  # side by side they would cover the plot's width
 
     # ----------------------------------------------------------------- markers
     def markers(self, run: RunEntry, events: Sequence[tuple[float, str]],

@@ -1,11 +1,17 @@
-"""The run list dock: every run the window holds, to show or hide, rename, re-colour, remove
-and select (the snapshot panels show the selected run).
+"""The run list dock: every run the window holds, to show or hide, rename, re-colour, remove,
+select (the controls, the status line and the snapshot panels show the selected run), and to
+play, pause, step or continue (the same actions for every run, from its context menu; the
+Play/Pause button acts on the selected run). A last, muted row stands for the new run while one
+waits to start.
 
-It is a view of a :class:`RunCollection` and changes nothing itself: a tick, an edited name or
-a chosen colour calls the collection, whose signals then update the list (and the plots).
+It is a view of a :class:`QtRunCollection` and changes nothing itself: a tick, an edited name or
+a chosen colour calls the collection, whose signals then update the list (and the plots); a
+run's action is asked for with ``actionRequested`` and what applies comes from ``actions_of``.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
@@ -13,10 +19,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QColorDialog, QDockWidget, QHB
                                QHeaderView, QLabel, QMenu, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from .runs import RunCollection, RunEntry
+from ..run_actions import RunActions
+from .runs import QtRunCollection, RunEntry
 
 KEY_ROLE = Qt.UserRole + 1
 SWATCH = QSize(28, 14)
+NEW_RUN_KEY = -1  # the new run's row (not in the collection until it starts)
+# (action name, menu text): asked for with actionRequested(key, name)
+RUN_ACTIONS = (("play", "Play"), ("pause", "Pause"), ("step", "Step"),
+               ("continue", "Continue from last good checkpoint"),
+               ("continue_cpu", "Continue on CPU"), ("duplicate", "Duplicate with change…"))
 
 
 def swatch(color: QColor, dash: Qt.PenStyle = Qt.SolidLine, size: QSize = SWATCH) -> QIcon:
@@ -36,7 +48,7 @@ def swatch(color: QColor, dash: Qt.PenStyle = Qt.SolidLine, size: QSize = SWATCH
     return QIcon(pix)
 
 
-class RunListDock(QDockWidget):
+class QtRunListDock(QDockWidget):
     """Dock listing a collection's runs: a tick shows or hides a run, a double click (or F2)
     renames it, the context menu and the buttons re-colour and remove it."""
 
@@ -44,13 +56,18 @@ class RunListDock(QDockWidget):
     #: the owner can stop or close the run's source (``remove_requested`` does the removal
     #: when nobody handles it: see :attr:`remove_runs_itself`).
     removeRequested = Signal(int)
+    #: (key, action name of RUN_ACTIONS): the user asked for this action on this run
+    actionRequested = Signal(int, str)
 
-    def __init__(self, runs: RunCollection, parent: QWidget | None = None):
+    def __init__(self, runs: QtRunCollection, parent: QWidget | None = None,
+                 actions_of: Callable[[int], RunActions] | None = None):
         super().__init__("Runs", parent)
         self.setObjectName("runListDock")
         self.runs = runs
+        self.actions_of = actions_of
         self.remove_runs_itself = True
         self._updating = False
+        self.new_run_item: QTreeWidgetItem | None = None
 
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -73,6 +90,11 @@ class RunListDock(QDockWidget):
                              "panels show.")
         lay.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
+        self.play_button = QPushButton("▶  Play")
+        self.play_button.setObjectName("runPlayButton")
+        self.play_button.setToolTip("Play or pause the selected run")
+        self.play_button.clicked.connect(self._play_clicked)
+        buttons.addWidget(self.play_button)
         self.colour_button = QPushButton("Colour…")
         self.colour_button.setObjectName("runColourButton")
         self.remove_button = QPushButton("Remove")
@@ -104,6 +126,8 @@ class RunListDock(QDockWidget):
 
     # ----------------------------------------------------------------- items
     def item(self, key: int) -> QTreeWidgetItem | None:
+        if key == NEW_RUN_KEY:
+            return self.new_run_item
         for i in range(self.tree.topLevelItemCount()):
             it = self.tree.topLevelItem(i)
             if it.data(0, KEY_ROLE) == key:
@@ -128,7 +152,12 @@ class RunListDock(QDockWidget):
         it = QTreeWidgetItem()
         it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable
                     | Qt.ItemIsEditable)
-        self.tree.addTopLevelItem(it)
+        at = self.tree.topLevelItemCount() - (self.new_run_item is not None)
+        self._updating = True
+        try:
+            self.tree.insertTopLevelItem(at, it)
+        finally:
+            self._updating = False
         self._fill(it, self.runs.entry(key))
         self._update_buttons()
 
@@ -148,7 +177,7 @@ class RunListDock(QDockWidget):
             self._fill(it, self.runs.entry(key))
 
     def _selection(self, key: int) -> None:
-        it = self.item(key) if key >= 0 else None
+        it = self.item(key)
         if it is not self.tree.currentItem():
             self._updating = True
             try:
@@ -161,10 +190,55 @@ class RunListDock(QDockWidget):
         has = self.runs.selected_entry() is not None
         self.colour_button.setEnabled(has)
         self.remove_button.setEnabled(has)
+        self.update_actions()
+
+    def update_actions(self) -> None:
+        """Show what the selected run can do now (its state changed)."""
+        acts = self._actions(self.runs.selected)
+        pause = acts is not None and acts.pause
+        self.play_button.setText("⏸  Pause" if pause else "▶  Play")
+        self.play_button.setEnabled(acts is not None and (pause or not acts.play))
+        self.play_button.setToolTip("Pause the selected run" if pause else
+                                    (acts.play if acts is not None and acts.play else
+                                     "Play the selected run"))
+
+    def _actions(self, key: int) -> RunActions | None:
+        if self.actions_of is None or (key < 0 and self.new_run_item is None):
+            return None
+        return self.actions_of(key)
+
+    def _play_clicked(self) -> None:
+        acts = self._actions(self.runs.selected)
+        if acts is not None:
+            self.actionRequested.emit(self.runs.selected, "pause" if acts.pause else "play")
+
+    # ----------------------------------------------------------------- the new run's row
+    def show_new_run(self, shown: bool) -> None:
+        """Show (or take away) the row of the new run that waits to start."""
+        if shown == (self.new_run_item is not None):
+            return
+        self._updating = True
+        try:
+            if shown:
+                it = QTreeWidgetItem(["new run", "ready"])
+                it.setData(0, KEY_ROLE, NEW_RUN_KEY)
+                it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                it.setToolTip(0, "The run the controls prepare: Play starts it")
+                font = it.font(0)
+                font.setItalic(True)
+                it.setFont(0, font)
+                self.tree.addTopLevelItem(it)
+                self.new_run_item = it
+            else:
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(self.new_run_item))
+                self.new_run_item = None
+        finally:
+            self._updating = False
+        self._selection(self.runs.selected)
 
     # ----------------------------------------------------------------- user actions
     def _item_changed(self, it: QTreeWidgetItem, column: int) -> None:
-        if self._updating or column != 0:
+        if self._updating or column != 0 or it is self.new_run_item:
             return
         key = it.data(0, KEY_ROLE)
         entry = self.runs.entry(key)
@@ -179,23 +253,53 @@ class RunListDock(QDockWidget):
             return
         self.runs.select(current.data(0, KEY_ROLE))
 
+    def add_run_actions(self, menu: QMenu, key: int) -> None:
+        """The run's actions (those that apply now enabled, the others with their reason)."""
+        acts = self._actions(key)
+        if acts is None:
+            return
+        why = {"play": acts.play, "pause": "" if acts.pause else "it is not training",
+               "step": acts.step,
+               "continue": "" if acts.continue_run else "nothing to continue from",
+               "continue_cpu": "" if acts.continue_cpu else "it did not fail on a GPU",
+               "duplicate": ""}
+        for name, text in RUN_ACTIONS:
+            if name in ("pause", "play") and (name == "pause") != acts.pause:
+                continue
+            if name == "continue_cpu" and not acts.continue_cpu:
+                continue
+            act = menu.addAction(text, lambda n=name: self.actionRequested.emit(key, n))
+            act.setObjectName(f"runAction_{name}")
+            act.setEnabled(not why[name])
+            act.setToolTip(why[name])
+        menu.setToolTipsVisible(True)
+
     def _context_menu(self, pos) -> None:
         it = self.tree.itemAt(pos)
         if it is None:
             return
         key = it.data(0, KEY_ROLE)
-        entry = self.runs.entry(key)
+        menu = self.context_menu(key)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def context_menu(self, key: int) -> QMenu:
+        """The menu of a run's row: its actions, then show, rename, colour and remove."""
         menu = QMenu(self)
+        self.add_run_actions(menu, key)
+        if key == NEW_RUN_KEY:
+            return menu
+        menu.addSeparator()
+        entry = self.runs.entry(key)
         show = QAction("Show", menu, checkable=True, checked=entry.visible)
         show.toggled.connect(lambda on: self.runs.set_visible(key, on))
         menu.addAction(show)
-        menu.addAction("Rename", lambda: self.tree.editItem(it, 0))
+        menu.addAction("Rename", lambda: self.tree.editItem(self.item(key), 0))
         menu.addAction("Colour…", lambda: self.choose_colour(key))
         if entry.color is not None:
             menu.addAction("Default colour", lambda: self.runs.recolour(key, None))
         menu.addSeparator()
         menu.addAction("Remove", lambda: self.remove(key))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        return menu
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

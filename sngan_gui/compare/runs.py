@@ -1,6 +1,6 @@
 """The runs one window holds, as the run list and the overlaid plots see them.
 
-:class:`RunCollection` keeps, per run, what comparing needs besides the run's data: its config
+:class:`QtRunCollection` keeps, per run, what comparing needs besides the run's data: its config
 (for labels), its folder, its colour and dash pattern, whether it is shown, a label the user
 may have typed, its status line, and the run object itself (``source``: the app's run model,
 which this module reads only for the events its run applied). Labels come from
@@ -66,7 +66,7 @@ class RunEntry:
         return self.path.name if self.path is not None else self.label
 
 
-class RunCollection(QObject):
+class QtRunCollection(QObject):
     """Runs in the order they were added, one of them selected (see the module docstring).
 
     Signals carry the run's key: ``added``, ``removed``, ``changed`` (label, colour, dash,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ..compare.runs import RunCollection
 from ..run_model import RunModel
 from .base import QtPlotPanel
 from .quality import QtQualityPanel
@@ -20,7 +19,9 @@ PLOT_REFRESH_MS = 250
 
 
 class QtPlotArea(QWidget):
-    """Shows one :class:`RunModel` (``model``) in every panel."""
+    """Draws the runs of a run manager (:meth:`show_runs`): the time-series panels overlay the
+    runs shown (ticked in the run list), the snapshot panels show the current run. Panels draw
+    from the runs' models only, each when a kind of data it shows has a new version."""
 
     cycled = Signal()  # every PLOT_REFRESH_MS, after a full round of the panels
 
@@ -45,8 +46,7 @@ class QtPlotArea(QWidget):
         self._order = [self.samples, self.loss, self.spectrum, self.lipschitz, self.histogram,
                        self.sigma, self.quality]
         self._next = 0
-        self.model: RunModel | None = None
-        self.runs: RunCollection | None = None  # several runs: show_runs
+        self.manager = None  # a compare.manager.QtRunManager: show_runs
 
         self.banner = QLabel("")
         self.banner.setObjectName("bannerLabel")
@@ -85,48 +85,41 @@ class QtPlotArea(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(main, 1)
 
-    def show_run(self, model: RunModel | None) -> None:
-        """Show ``model`` from now on (None: empty panels)."""
-        self.model = model
-        for panel in self.panels.values():
-            panel.reset()
-
-    def show_runs(self, runs: RunCollection | None) -> None:
-        """Overlay the visible runs of ``runs`` (each entry's ``source.model``) in the
-        time-series panels and show the selected one in the snapshot panels; while ``runs``
-        is empty, ``model`` is shown as before."""
-        self.runs = runs
-        if runs is not None:
-            for signal in (runs.added, runs.removed, runs.changed, runs.selectionChanged):
-                signal.connect(self._name_snapshot_run)
+    def show_runs(self, manager) -> None:
+        """Draw the runs of ``manager`` (its ``runs`` collection and ``current`` run)."""
+        self.manager = manager
+        runs = manager.runs
+        for signal in (runs.added, runs.removed, runs.changed, runs.selectionChanged):
+            signal.connect(self._name_snapshot_run)
+        manager.currentChanged.connect(self._name_snapshot_run)
 
     def _name_snapshot_run(self, *_args) -> None:
         """With several runs, the snapshot panels' titles name the run they show."""
-        entry = self.runs.selected_entry() if self._listed() and len(self.runs) > 1 else None
+        runs = self.manager.runs
+        current = self.manager.current
+        several = len(runs) > 1 or (len(runs) > 0 and runs.find(source=current) is None)
+        label = self.manager.label(current) if several else ""
         for panel in self.snapshot_panels:
             title = panel.findChild(QLabel, "panelTitle")
             if title is not None:
-                title.setText(panel.title + (f" · {entry.label}" if entry is not None else ""))
+                title.setText(panel.title + (f" · {label}" if label else ""))
 
-    def _listed(self) -> bool:
-        return self.runs is not None and len(self.runs) > 0
-
-    def series_runs(self) -> list:
-        """(entry, model) of each visible run (the time-series panels' runs)."""
-        if not self._listed():
-            return [(None, self.model)] if self.model is not None else []
-        self.runs.refresh_labels()  # a change applied during a run is in its label
-        return [(e, e.source.model) for e in self.runs.visible() if e.source is not None]
+    def series_runs(self) -> tuple[list, bool]:
+        """(entry, model) of each run the time-series panels draw (the ticked ones), and
+        whether they are named: always unless the one drawn is the current run."""
+        if self.manager is None:
+            return [], False
+        drawn = [(e, e.source.model) for e in self.manager.runs.visible()]
+        alone = len(drawn) == 1 and drawn[0][0].source is self.manager.current
+        return drawn, bool(drawn) and not alone
 
     def snapshot_model(self) -> RunModel | None:
-        """The run the snapshot panels show: the selected one (else ``model``)."""
-        entry = self.runs.selected_entry() if self._listed() else None
-        return entry.source.model if entry is not None and entry.source is not None \
-            else self.model
+        """The run the snapshot panels show: the current one."""
+        return self.manager.current.model if self.manager is not None else None
 
     def _refresh(self, panel: QtPlotPanel) -> None:
         if isinstance(panel, QtTimeSeriesPanel):
-            panel.refresh_runs(self.series_runs())
+            panel.refresh_runs(*self.series_runs())
         else:
             model = self.snapshot_model()
             if model is not None:
@@ -135,16 +128,6 @@ class QtPlotArea(QWidget):
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
-
-    def sync_markers(self) -> None:
-        """Mark new events at once (they are rare; curves wait for the throttle)."""
-        runs = self.series_runs()
-        if len(runs) == 1:
-            for panel in self.time_series:
-                panel.sync_markers(runs[0][1])
-        elif len(runs) > 1:
-            for panel in self.time_series:
-                panel.refresh_runs(runs)
 
     def refresh_next(self) -> None:
         """One timer tick: redraw the next panel if its data is new."""
@@ -156,7 +139,6 @@ class QtPlotArea(QWidget):
 
     def refresh_all(self) -> None:
         """Redraw every panel whose data is new, now (exports and tests want it all)."""
-        self.sync_markers()
         for panel in self._order:
             self._refresh(panel)
 

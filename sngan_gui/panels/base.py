@@ -5,7 +5,9 @@ carries the object name tests and exports use (``lossPlot``, ``sigmaPlot``, ...)
 ``export_item`` is the PlotItem handed to pyqtgraph's exporters. A panel draws one
 :class:`sngan_gui.run_model.RunModel`: it names the kinds of data it shows
 (:meth:`QtPlotPanel.data_kinds`) and :meth:`QtPlotPanel.refresh` redraws it only when one of
-them has a new version. Curves are created once and only ``setData`` is called afterwards.
+them has a new version; another run (or the same run continued, which counts as new) is drawn
+on a panel reset first, so nothing of the run drawn before stays (curves, legend entries, the
+info line). Curves are created once per run and only ``setData`` is called afterwards.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QHBoxLayout, QLabel,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+
+from core.figures import PlotSpec
 
 from .. import theme
-from ..live_text import QtLiveText
+from ..live_text import QtElidedLabel, QtLiveText
 from ..run_model import DataKind, RunModel
+
+
+INFO_ROOM = "now: 1.00, 1.00, 1.0"  # the least of a panel's info line shown beside its title
 
 
 def pen(color: str, width: float = 1.6, style=Qt.SolidLine):
@@ -43,15 +49,15 @@ class QtPlotPanel(QFrame):
         lay.setSpacing(2)
         self.header = QHBoxLayout()
         self.header.setSpacing(6)
-        label = QLabel(self.title)
+        # the title (naming the run shown, with several): a long label must not widen the window
+        self.title_label = label = QtElidedLabel(self.title)
         label.setObjectName("panelTitle")
         label.setToolTip(self.tooltip)
-        # The title may name a run ("… · spectral on -> off @60, seed 0"): a long label is cut
-        # at the panel's edge instead of widening the window past the screen.
-        label.setMinimumWidth(1)
         self.header.addWidget(label)
         self.info = QtLiveText("")  # changes at every redraw: repainted, never laid out
         self.info.setObjectName("panelInfo")
+        # in a narrow panel the title gives way first: the numbers stay readable
+        self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance(INFO_ROOM))
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
         self.widget = self.make_widget()
@@ -59,6 +65,7 @@ class QtPlotPanel(QFrame):
         self.widget.setToolTip(self.tooltip)
         lay.addWidget(self.widget, 1)
         self._drawn: tuple | None = None  # (run serial, versions) last drawn
+        self._serial: int | None = None   # the run drawn since the last reset
 
     def make_widget(self) -> QWidget:
         return pg.PlotWidget(axisItems={"left": QtLogFriendlyAxis("left")})
@@ -75,6 +82,10 @@ class QtPlotPanel(QFrame):
     def draw(self, model: RunModel) -> None:
         raise NotImplementedError
 
+    def figure_spec(self) -> PlotSpec:
+        """What this panel shows, as a panel of a report figure (:mod:`core.figures`)."""
+        raise NotImplementedError
+
     def _key(self, model: RunModel) -> tuple:
         return (model.serial, model.versions(self.data_kinds(model)))
 
@@ -86,6 +97,9 @@ class QtPlotPanel(QFrame):
         key = self._key(model)
         if key == self._drawn:
             return False
+        if model.serial != self._serial:
+            self.reset()  # another run: start from an empty panel
+            self._serial = model.serial
         self._drawn = key  # recorded when drawn, so an export in between cannot skip it
         self.draw(model)
         return True
@@ -95,8 +109,10 @@ class QtPlotPanel(QFrame):
         self._drawn = None
 
     def reset(self) -> None:
-        """Forget the drawn run (a new run comes)."""
+        """Forget the drawn run and clear what it drew (a new run comes)."""
         self._drawn = None
+        self._serial = None
+        self.info.setText("")
 
 
 # A steady range is redrawn around the data once they fill less than 1 / RANGE_SLACK of it.

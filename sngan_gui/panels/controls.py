@@ -104,12 +104,6 @@ class QtConfigForm(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.pending: set[str] = set()  # changed keys that wait for a new run
 
-    def live_settings(self) -> dict[str, Any]:
-        """Every key that may change during a run, with its value here (what a run continued
-        from a checkpoint takes over)."""
-        return {key: self.cfg.get(key) for key, spec in config_mod.field_specs().items()
-                if spec.live}
-
     def mark_pending(self, key: str) -> None:
         """Highlight a changed key that takes effect in a new run."""
         self.pending.add(key)
@@ -347,6 +341,9 @@ class QtConstraintsPanel(QGroupBox):
         lay.addWidget(hint)
 
 
+PLAY_TIP = "Start or continue training (Space); press again to pause."
+
+
 class QtRunPanel(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Run", parent)
@@ -355,7 +352,7 @@ class QtRunPanel(QGroupBox):
         self.play = QPushButton("▶  Play")
         self.play.setObjectName("playButton")
         self.play.setCheckable(True)
-        self.play.setToolTip("Start or continue training (Space); press again to pause.")
+        self.play.setToolTip(PLAY_TIP)
         self.step = QPushButton("Step")
         self.step.setObjectName("stepButton")
         self.step.setToolTip("Train exactly one generator step (with its critic steps) (Ctrl+.)")
@@ -391,7 +388,8 @@ class QtRunPanel(QGroupBox):
         self.continue_cpu.setToolTip("Go on from the last good checkpoint on the CPU.")
         lay.addWidget(self.continue_run)
         lay.addWidget(self.continue_cpu)
-        self.show_fault(False, False, False)
+        self.continue_run.hide()
+        self.continue_cpu.hide()
         self.status = QtLiveText("ready", lines=3)  # changes 4 times a second while training
         self.status.setObjectName("runStatus")
         lay.addWidget(self.status)
@@ -404,16 +402,18 @@ class QtRunPanel(QGroupBox):
         for b in (self.step, self.step_d, self.step_g):
             b.setEnabled(not running and self.play.isEnabled())
 
-    def show_fault(self, halted: bool, can_continue: bool, on_cpu_too: bool) -> None:
-        """A run that cannot train on (``halted``): Play and Step off; the continue buttons
-        shown when the run can go on from its last good checkpoint."""
-        if halted:
-            self.set_running(False)
-        self.play.setEnabled(not halted)
+    def show_actions(self, actions, playing: bool) -> None:
+        """What the current run can do now (a ``compare.actions.RunActions``): Play, or Pause
+        while ``playing``; Step while paused; after a fault the continue buttons. A control
+        that does not apply is off, with the reason as its tooltip."""
+        self.set_running(playing)
+        self.play.setEnabled(playing or not actions.play)
+        self.play.setToolTip(PLAY_TIP if playing or not actions.play else
+                             f"Cannot train this run: {actions.play}.")
         for b in (self.step, self.step_d, self.step_g):
-            b.setEnabled(not halted and not self.play.isChecked())
-        self.continue_run.setVisible(can_continue)
-        self.continue_cpu.setVisible(can_continue and on_cpu_too)
+            b.setEnabled(not playing and not actions.step)
+        self.continue_run.setVisible(actions.continue_run)
+        self.continue_cpu.setVisible(actions.continue_cpu)
 
 
 class QtControlsDock(QDockWidget):

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton
 
@@ -36,6 +37,12 @@ class DrawViewBox(pg.ViewBox):
         if self.painter is None or ev.button() != Qt.MouseButton.LeftButton:
             return False
         ev.accept()
+        if start and isinstance(ev, MouseDragEvent):
+            # a drag starts once the mouse has moved a few pixels: its stroke starts where
+            # the button went down, not where the drag was recognised
+            p = self.mapSceneToView(ev.buttonDownScenePos())
+            self.painter(p.x(), p.y(), True)
+            start = False
         p = self.mapSceneToView(ev.scenePos())
         self.painter(p.x(), p.y(), start)
         return True

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 from core.config import DATASETS_2D
+from core.figures import Line, PlotSpec
 
 from .. import theme
 from ..compare.runs import RunEntry
@@ -136,10 +137,10 @@ class QtQualityPanel(QtTimeSeriesPanel):
         return "2d" if models and all(is_2d(m) for m in models) else "image"
 
     # ------------------------------------------------------------------ drawing
-    def refresh_runs(self, runs) -> bool:
+    def refresh_runs(self, runs, named: bool = False) -> bool:
         self._set_views(self._kind_of([m for _, m in runs]))
-        drawn = super().refresh_runs(runs)
-        if drawn and len(runs) >= 2:
+        drawn = super().refresh_runs(runs, named)
+        if drawn and (len(runs) >= 2 or named):
             _, series, log, _ = self.view()
             self._draw_refs([m for _, m in runs], series, log)
             self.fit_y()  # with the floor and ceiling in view
@@ -187,6 +188,23 @@ class QtQualityPanel(QtTimeSeriesPanel):
             pad = 0.05 * (hi - lo)
             self._y_range = (lo - pad, hi + pad)
             self.export_item.setYRange(*self._y_range, padding=0)
+
+    def figure_spec(self) -> PlotSpec:
+        """The curves as shown, with the floor and ceiling as dotted lines across them."""
+        spec = super().figure_spec()
+        spec.ylabel = self.export_item.getAxis("left").labelText
+        xs = [x for line in spec.lines for x in (line.x[:1], line.x[-1:]) if len(line.x)]
+        if xs and self._refs:
+            x = np.array([float(min(np.concatenate(xs))), float(max(np.concatenate(xs)))])
+            for ref in self._refs:
+                v = 10.0 ** ref.value() if self.log_y else ref.value()
+                spec.lines.append(Line(x, np.array([v, v]), ref.label.toPlainText(), REF_COLOR,
+                                       "dot"))
+        return spec
+
+    def reset(self) -> None:
+        super().reset()
+        self._draw_refs([], (), False)  # another run: its own floor and ceiling
 
     def _draw_refs(self, models, series, log) -> None:
         """Floor and ceiling of the shown series as labelled horizontal lines (one per

@@ -8,13 +8,18 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox
 
 from core.contract import FastProbe, Landscape, SampleGrid
+from core.figures import Arrows, Heatmap, Line, PlotSpec, Points
 
 from .. import theme
+from ..report.specs import color_hex, curve_lines
 from ..run_model import DataKind, RunModel
 from .base import QtPlotPanel, _style_plot, pen, steady_range, tick_font
 from .draw import DrawViewBox, QtDrawTool
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
+# D(x)'s diverging colours, fading into the background so the points stay readable on top
+HEAT_STOPS = ((0.0, "#3068a0"), (0.5, "#1e2026"), (1.0, "#a84634"))
+HIST_FILL = (90, 169, 230, 90)
 
 
 class QtSpectrumPanel(QtPlotPanel):
@@ -38,8 +43,10 @@ class QtSpectrumPanel(QtPlotPanel):
 
     def reset(self) -> None:
         super().reset()
-        for c in self.curves.values():
-            c.setData([], [])
+        for c in self.curves.values():  # one per layer: another run has other layers
+            self.export_item.removeItem(c)
+        self.curves.clear()
+        self.info.setToolTip("")
 
     def draw(self, model: RunModel) -> None:
         spectra, fast = model.snapshot.spectra, model.snapshot.fast
@@ -64,6 +71,11 @@ class QtSpectrumPanel(QtPlotPanel):
         self.info.setText(text)
         self.info.setToolTip(text)
 
+    def figure_spec(self) -> PlotSpec:
+        return PlotSpec(title=self.title_label.text(), xlabel="index i / rank",
+                        ylabel="σᵢ / σ₁", lines=curve_lines(self.curves.values()),
+                        legend_loc="lower left")
+
 
 class QtHistogramPanel(QtPlotPanel):
     title = "Weight histogram"
@@ -76,14 +88,13 @@ class QtHistogramPanel(QtPlotPanel):
         self.layer.setObjectName("histLayerCombo")
         self.layer.setToolTip("D layer whose weights are shown")
         self.layer.setMinimumContentsLength(8)
+        self._chosen = ""  # the layer the user picked
         self.layer.currentTextChanged.connect(self._layer_changed)
         self.header.addWidget(self.layer)
-        # the layer box takes the header's room: keep "step N" readable beside it
-        self.info.setMinimumWidth(self.info.fontMetrics().horizontalAdvance("step 0000000"))
         p = self.export_item
         _style_plot(p, "weight", "count")
         self.curve = p.plot([], [], name="count", stepMode="center", fillLevel=0,
-                            pen=pen(theme.ACCENT, 1.2), brush=pg.mkBrush(90, 169, 230, 90))
+                            pen=pen(theme.ACCENT, 1.2), brush=pg.mkBrush(*HIST_FILL))
         self._hist: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         # Steady ranges, as the curve panels': auto-range moved both axes at every snapshot,
         # re-rendering them and their grid lines (most of this panel's painting).
@@ -99,14 +110,16 @@ class QtHistogramPanel(QtPlotPanel):
         self._hist = {}
         self._x_range = self._y_range = None
         self.curve.setData([], [])
+        self.set_layers([])  # another run's D may name its layers otherwise
+        self.export_item.setRange(xRange=(-1, 1), yRange=(0, 1), padding=0)  # not its scale
 
     def set_layers(self, layers: list[str]) -> None:
-        current = self.layer.currentText()
+        """Offer these layers; the one the user chose last stays chosen where it exists."""
         self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.addItems(layers)
-        if current in layers:
-            self.layer.setCurrentText(current)
+        if self._chosen in layers:
+            self.layer.setCurrentText(self._chosen)
         self.layer.blockSignals(False)
 
     def draw(self, model: RunModel) -> None:
@@ -116,11 +129,12 @@ class QtHistogramPanel(QtPlotPanel):
         hist = spectra.histograms
         self._hist = {name: (h.counts, h.edges) for name, h in hist.items()}
         self.info.setText(f"step {spectra.step}")
-        if self.layer.count() != len(hist):
-            self.set_layers(list(hist))
+        if [self.layer.itemText(i) for i in range(self.layer.count())] != list(hist):
+            self.set_layers(list(hist))  # the layers by name: another D has other names
         self._redraw()
 
     def _layer_changed(self, *_) -> None:
+        self._chosen = self.layer.currentText()
         self._x_range = self._y_range = None  # another layer's weights: another scale
         self._redraw()
 
@@ -131,6 +145,18 @@ class QtHistogramPanel(QtPlotPanel):
         counts, edges = h
         self.curve.setData(edges, counts)
         self._fit(np.asarray(edges, dtype=float), np.asarray(counts, dtype=float))
+
+    def figure_spec(self) -> PlotSpec:
+        layer = self.layer.currentText()
+        h = self._hist.get(layer)
+        lines = []
+        if h is not None:
+            counts, edges = (np.asarray(a, dtype=float) for a in h)
+            lines.append(Line(edges[:-1], counts, color=theme.ACCENT, edges=edges,
+                              fill=color_hex(pg.mkColor(*HIST_FILL))))
+        run = self.title_label.text()[len(self.title):]  # " · the run shown", with several
+        return PlotSpec(title=f"{self.title} · {layer}{run}" if layer else self.title + run,
+                        xlabel="weight", ylabel="count", lines=lines, legend=[])
 
     def _fit(self, edges: np.ndarray, counts: np.ndarray) -> None:
         """Keep every bin in view, moving the axes only when needed (see ``steady_range``);
@@ -180,8 +206,7 @@ class QtSamplesPanel(QtPlotPanel):
         self.image = pg.ImageItem()
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
-        # Diverging map that fades into the background, so the points stay readable on top.
-        self.heat_cmap = pg.ColorMap([0.0, 0.5, 1.0], [(48, 104, 160), (30, 32, 38), (168, 70, 52)])
+        self.heat_cmap = pg.ColorMap([p for p, _ in HEAT_STOPS], [c for _, c in HEAT_STOPS])
         self.real = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.REAL_COLOR + "aa"),
                                        name="real")
         self.fake = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.FAKE_COLOR + "dd"),
@@ -204,6 +229,8 @@ class QtSamplesPanel(QtPlotPanel):
         self._levels: tuple[float, float] | None = None
         self.mode = None
         self.grid: np.ndarray | None = None
+        self._heat: tuple[np.ndarray, tuple] | None = None  # 2D: (critic values, extent) drawn
+        self._arrows: tuple[np.ndarray, np.ndarray] | None = None  # (tails, vectors) drawn
         self._view: tuple = (None, None)  # 2D: (x range, y range) shown
         self.draw_tool = QtDrawTool(self.plot, self.header, self)  # draw the 2D data
         self.draw_tool.is_empty = lambda: self._view[0] is None
@@ -239,6 +266,8 @@ class QtSamplesPanel(QtPlotPanel):
         self.fake.clear()
         self.arrows.setData([], [])
         self.grid = None
+        self._heat = self._arrows = None
+        self.colorbar.setVisible(False)  # no heat map, no scale (another run's levels)
         self._view = (None, None)
         self._levels = None
         self.plot.enableAutoRange()
@@ -247,6 +276,7 @@ class QtSamplesPanel(QtPlotPanel):
     def draw(self, model: RunModel) -> None:
         snap = model.snapshot
         if model.is_image:
+            self._set_mode("image")  # no 2D axes over a run that has no grid yet
             if snap.samples is not None:
                 self._draw_grid(snap.samples)
             return
@@ -280,6 +310,7 @@ class QtSamplesPanel(QtPlotPanel):
     def _draw_2d(self, land: Landscape, real: np.ndarray | None, fast: FastProbe | None,
                  modes_total: int | None) -> None:
         self._set_mode("2d")
+        self.colorbar.setVisible(True)
         critic = np.asarray(land.values, dtype=np.float32)
         lo, hi = np.nanpercentile(critic, [2, 98]) if np.isfinite(critic).any() else (0, 1)
         levels = steady_range(self._levels, float(lo), float(hi),
@@ -288,6 +319,7 @@ class QtSamplesPanel(QtPlotPanel):
             self._levels = levels
             self.colorbar.setLevels(levels, update_items=False)
         self.image.setImage(critic, levels=self._levels, autoLevels=False)
+        self._heat = (critic, tuple(land.extent))
         x0, x1, y0, y1 = land.extent
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
         if real is not None:
@@ -303,6 +335,23 @@ class QtSamplesPanel(QtPlotPanel):
             seg[0::2] = a[:, :2]
             seg[1::2] = a[:, :2] + scale * a[:, 2:4]
             self.arrows.setData(seg[:, 0], seg[:, 1])
+            self._arrows = (seg[0::2], seg[1::2] - seg[0::2])
         modes = f"modes {land.modes}" + (f"/{modes_total}" if modes_total else "")
         self.info.setText(" · ".join([modes, f"high quality {100 * float(land.hq):.0f}%",
                                       f"step {land.step}"]))
+
+    def figure_spec(self) -> PlotSpec:
+        if self.mode == "image":
+            return PlotSpec(title=self.title_label.text(), image=self.grid, axes=False, legend=[])
+        spec = PlotSpec(title=self.title_label.text(), equal_aspect=True, legend_loc="upper left")
+        if self._heat is not None and self._levels is not None:
+            values, extent = self._heat
+            spec.heatmap = Heatmap(values, extent, self._levels, HEAT_STOPS, "D(x)")
+        for item, name, color in ((self.real, "real", theme.REAL_COLOR),
+                                  (self.fake, "generated", theme.FAKE_COLOR)):
+            x, y = item.getData()
+            if x is not None and len(x):
+                spec.points.append(Points(np.column_stack([x, y]), name, color))
+        if self._arrows is not None:
+            spec.arrows = Arrows(*self._arrows, name="∇ₓD", color="#ffffff")
+        return spec

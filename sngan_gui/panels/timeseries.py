@@ -12,10 +12,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSpinBox
 
+from core.figures import PlotSpec
+
 from .. import theme
 from ..compare.overlay import RunOverlay
 from ..compare.runs import RunEntry
 from ..history import smooth
+from ..report.specs import curve_lines, legend_entry, marker_of
 from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
@@ -44,9 +47,9 @@ def fit_pen(curve: pg.PlotDataItem, width: float) -> None:
 class QtTimeSeriesPanel(QtPlotPanel):
     """A plot over steps with named curves and labelled vertical event markers.
 
-    One run is drawn with the panel's own curves (``curves``, ``markers``). Two or more runs
-    (:meth:`refresh_runs`) are overlaid instead: each run's curves in its colour, named
-    "series · run label", its markers in its colour (``overlay``, a
+    The current run alone is drawn with the panel's own curves (``curves``, ``markers``).
+    Other runs, or several (:meth:`refresh_runs`), are overlaid instead: each run's curves in
+    its colour, named "series · run label", its markers in its colour (``overlay``, a
     :class:`~sngan_gui.compare.overlay.RunOverlay`).
     """
 
@@ -67,13 +70,14 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._events_marked: tuple[int, int] = (0, 0)  # (run serial, events marked)
         self._x_max: float | None = None
         self._y_range: tuple[float, float] | None = None  # in view units (log10 on log axes)
+        self._legend_share = 0.0  # of the plot's height, kept free above the curves
         p.enableAutoRange(y=False)  # fit_y moves it, in jumps
         self.overlay = RunOverlay(p)
         self.overlaid = False
         self._drawn_runs: tuple | None = None
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:
-        return (DataKind.METRICS,)
+        return (DataKind.METRICS, DataKind.EVENTS)
 
     def grow_x(self, steps) -> None:
         """Extend the step axis in jumps (to a 1/2/5 x 10^k bound 20% ahead) instead of on
@@ -102,11 +106,25 @@ class QtTimeSeriesPanel(QtPlotPanel):
             y = y[np.isfinite(y)]
             if y.size:
                 lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+        share = self._legend_room()
+        if share != self._legend_share:  # the legend grew or shrank: range again
+            self._legend_share, self._y_range = share, None
+        if hi > lo and share:
+            hi += (hi - lo) * share / (1 - share)  # the top strip is the legend's
         new = steady_range(self._y_range, lo, hi,
                            0.05 if self.log_y else 1e-3 * max(abs(hi), abs(lo), 1e-3))
         if new is not None:
             self._y_range = new
             self.export_item.setYRange(*new, padding=0)
+
+    def _legend_room(self) -> float:
+        """The share of the plot's height the legend covers at its top (0 to 0.6): the y
+        range leaves it free, so the legend never hides a curve."""
+        height = self.export_item.getViewBox().height()
+        if height <= 0 or not self.legend.isVisible() or not self.legend.items:
+            return 0.0
+        share = (self.legend.boundingRect().height() + 10) / height
+        return round(min(0.6, share), 2)
 
     def curve(self, key: str, label: str, color: str, style=Qt.SolidLine) -> pg.PlotDataItem:
         c = self.curves.get(key)
@@ -156,25 +174,47 @@ class QtTimeSeriesPanel(QtPlotPanel):
         self._events_marked = (0, 0)
         for c in self.curves.values():
             c.setData([], [])
+        self.drop_curves()
         self._x_max = None
         self._y_range = None
         self.export_item.enableAutoRange(x=True)
         self.overlay.clear()
         self._drawn_runs = None
 
+    def drop_curves(self) -> None:
+        """Remove the curves of the run drawn that a new run does not share (the panel's own
+        series stay)."""
+
+    def figure_spec(self) -> PlotSpec:
+        """The curves, markers and legend as shown (a run alone, or several overlaid)."""
+        if self.overlaid:
+            overlay = self.overlay
+            lines = curve_lines(c for k in overlay.run_keys() for c in overlay.curves(k).values())
+            legend = [legend_entry(*e) for e in overlay.legend_entries()]
+            markers = [marker_of(m) for m in overlay.marker_lines()]
+        else:
+            lines, legend = curve_lines(self.curves.values()), None
+            markers = [marker_of(m) for m in self.markers]
+        return PlotSpec(title=self.title, xlabel="step", log_y=self.log_y, lines=lines,
+                        markers=markers, legend=legend)
+
     def invalidate(self) -> None:
         super().invalidate()
         self._drawn_runs = None
 
     # ------------------------------------------------------------------ several runs
-    def refresh_runs(self, runs: list[tuple[RunEntry, RunModel]]) -> bool:
-        """Draw these runs: one alone as a single run, two or more overlaid; True if drawn."""
-        if len(runs) < 2:
+    def refresh_runs(self, runs: list[tuple[RunEntry, RunModel]], named: bool = False) -> bool:
+        """Draw these runs: the current run alone with the panel's own curves, other runs or
+        several overlaid and named (``named``, or two or more); True if drawn."""
+        if len(runs) < 2 and not named:
             self._set_overlaid(False)
             if not runs:
+                if self._serial is not None:
+                    self.reset()  # no run shown: an empty plot, not the last one drawn
                 return False
-            self.sync_markers(runs[0][1])
-            return self.refresh(runs[0][1])
+            drawn = self.refresh(runs[0][1])
+            self.sync_markers(runs[0][1])  # after a reset for a new run, not before
+            return drawn
         self._set_overlaid(True)
         key = tuple((e.key, m.serial, m.versions(self.data_kinds(m)), e.label,
                      e.pen_color.name(), int(e.dash.value)) for e, m in runs)
@@ -263,6 +303,11 @@ class QtSigmaPanel(QtTimeSeriesPanel):
     log_y = True
     tooltip = ("σ(W) = max‖Wv‖/‖v‖ of each layer's effective weight as a matrix [out, in·k·k] "
                "(log axis). Spectral norm holds it at 1: W_SN = W / σ(W).")
+
+    def drop_curves(self) -> None:
+        for c in self.curves.values():  # one per layer: another run has other layers
+            self.export_item.removeItem(c)
+        self.curves.clear()
 
     def draw(self, model: RunModel) -> None:
         metrics = model.history

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QGridLayout, QHBoxLayout, QLineEdit,
                                QPlainTextEdit, QPushButton, QSpinBox, QWidget)
 
-from .figure import FORMATS, STYLES
+from core.figures import FORMATS, STYLES
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class FigureRequest:
     columns: int
 
 
-class ExportFigureDialog(QDialog):
+class QtExportFigureDialog(QDialog):
     def __init__(self, panels: Sequence[tuple[str, str]], *, caption: str = "",
                  style: str = "report", path: str | Path = "figure",
                  chosen: Sequence[str] | None = None, parent: QWidget | None = None):

@@ -77,3 +77,33 @@ def type_into(qtbot, edit, text: str) -> None:
     qtbot.keyClick(edit, Qt.Key_Backspace)
     qtbot.keyClicks(edit, text)
     qtbot.keyClick(edit, Qt.Key_Return)
+
+
+def open_window(qtbot, runs=(), config=None):
+    """A shown window with these run folders open (``sngan_gui.create_window``)."""
+    import sngan_gui
+
+    w = sngan_gui.create_window(config, runs)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def diverge_while_lr_d_high(monkeypatch, step: int = 14, lr_d: float = 0.01) -> None:
+    """Training diverges (as on NaN losses) from ``step`` on while ``optim.lr_d`` is above
+    ``lr_d``; runs train in the worker's thread, where the patch lives."""
+    from core.session import TrainingSession
+    from core.trainer import Diverged
+
+    real = TrainingSession.advance
+
+    def advance(self):
+        if self.cfg.optim.lr_d > lr_d and self.trainer.step_count >= step:
+            self.diverged = True
+            raise Diverged(f"training diverged at step {self.trainer.step_count}: loss_d "
+                           f"became nan")
+        return real(self)
+
+    monkeypatch.setattr(TrainingSession, "advance", advance)
+    monkeypatch.setenv("SNGAN_GUI_INPROCESS", "1")

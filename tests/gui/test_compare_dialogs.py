@@ -6,14 +6,14 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from core import compare
 from core.config import Config
-from sngan_gui.compare.duplicate import DuplicateDialog
-from sngan_gui.report.dialog import ExportFigureDialog
+from sngan_gui.compare.duplicate import QtDuplicateDialog
+from sngan_gui.report.dialog import QtExportFigureDialog
 
 
 def test_duplicate_dialog_flips_a_switch_and_checks_every_change(qtbot):
     cfg = Config()
     cfg.set("run.seed", 4)
-    dlg = DuplicateDialog(cfg)
+    dlg = QtDuplicateDialog(cfg)
     qtbot.addWidget(dlg)
     ok = dlg.buttons.button(QDialogButtonBox.Ok)
     key, value = dlg.rows[0]
@@ -41,7 +41,7 @@ def test_duplicate_dialog_flips_a_switch_and_checks_every_change(qtbot):
 
 def test_export_figure_dialog_gives_the_request(qtbot, tmp_path):
     panels = [("losses", "Losses"), ("sigma", "Top σ"), ("samples", "Samples")]
-    dlg = ExportFigureDialog(panels, caption="Runs: a; b.", path=tmp_path / "fig.png",
+    dlg = QtExportFigureDialog(panels, caption="Runs: a; b.", path=tmp_path / "fig.png",
                              chosen=["losses", "samples"])
     qtbot.addWidget(dlg)
     save = dlg.buttons.button(QDialogButtonBox.Save)

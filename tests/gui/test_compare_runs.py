@@ -11,10 +11,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QLabel
 
+from conftest import open_window
 from core import compare
 from core import config as C
 from core.cli import train_main
-from sngan_gui.compare import window_runs
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
 
@@ -31,16 +31,6 @@ def _train(tmp_path, name, cfg, *args) -> Path:
 
 def _lines(run: Path, name="metrics.jsonl") -> list[dict]:
     return [json.loads(x) for x in (run / name).read_text().splitlines()]
-
-
-def _window(qtbot, runs=(), config=None):
-    import sngan_gui
-
-    w = sngan_gui.create_window(config, runs)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def _data(curve):
@@ -62,7 +52,7 @@ def test_open_a_finished_run_shows_exactly_its_metrics(qtbot, tmp_path):
     run = _train(tmp_path, "sn", tiny_2d(run__steps=40, run__log_every=5),
                  "--change", "20:constraints.spectral.enabled=true")
     lines, events = _lines(run), _lines(run, "events.jsonl")
-    w = _window(qtbot, [run])
+    w = open_window(qtbot, [run])
     entry, = w.compare.runs
     assert entry.path == run and w.compare.runs.selected == entry.key
     qtbot.waitUntil(lambda: entry.status == "finished", timeout=10000)
@@ -89,7 +79,7 @@ def test_open_a_finished_run_shows_exactly_its_metrics(qtbot, tmp_path):
 def test_a_folder_that_is_not_a_run_is_refused_in_one_line(qtbot, tmp_path):
     good = _train(tmp_path, "good", tiny_2d(run__steps=10))
     (tmp_path / "empty").mkdir()
-    w = _window(qtbot, [tmp_path / "empty", good, tmp_path / "missing"])
+    w = open_window(qtbot, [tmp_path / "empty", good, tmp_path / "missing"])
     assert [e.path for e in w.compare.runs] == [good]
     assert w.compare.refused == [f"{tmp_path / 'empty'} is not a run folder: it has no config.toml",
                                  f"{tmp_path / 'missing'} is not a run folder: it does not exist"]
@@ -100,7 +90,7 @@ def test_follow_a_cli_run_and_a_line_cut_in_half(qtbot, tmp_path):
     out = tmp_path / "live"
     with cli_run_in_background(tiny_2d(run__log_every=5), out, 600) as proc:
         qtbot.waitUntil(lambda: (out / "config.toml").is_file(), timeout=60000)
-        w = _window(qtbot, [out])
+        w = open_window(qtbot, [out])
         entry, = w.compare.runs
         model = entry.source.model
         qtbot.waitUntil(lambda: entry.status == "following" and len(model.history) > 0,
@@ -142,7 +132,7 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     cfg = tiny_2d(run__steps=30, run__log_every=5)
     on = _train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
     off = _train(tmp_path, "off", cfg)
-    w = _window(qtbot, [on, off])
+    w = open_window(qtbot, [on, off])
     a, b = w.compare.runs
     assert (a.label, b.label) == ("spectral on", "spectral off")
     qtbot.waitUntil(lambda: a.status == b.status == "finished", timeout=10000)
@@ -165,13 +155,13 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     assert {c.name() for c in w.sigma.overlay.curves(a.key).values()} == {
         f"{layer} · spectral on" for layer in _lines(on)[0]["sigma"]}
     # the comparison CSV: one column per run (and series)
-    csv_path = w.compare.export_plot("lipschitz", tmp_path / "lip.csv")
+    csv_path = w.exports.plot("lipschitz", tmp_path / "lip.csv")
     header = csv_path.read_text().splitlines()[0].split(",")
     series = ("bound", "‖∇ₓD‖", "‖∇D‖ interp", "‖∇D‖ near data")
     assert header == ["step", *(f"{s} · {label}" for label in ("spectral on", "spectral off")
                                 for s in series)]
     # removing one leaves the other, drawn alone again
-    w.compare.dock.remove(a.key)
+    w.run_list.remove(a.key)
     assert [e.key for e in w.compare.runs] == [b.key]
     w.refresh_all()
     assert not w.loss.overlaid and _legend(w.loss) == ["D loss", "G loss", "D(real)", "D(fake)"]
@@ -184,20 +174,20 @@ def test_report_figure_names_the_runs(qtbot, tmp_path):
     cfg = tiny_2d(run__steps=20, run__log_every=5)
     on = _train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
     off = _train(tmp_path, "off", cfg)
-    w = _window(qtbot, [on, off])
+    w = open_window(qtbot, [on, off])
     qtbot.waitUntil(lambda: all(e.source.model.snapshot.landscape is not None
                                 for e in w.compare.runs), timeout=90000)
     req = FigureRequest(panels=("samples", "loss", "lipschitz", "sigma"),
-                        caption=w.compare.caption(), style="report", formats=("png", "pdf"),
+                        caption=w.exports.caption(), style="report", formats=("png", "pdf"),
                         path=tmp_path / "fig", columns=2)
-    png, pdf = w.compare.export_figure(req)
+    png, pdf = w.exports.figure(req)
     img = QImage(str(png))
     assert QColor_light(img) and img.width() > 1500
     caption = img.text("Description")
     assert "spectral on (on)" in caption and "spectral off (off)" in caption
     assert "constraints.spectral.enabled (on / off)" in caption
     assert pdf.read_bytes().startswith(b"%PDF")
-    one = w.compare.export_plot("loss", tmp_path / "loss.png", style="report")
+    one = w.exports.plot("loss", tmp_path / "loss.png", style="report")
     assert QColor_light(QImage(str(one)))
     _close(w)
 
@@ -212,7 +202,7 @@ def QColor_light(img) -> bool:
 def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
     cfg_file = tmp_path / "cfg.toml"
     C.save(tiny_2d(run__steps=40, run__log_every=5, run__seed=3), cfg_file)
-    w = _window(qtbot, config=cfg_file)
+    w = open_window(qtbot, config=cfg_file)
     key = w.compare.duplicate({"constraints.spectral.enabled": True})
     dup = w.compare.runs.entry(key)
     first = w.compare.runs.entry(w.compare.current_key)
@@ -230,7 +220,7 @@ def test_duplicate_with_change_trains_beside_the_first(qtbot, tmp_path):
     _close(w)
 
 
-def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
+def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path):
     from core.session import TrainingSession
 
     cfg = tiny_2d(run__steps=20, run__log_every=5)
@@ -244,7 +234,7 @@ def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
     last = _lines(stopped)[-1]
     with open(stopped / "metrics.jsonl", "a") as fh:
         fh.write(json.dumps({**last, "step": 12, "loss_d": 99.0}) + "\n")
-    w = _window(qtbot, [stopped])
+    w = open_window(qtbot, [stopped])
     entry, = w.compare.runs
     qtbot.waitUntil(lambda: entry.status == "following" and len(entry.source.model.history) == 3,
                     timeout=10000)
@@ -262,21 +252,21 @@ def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path, monkeypatch):
 
 def test_drop_recent_and_settings(qtbot, tmp_path):
     run = _train(tmp_path, "dropped", tiny_2d(run__steps=10))
-    w = _window(qtbot)
+    w = open_window(qtbot)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(run))])
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     w.dropEvent(event)
     assert [e.path for e in w.compare.runs] == [run]
-    assert w.compare.settings.recent_runs() == [run]
+    assert w.settings.recent_runs() == [run]
     w.form.cfg.set("optim.lr_d", 1e-3)
-    w.compare.dock.hide()
+    w.run_list.hide()
     _close(w)
-    w2 = _window(qtbot)  # last config, layout and recent runs come back
+    w2 = open_window(qtbot)  # last config, layout and recent runs come back
     assert w2.cfg.optim.lr_d == 1e-3
-    assert w2.compare.dock.isHidden()
-    w2.compare.recent_menu.aboutToShow.emit()
-    assert [a.text() for a in w2.compare.recent_menu.actions()][0] == "dropped"
+    assert w2.run_list.isHidden()
+    w2.files.recent_menu.aboutToShow.emit()
+    assert [a.text() for a in w2.files.recent_menu.actions()][0] == "dropped"
     _close(w2)
 
 
@@ -295,14 +285,14 @@ def test_a_switch_during_a_run_is_in_its_label_legend_and_caption(qtbot, tmp_pat
     switched = _train(tmp_path, "switched", cfg, "--set", "constraints.spectral.enabled=true",
                       "--change", "10:constraints.spectral.enabled=false")
     off = _train(tmp_path, "off", cfg)
-    w = _window(qtbot, [switched, off])
+    w = open_window(qtbot, [switched, off])
     a, b = w.compare.runs
     qtbot.waitUntil(lambda: a.status == b.status == "finished", timeout=10000)
     w.refresh_all()
     assert (a.label, b.label) == ("spectral on -> off @10", "spectral off")
     assert _legend(w.loss)[:2] == ["spectral on -> off @10", "spectral off"]
     assert w.loss.overlay.curves(a.key)["loss_d"].name() == "D loss · spectral on -> off @10"
-    caption = w.compare.caption()
+    caption = w.exports.caption()
     assert "spectral on -> off @10 (switched)" in caption
     assert "constraints.spectral.enabled (on -> off @10 / off)" in caption
     # A long label in the panel titles never makes the window wider than a 1280 px screen.

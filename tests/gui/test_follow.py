@@ -9,7 +9,7 @@ import pytest
 from core import config as C
 from core.runreader import RunReadError
 from core.runsnapshot import checkpoint_view
-from sngan_gui.compare.follow import ProcessCall, RunFollower
+from sngan_gui.compare.follow import QtProcessCall, QtRunFollower
 from tests.helpers import cli_run_in_background, tiny_2d
 
 
@@ -28,7 +28,7 @@ def _append(path, text):
 
 def test_follower_grows_holds_back_a_half_line_and_finishes(qtbot, tmp_path):
     run = _run_folder(tmp_path, steps=15)
-    f = RunFollower(run, interval_ms=20)
+    f = QtRunFollower(run, interval_ms=20)
     got, statuses, problems = [], [], []
     f.updated.connect(lambda u: got.extend(m["step"] for m in u.metrics))
     f.statusChanged.connect(statuses.append)
@@ -54,7 +54,7 @@ def test_follower_grows_holds_back_a_half_line_and_finishes(qtbot, tmp_path):
 
 def test_follower_refuses_a_folder_that_is_not_a_run(qtbot, tmp_path):
     with pytest.raises(RunReadError, match="has no config.toml"):
-        RunFollower(tmp_path)
+        QtRunFollower(tmp_path)
 
 
 @pytest.mark.slow
@@ -63,7 +63,7 @@ def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
     with cli_run_in_background(tiny_2d(run__log_every=5), out, 400) as proc:
         # the CLI opens metrics.jsonl, then writes config.toml (atomically)
         qtbot.waitUntil(lambda: (out / "config.toml").is_file(), timeout=60000)
-        f = RunFollower(out, interval_ms=30)
+        f = QtRunFollower(out, interval_ms=30)
         steps, batches = [], []
         f.updated.connect(lambda u: (steps.extend(m["step"] for m in u.metrics),
                                      batches.append(len(u.metrics))))
@@ -75,7 +75,7 @@ def test_follow_a_cli_run_writing_in_the_background(qtbot, tmp_path):
     assert steps == lines == list(range(5, 401, 5))  # every point once, in order
     assert len(batches) > 1  # it grew while being written
 
-    calls = ProcessCall()
+    calls = QtProcessCall()
     results, failures = [], []
     calls.finished.connect(lambda tag, snap: results.append((tag, snap)))
     calls.failed.connect(lambda tag, text: failures.append((tag, text)))

@@ -11,7 +11,8 @@ import numpy as np
 
 from core import config as C
 from sngan_gui.compare import disk_run
-from tests.gui.test_compare_runs import _close, _window
+from conftest import open_window as _window
+from tests.gui.test_compare_runs import _close
 from tests.helpers import tiny_2d
 
 
@@ -34,7 +35,7 @@ def test_a_big_run_is_read_in_the_background_and_followed_on(qtbot, tmp_path, mo
     w = _window(qtbot)
     key = w.compare.open_run(run)
     entry = w.compare.runs.entry(key)
-    disk = entry.source
+    disk = entry.source.disk
     assert disk.loading  # open_run() returned at once; the file is read meanwhile
     assert entry.status.startswith("reading ")
     qtbot.waitUntil(lambda: not disk.loading and entry.status == "following", timeout=60000)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import sngan_gui.files as files_mod
+import sngan_gui.exports as exports_mod
 
 
 def _unwritable_folder(tmp_path) -> Path:
@@ -27,11 +27,11 @@ def dialogs(monkeypatch):
     """Record warning dialogs instead of showing them; answer file dialogs with ``answer``."""
     shown: list[tuple[str, str]] = []
     answer: dict[str, str] = {}
-    monkeypatch.setattr(files_mod.QMessageBox, "warning",
+    monkeypatch.setattr(exports_mod.QMessageBox, "warning",
                         lambda parent, title, text: shown.append((title, text)))
-    monkeypatch.setattr(files_mod.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(exports_mod.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (answer["path"], ""))
-    monkeypatch.setattr(files_mod.QFileDialog, "getExistingDirectory",
+    monkeypatch.setattr(exports_mod.QFileDialog, "getExistingDirectory",
                         lambda *a, **k: answer["path"])
     return shown, answer
 
@@ -41,7 +41,7 @@ def test_plot_export_to_an_unwritable_folder_says_it_failed(qtbot, window, tmp_p
     shown, answer = dialogs
     target = _unwritable_folder(tmp_path) / f"loss.{fmt}"
     answer["path"] = str(target)
-    window.files.plot_dialog("loss", fmt)
+    window.exports.plot_dialog("loss", fmt)
     message = window.statusBar().currentMessage()
     assert "exported" not in message and "export failed" in message and str(target) in message
     assert len(shown) == 1 and shown[0][0] == "Export failed"
@@ -54,9 +54,9 @@ def test_grid_and_export_all_to_an_unwritable_folder_say_they_failed(qtbot, wind
     shown, answer = dialogs
     folder = _unwritable_folder(tmp_path)
     answer["path"] = str(folder / "grid.png")
-    window.files.grid_dialog()
+    window.exports.grid_dialog()
     answer["path"] = str(folder)
-    window.files.everything_dialog()
+    window.exports.everything_dialog()
     assert [title for title, _ in shown] == ["Export failed", "Export failed"]
     assert str(folder) in shown[0][1] and str(folder) in shown[1][1]
     assert "exported" not in window.statusBar().currentMessage()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QPushButton
 
-from conftest import PRESETS, ROOT, type_into, wait_paused
+from conftest import PRESETS, ROOT, diverge_while_lr_d_high, type_into, wait_paused
 
 pytestmark = pytest.mark.slow  # each test trains in the app's training process and breaks it
 
@@ -45,20 +45,7 @@ def test_divergence_then_continue_from_the_last_good_checkpoint(qtbot, window, m
     """After a divergence Play is off (it would train NaN weights); "Continue from last good
     checkpoint" goes on in the same run folder from the checkpoint, with the learning rate
     the user lowered meanwhile."""
-    from core.session import TrainingSession
-    from core.trainer import Diverged
-
-    real = TrainingSession.advance
-
-    def advance(self):  # diverges from step 14 on while lr_d is high
-        if self.cfg.optim.lr_d > 0.01 and self.trainer.step_count >= 14:
-            self.diverged = True
-            raise Diverged(f"training diverged at step {self.trainer.step_count}: loss_d "
-                           f"became nan")
-        return real(self)
-
-    monkeypatch.setattr(TrainingSession, "advance", advance)
-    monkeypatch.setenv("SNGAN_GUI_INPROCESS", "1")  # the patch lives in this process
+    diverge_while_lr_d_high(monkeypatch, step=14, lr_d=0.01)
     w = window
     w.form.cfg.update({"run.checkpoint_every": 10, "optim.lr_d": 0.05})
     w.play()

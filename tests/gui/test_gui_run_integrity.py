@@ -8,7 +8,8 @@ import shutil
 from core import config as C
 from core.cli import train_main
 from core.session import TrainingSession
-from tests.gui.test_compare_runs import _close, _window
+from conftest import open_window as _window
+from tests.gui.test_compare_runs import _close
 from tests.helpers import tiny_2d
 
 
@@ -44,7 +45,7 @@ def test_resume_names_the_process_that_writes_the_folder(qtbot, tmp_path):
         assert why.startswith(f"pid {os.getpid()} on ") and why.endswith(" is writing it")
         w.compare.resume_selected()
         assert w.statusBar().currentMessage().startswith("cannot resume")
-        assert w.compare.sources[entry.key] is entry.source  # still only followed
+        assert entry.source.disk is not None and not entry.source.process  # still only followed
     finally:
         writer.close()
     assert w.compare.can_resume(entry.key) == ""
@@ -61,7 +62,7 @@ def test_a_followed_run_whose_folder_is_deleted_stops_following(qtbot, tmp_path,
     qtbot.waitUntil(lambda: entry.status == "following", timeout=10000)
     shutil.rmtree(run)
     qtbot.waitUntil(lambda: entry.status == "deleted", timeout=10000)
-    assert not entry.source.follower.following
+    assert not entry.source.disk.follower.following
     _close(w)
 
 
@@ -74,8 +75,8 @@ def test_another_runs_checkpoint_is_not_shown(qtbot, tmp_path):
     problems = []
     key = w.compare.open_run(run)
     entry = w.compare.runs.entry(key)
-    entry.source.problem.connect(problems.append)
-    qtbot.waitUntil(lambda: not entry.source.snapshot_pending, timeout=60000)
+    entry.source.disk.problem.connect(problems.append)
+    qtbot.waitUntil(lambda: not entry.source.disk.snapshot_pending, timeout=60000)
     qtbot.waitUntil(lambda: any("belongs to another run" in p for p in problems), timeout=10000)
     snap = entry.source.model.snapshot
     assert snap.spectra is None and snap.landscape is None  # nothing of the other run's

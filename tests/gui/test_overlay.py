@@ -7,9 +7,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from core.config import Config
-from sngan_gui.compare import RunCollection
+from sngan_gui.compare import QtRunCollection
 from sngan_gui.compare.overlay import RunOverlay
-from sngan_gui.report import plot_series
+from sngan_gui.exporters import plot_series
 
 
 def _cfg(**values):
@@ -32,7 +32,7 @@ def _legend_names(plot):
 
 def test_two_runs_overlay_with_labels_colours_and_markers(qtbot):
     w, plot = _plot(qtbot)
-    runs = RunCollection()
+    runs = QtRunCollection()
     a = runs.add(_cfg(constraints__spectral__enabled=True))
     b = runs.add(_cfg())
     overlay = RunOverlay(plot)
@@ -85,7 +85,7 @@ def test_one_series_per_run_is_named_by_the_run_and_dashed_by_its_style(qtbot):
     w.resize(700, 400)
     w.show()
     qtbot.waitExposed(w)
-    runs = RunCollection()
+    runs = QtRunCollection()
     keys = [runs.add(_cfg(run__seed=i)) for i in range(9)]
     overlay = RunOverlay(plot)
     for k in keys:

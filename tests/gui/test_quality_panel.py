@@ -69,9 +69,9 @@ def test_quality_panel_draws_an_image_runs_quality_lines(qtbot, tmp_path):
     w.area.refresh_all()
     assert len(panel._refs) == 2
     # exported like the others: PNG and CSV
-    w.files.plot("quality", tmp_path / "q.png")
+    w.exports.plot("quality", tmp_path / "q.png")
     csv = (tmp_path / "q.csv")
-    w.files.plot("quality", csv)
+    w.exports.plot("quality", csv)
     assert (tmp_path / "q.png").stat().st_size > 1000 and "classes" in csv.read_text()
     w.close()
 

@@ -1,5 +1,6 @@
-"""Report-style exports: light figures from copies of the on-screen plots (PNG, PDF, SVG),
-colour bars, real arrows, and a plot's curves as a CSV with one column per run."""
+"""Report-style exports: light figures drawn (core.figures, matplotlib) from what the app's
+panels show (PNG at 300 dpi, PDF, SVG), colour bars, real arrows, and a plot's curves as a CSV
+with one column per run."""
 
 from __future__ import annotations
 
@@ -13,46 +14,68 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
-from sngan_gui.report import (REPORT, SCREEN, ArrowFieldItem, FigurePanel, copy_plot,
-                              export_figure, export_plot_csv, export_plot_report)
+from core import contract
+from core.config import Config
+from core.figures import REPORT, SCREEN, Arrows, FigureStyle, Line, PlotSpec, draw_figure, \
+    export_figure, export_plot_report
+from sngan_gui.compare import QtRunCollection
+from sngan_gui.exporters import export_plot_csv
+from sngan_gui.panels import QtLossPanel, QtSamplesPanel
+from sngan_gui.run_model import RunModel, marker_text
 
 DARK_BG = "#1b1d23"
+STEPS = np.arange(0, 300, 10)
 
 
-def _runs_plot(qtbot):
-    """A dark on-screen plot with two runs' curves, a marker and a legend (as the app's)."""
-    w = pg.PlotWidget(background=DARK_BG)
-    qtbot.addWidget(w)
-    w.resize(500, 320)
-    p = w.getPlotItem()
-    p.addLegend()
-    p.setLabel("bottom", "step")
-    steps = np.arange(0, 300, 10)
-    p.plot(steps, np.sin(steps / 50.0), name="D loss · spectral on", pen=pg.mkPen("#4477aa", width=2))
-    p.plot(steps[::2], np.cos(steps[::2] / 50.0), name="D loss · spectral off",
-           pen=pg.mkPen("#ee6677", width=2, style=Qt.DashLine))
-    line = pg.InfiniteLine(pos=100, angle=90, label="spectral on", pen=pg.mkPen("#f0e442"))
-    p.addItem(line, ignoreBounds=True)
-    w.show()
-    qtbot.waitExposed(w)
-    return w, p
+def _cfg(**values) -> Config:
+    cfg = Config()
+    cfg.update({k.replace("__", "."): v for k, v in values.items()})
+    return cfg
 
 
-def _landscape_plot(qtbot):
-    w = pg.GraphicsLayoutWidget()
-    qtbot.addWidget(w)
-    p = w.addPlot()
-    p.setAspectLocked(True)
-    img = pg.ImageItem(np.outer(np.linspace(-1, 1, 32), np.ones(32)))
-    img.setLookupTable(pg.ColorMap([0, 0.5, 1], [(48, 104, 160), (30, 32, 38), (168, 70, 52)])
-                       .getLookupTable(nPts=256))
-    img.setLevels((-1.0, 1.0))
-    img.setRect(-2, -2, 4, 4)
-    p.addItem(img)
-    pts = np.array([[0.0, 0.0], [0.5, 0.5], [1.0, -1.0], [1.2, -0.8]])
-    p.addItem(pg.PlotCurveItem(pts[:, 0], pts[:, 1], connect="pairs", name="grad D",
-                               pen=pg.mkPen("#ffffff")))
-    return w, p
+def _model(cfg: Config, steps: np.ndarray, fn, events=()) -> RunModel:
+    model = RunModel(cfg)
+    records = tuple(contract.MetricsRecord(step=int(s), time=0.01 * s, loss_d=float(fn(s / 50)),
+                                           loss_g=1.0, d_real=0.5, d_fake=-0.5) for s in steps)
+    model.apply(contract.RunProgress(int(steps[-1]), False, 0.0, 1.0, False, records=records,
+                                     events=tuple(events)))
+    return model
+
+
+def _runs_panel(qtbot):
+    """The app's loss panel on screen with two runs overlaid (colours, dashes, a marker and a
+    legend that names each run and series once)."""
+    runs = QtRunCollection()
+    on = _model(_cfg(constraints__spectral__enabled=True), STEPS, np.sin,
+                [contract.Event(100, 1.0, {"constraints.spectral.enabled": True})])
+    off = _model(_cfg(), STEPS[::2], np.cos)
+    keys = [runs.add(m.cfg, source=m) for m in (on, off)]
+    panel = QtLossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(500, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.refresh_runs([(runs.entry(k), runs.entry(k).source) for k in keys])
+    return panel, runs, keys
+
+
+def _landscape_panel(qtbot):
+    """The app's samples panel with a 2D landscape, points and gradient arrows."""
+    panel = QtSamplesPanel()
+    qtbot.addWidget(panel)
+    n = 32
+    grid = np.linspace(-2.0, 2.0, n)
+    values = np.outer(np.ones(n), np.linspace(-1, 1, n)).astype(np.float32)
+    samples = np.array([[0.0, 0.0], [1.0, -1.0]], dtype=np.float32)
+    land = contract.Landscape(5, grid, grid, values, (-2.0, 2.0, -2.0, 2.0), samples, modes=1,
+                              hq=0.5, mode_counts=np.zeros(8, dtype=np.int64))
+    arrows = np.array([[0.0, 0.0, 0.5, 0.5], [1.0, -1.0, 0.2, 0.2]])
+    fast = contract.FastProbe(5, {}, {}, arrows=arrows)
+    model = RunModel(Config())
+    model.apply(contract.RunProgress(5, False, 0.0, 1.0, False, snapshot=contract.ProbeSnapshot(
+        landscape=land, fast=fast)))
+    panel.refresh(model)
+    return panel
 
 
 def _light(img: QImage, x: int, y: int) -> bool:
@@ -61,10 +84,12 @@ def _light(img: QImage, x: int, y: int) -> bool:
 
 @pytest.mark.slow
 def test_report_png_is_light_and_leaves_the_screen_plot_alone(qtbot, tmp_path):
-    w, p = _runs_plot(qtbot)
-    before = w.grab().toImage()
+    panel, _, _ = _runs_panel(qtbot)
+    p = panel.export_item
+    before = panel.widget.grab().toImage()
+    background = panel.widget.backgroundBrush().color()
     items_before = list(p.items)
-    path = export_plot_report(p, tmp_path / "loss.png", title="Losses")
+    path = export_plot_report(panel.figure_spec(), tmp_path / "loss.png")
     img = QImage(str(path))
     assert not img.isNull()
     assert (img.width(), img.height()) == REPORT.panel_px  # 3.4 x 2.3 in at 300 dpi
@@ -84,92 +109,101 @@ def test_report_png_is_light_and_leaves_the_screen_plot_alone(qtbot, tmp_path):
         assert near.sum() > 500, color
     # the window did not change
     assert list(p.items) == items_before
-    assert w.grab().toImage() == before
-    assert w.backgroundBrush().color() == QColor(DARK_BG)
+    assert panel.widget.grab().toImage() == before
+    assert panel.widget.backgroundBrush().color() == background
 
 
 def test_screen_style_keeps_the_dark_background(qtbot, tmp_path):
-    w, p = _runs_plot(qtbot)
-    img = QImage(str(export_figure([p], tmp_path / "dark.png", style=SCREEN).paths[0]))
+    panel, _, _ = _runs_panel(qtbot)
+    img = QImage(str(export_figure([panel.figure_spec()], tmp_path / "dark.png",
+                                   style=SCREEN).paths[0]))
     assert QColor(img.pixel(2, 2)) == QColor(SCREEN.background)
 
 
-def test_copy_holds_the_same_numbers_and_names(qtbot):
-    w, p = _runs_plot(qtbot)
-    dst = copy_plot(p, REPORT)
-    src_curves = [c for c in p.items if isinstance(c, pg.PlotDataItem)]
-    dst_curves = [c for c in dst.items if isinstance(c, pg.PlotDataItem)]
-    assert [c.name() for c in dst_curves] == [c.name() for c in src_curves]
-    assert [lab.text for _, lab in dst.legend.items] == [lab.text for _, lab in p.legend.items]
-    for a, b in zip(src_curves, dst_curves):
-        for u, v in zip(a.getOriginalDataset(), b.getOriginalDataset()):
-            np.testing.assert_array_equal(u, v)
-    # thicker lines for paper, same dash pattern
-    assert dst_curves[0].opts["pen"].widthF() == pytest.approx(REPORT.px(REPORT.line_pt))
-    assert dst_curves[1].opts["pen"].style() == Qt.DashLine
-    markers = [m for m in dst.items if isinstance(m, pg.InfiniteLine)]
-    assert [(m.value(), m.label.textItem.toPlainText()) for m in markers] == [(100, "spectral on")]
-    # a yellow marker made readable on white
-    assert QColor(markers[0].pen.color()).lightness() < QColor("#f0e442").lightness()
+def test_figure_holds_the_panels_numbers_and_names(qtbot):
+    panel, runs, keys = _runs_panel(qtbot)
+    spec = panel.figure_spec()
+    shown = [c for k in keys for c in panel.overlay.curves(k).values()]
+    assert [line.name for line in spec.lines] == [c.name() for c in shown]
+    assert [e.label for e in spec.legend] == [label.text for _, label in panel.legend.items]
+    for line, c in zip(spec.lines, shown):
+        x, y = c.getOriginalDataset()
+        np.testing.assert_array_equal(line.x, x)
+        np.testing.assert_array_equal(line.y, y)
+    assert spec.lines[0].color == runs.entry(keys[0]).pen_color.name()
+    fig = draw_figure([spec])
+    ax = fig.axes[0]
+    drawn = [ln for ln in ax.get_lines() if ln.get_label() in {s.name for s in spec.lines}]
+    assert [ln.get_label() for ln in drawn] == [s.name for s in spec.lines]
+    np.testing.assert_array_equal(drawn[0].get_ydata(), spec.lines[0].y)
+    # lines sized for paper, each series keeps its dash pattern
+    assert drawn[0].get_linewidth() == pytest.approx(REPORT.line_pt)
+    assert drawn[0].get_linestyle() == "-" and drawn[1].get_linestyle() == "--"
+    marker, = spec.markers
+    text = marker_text({"constraints.spectral.enabled": True})
+    assert (marker.x, marker.text) == (100, text)
+    label, = [t for t in ax.texts if t.get_text().strip() == text]
+    # the run's blue marker, dark enough on white
+    assert QColor(label.get_color()).lightness() <= QColor(marker.color).lightness()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["spectral on", "spectral off", "D loss", "G loss", "D(real)", "D(fake)"]
 
 
 def test_heat_map_gets_a_colour_bar_and_the_field_real_arrows(qtbot, tmp_path):
-    w, p = _landscape_plot(qtbot)
-    dst = copy_plot(p, REPORT, colorbar_label="D(x)")
-    cells = [dst.layout.itemAt(i) for i in range(dst.layout.count())]
-    bars = [it for it in cells if isinstance(it, pg.ColorBarItem)]
-    assert len(bars) == 1
-    assert bars[0].levels() == (-1.0, 1.0)
-    assert bars[0].axis.labelText == "D(x)"
-    arrows = [it for it in dst.items if isinstance(it, ArrowFieldItem)]
-    assert len(arrows) == 1
-    tails, vectors = arrows[0].getData()
-    np.testing.assert_allclose(tails, [[0.0, 0.0], [1.0, -1.0]])
-    np.testing.assert_allclose(vectors, [[0.5, 0.5], [0.2, 0.2]])
-    assert arrows[0].name() == "grad D"
-    export_figure([FigurePanel(p, "Critic", colorbar_label="D(x)")], tmp_path / "l.png")
+    panel = _landscape_panel(qtbot)
+    spec = panel.figure_spec()
+    assert spec.heatmap.levels == panel.colorbar.levels() and spec.heatmap.label == "D(x)"
+    fig = draw_figure([spec])
+    image = fig.axes[0].get_images()[0]
+    assert image.get_clim() == pytest.approx(panel.colorbar.levels())
+    bar = image.colorbar
+    assert bar is not None and bar.ax.get_ylabel() == "D(x)"
+    quiver, = [c for c in fig.axes[0].collections if type(c).__name__ == "Quiver"]
+    np.testing.assert_allclose(quiver.get_offsets(), spec.arrows.tails)
+    np.testing.assert_allclose(np.column_stack([quiver.U, quiver.V]), spec.arrows.vectors)
+    scale = spec.arrows.vectors[0, 0] / 0.5  # the panel scales ∇D to fit the view
+    np.testing.assert_allclose(spec.arrows.tails, [[0.0, 0.0], [1.0, -1.0]])
+    np.testing.assert_allclose(spec.arrows.vectors, scale * np.array([[0.5, 0.5], [0.2, 0.2]]))
+    assert [p.name for p in spec.points] == ["generated"]  # no real points: none drawn
+    export_figure([spec], tmp_path / "l.png")
 
 
-def test_arrow_has_a_filled_head_at_its_tip(qtbot):
-    w = pg.PlotWidget(background="w")
-    qtbot.addWidget(w)
-    w.resize(400, 400)
-    p = w.getPlotItem()
-    p.hideAxis("left")
-    p.hideAxis("bottom")
-    p.setRange(xRange=(0, 10), yRange=(-5, 5), padding=0)
-    arrow = ArrowFieldItem([[1.0, 0.0]], [[8.0, 0.0]], pen=pg.mkPen("k", width=2), head_px=30)
-    p.addItem(arrow)
-    w.show()
-    qtbot.waitExposed(w)
-    img = w.grab().toImage()
-    vb = p.getViewBox()
-    tip = vb.mapViewToScene(pg.Point(9.0, 0.0)).toPoint()
-    mid = vb.mapViewToScene(pg.Point(5.0, 0.0)).toPoint()
+def test_arrow_has_a_filled_head_at_its_tip(tmp_path):
+    spec = PlotSpec(axes=False, legend=[],
+                    lines=[Line(np.array([0.0, 10.0]), np.array([-5.0, 5.0]), color="#ffffff")],
+                    arrows=Arrows(np.array([[1.0, 0.0]]), np.array([[8.0, 0.0]]), color="#000000"))
+    style = FigureStyle(dpi=100, panel_width_in=4.0, panel_height_in=4.0, head_pt=20.0)
+    path = export_figure([spec], tmp_path / "arrow.png", style=style).paths[0]
+    img = QImage(str(path))
+    fig = draw_figure([spec], style=style)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+
+    def pixel(x, y):  # data -> image pixel (matplotlib counts y from the bottom)
+        px, py = ax.transData.transform((x, y))
+        return round(px), round(img.height() - py)
 
     def column_ink(x):
         return sum(QColor(img.pixel(x, y)).lightness() < 128 for y in range(img.height()))
 
-    # near the tip the head is wide (about 2 x 0.45 x 30 px at its base); along the shaft
-    # only the 2 px line
-    assert column_ink(tip.x() - 25) > 15
-    assert column_ink(mid.x()) <= 4
-    assert column_ink(tip.x() + 4) == 0
-    # autorange sees the arrows' extent
-    assert arrow.dataBounds(0) == (1.0, 9.0)
-    with pytest.raises(ValueError):
-        arrow.setData([[0, 0]], [[1, 1], [2, 2]])
+    tip, mid = pixel(9.0, 0.0), pixel(5.0, 0.0)
+    head = round(style.px(style.head_pt))
+    # near the tip the head is wide; along the shaft only the thin line; nothing past the tip
+    assert column_ink(tip[0] - head // 2) > 3 * column_ink(mid[0]) > 0
+    assert column_ink(tip[0] + 4) == 0
 
 
 @pytest.mark.slow
 def test_multi_panel_figure_png_pdf_svg_name_the_runs(qtbot, tmp_path):
-    w1, loss = _runs_plot(qtbot)  # keep the widgets: their plots live as long as they do
-    w2, land = _landscape_plot(qtbot)
+    loss_panel, _, _ = _runs_panel(qtbot)
+    land_panel = _landscape_panel(qtbot)
+    loss, land = loss_panel.figure_spec(), land_panel.figure_spec()
     caption = ("Runs: spectral on (run-a); spectral off (run-b). They differ in "
                "constraints.spectral.enabled (on / off).")
-    result = export_figure([FigurePanel(loss, "Losses"), FigurePanel(land, "Critic", "D(x)"),
-                            FigurePanel(loss, "Losses again")], tmp_path / "fig",
-                           caption=caption, formats=("png", "pdf", "svg"))
+    again = loss_panel.figure_spec()
+    again.title = "Losses again"
+    result = export_figure([loss, land, again], tmp_path / "fig", caption=caption,
+                           formats=("png", "pdf", "svg"))
     png, pdf, svg = result.paths
     assert [p.suffix for p in result.paths] == [".png", ".pdf", ".svg"]
     img = QImage(str(png))
@@ -179,12 +213,11 @@ def test_multi_panel_figure_png_pdf_svg_name_the_runs(qtbot, tmp_path):
     assert _light(img, 2, img.height() - 3)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", data)) == 1
-    media = [line for line in data.split(b"\n") if b"/MediaBox" in line][0]
-    w_pt = float(media.split(b"[")[1].split()[2])
+    w_pt = float(re.search(rb"/MediaBox\s*\[\s*\S+\s+\S+\s+(\S+)", data).group(1))
     assert w_pt == pytest.approx(2 * REPORT.panel_width_in * 72, abs=1)
     tree = ET.parse(svg)
     texts = " ".join("".join(t.itertext()) for t in tree.iter() if t.tag.endswith("text"))
-    assert "spectral on (run-a)" in texts and "D loss · spectral off" in texts
+    assert "spectral on (run-a)" in texts and "spectral off" in texts and "D loss" in texts
     assert "Losses" in texts and "D(x)" in texts
     with pytest.raises(ValueError, match="unknown figure format"):
         export_figure([loss], tmp_path / "fig.jpg")
@@ -193,7 +226,13 @@ def test_multi_panel_figure_png_pdf_svg_name_the_runs(qtbot, tmp_path):
 
 
 def test_plot_csv_has_one_column_per_run(qtbot, tmp_path):
-    w, p = _runs_plot(qtbot)
+    w = pg.PlotWidget(background=DARK_BG)
+    qtbot.addWidget(w)
+    p = w.getPlotItem()
+    p.addLegend()
+    p.plot(STEPS, np.sin(STEPS / 50.0), name="D loss · spectral on", pen=pg.mkPen("#4477aa"))
+    p.plot(STEPS[::2], np.cos(STEPS[::2] / 50.0), name="D loss · spectral off",
+           pen=pg.mkPen("#ee6677", style=Qt.DashLine))
     path = export_plot_csv(p, tmp_path / "loss.csv")
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))

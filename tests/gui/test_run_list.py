@@ -6,8 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from core import figures
 from core.config import Config
-from sngan_gui.compare import RunCollection, RunListDock, palette
+from sngan_gui.compare import QtRunCollection, QtRunListDock, palette
 from sngan_gui.compare.run_list import KEY_ROLE
 
 
@@ -27,12 +28,12 @@ def test_palette_is_distinct_and_readable_on_both_backgrounds():
             assert d > 60, (a.name(), b.name())
     for c in colors:
         for bg in ("#ffffff", "#1b1d23"):
-            fixed = palette.readable_on(c, bg)
-            assert palette.contrast(fixed, QColor(bg)) >= palette.MIN_CONTRAST
+            fixed = figures.readable_on(c.name(), bg)
+            assert figures.contrast(fixed, bg) >= figures.MIN_CONTRAST
     # already readable: unchanged; yellow on white: darkened, same hue family
     blue = QColor(palette.RUN_COLORS[0])
-    assert palette.readable_on(blue, "#ffffff") == blue
-    yellow = palette.readable_on(palette.RUN_COLORS[3], "#ffffff")
+    assert QColor(figures.readable_on(blue.name(), "#ffffff")) == blue
+    yellow = QColor(figures.readable_on(palette.RUN_COLORS[3], "#ffffff"))
     assert yellow.lightness() < QColor(palette.RUN_COLORS[3]).lightness()
     assert abs(yellow.hue() - QColor(palette.RUN_COLORS[3]).hue()) <= 3
     # after the colours run out, the dash pattern changes
@@ -42,7 +43,7 @@ def test_palette_is_distinct_and_readable_on_both_backgrounds():
 
 
 def test_collection_labels_follow_the_configs_and_user_names(qtbot):
-    runs = RunCollection()
+    runs = QtRunCollection()
     changed = []
     runs.changed.connect(changed.append)
     a = runs.add(_cfg(constraints__spectral__enabled=True), "/tmp/a")
@@ -66,7 +67,7 @@ def test_collection_labels_follow_the_configs_and_user_names(qtbot):
 
 
 def test_collection_colours_visibility_selection(qtbot):
-    runs = RunCollection()
+    runs = QtRunCollection()
     keys = [runs.add(_cfg(run__seed=i)) for i in range(3)]
     assert [runs.entry(k).style_index for k in keys] == [0, 1, 2]
     assert runs.selected == keys[0]
@@ -94,9 +95,9 @@ def _items(dock):
 
 
 def test_dock_shows_hides_renames_recolours_removes(qtbot, tmp_path):
-    runs = RunCollection()
+    runs = QtRunCollection()
     a = runs.add(_cfg(constraints__spectral__enabled=True), tmp_path / "a", status="finished")
-    dock = RunListDock(runs)
+    dock = QtRunListDock(runs)
     qtbot.addWidget(dock)
     b = runs.add(_cfg(), tmp_path / "b", status="following")
     assert [(it.text(0), it.text(1)) for it in _items(dock)] == [
