@@ -9,7 +9,7 @@ write and when a run is resumed) finishes or undoes an interrupted swap and remo
 leftovers of an interrupted write.
 
 ``trainer.pt`` is :meth:`Trainer.state_dict` plus, optionally, the writing session's "session"
-entry (``core.session.SESSION_KEYS``: what a resume needs to log exactly what an uninterrupted
+entry (``core.resume_state.SESSION_KEYS``: what a resume needs to log exactly what an uninterrupted
 run logs); a checkpoint without it (an older build's) resumes as before.
 
 Reads use ``torch.load(..., weights_only=True)``: a checkpoint holds only tensors, numbers,

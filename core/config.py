@@ -5,7 +5,7 @@ range), so loading a file, ``--set KEY=VALUE`` overrides, live changes from the 
 ``--change`` schedules all go through the same checks and produce the same messages, e.g.
 ``optim.lr_d must be > 0, got -1``.
 
-Why one module of about 570 lines: some 200 of them declare the fields (the dataclass tree,
+Why one module of about 710 lines: some 330 of them declare the fields (the dataclass tree,
 each field with its rule and its form text); the rules, the field specs and the loader all
 work on that tree and have no other user. The override grammar (``KEY=VALUE``,
 ``STEP:KEY=VALUE``) and the words for a change live beside it in :mod:`core.overrides`.

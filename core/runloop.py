@@ -87,7 +87,7 @@ class RunLoop:
     also cancels a dataset download. Drive it with :meth:`run`, or step by step with
     :meth:`start`, :meth:`tick` and :meth:`close` (tests do).
 
-    Why one class of about 320 lines: its state (the session, halted or not, the changes held
+    Why one class of about 360 lines: its state (the session, halted or not, the changes held
     while halted, the steps left to take) is read by every command and changes only between
     two steps; split, the halting rules would be spread over several objects.
     """

@@ -30,6 +30,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_trainer_state, trainer_from_checkpoint
 from .checkpoint_match import check_checkpoint_matches, check_model_files
+from .resume_state import not_stored, session_state
 from .config import Config, ConfigError, is_live
 from .contract import ProbeSnapshot
 from .data import DatasetError, TqdmProgress
@@ -50,51 +51,11 @@ LOSS_WARNING_LEVEL = 1e4
 # What bad input raises while a run is prepared or changed: front ends report these as one
 # line (the CLI exits with status 2), never as a traceback.
 USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunFolderError, DeviceError)
-# What a checkpoint keeps of its session (trainer.pt's "session" entry): the step of the last
-# metrics line it contains, the step of the last slow probes and the prober's state.
-SESSION_KEYS = ("logged_step", "slow_step", "probes")
-
-
-def _not_stored(changes: Iterable[tuple[int, str, Any]], stored: list[tuple[int, str, Any]],
-                cfg: Config) -> list[tuple[int, str, Any]]:
-    """The ``changes`` that are not already in the run's stored schedule (same step, key and
-    value once typed by the config's rules; a value that does not type stays new and is
-    refused with its own message later)."""
-    own = {(step, key, repr(value)) for step, key, value in stored}
-    probe = cfg.copy()
-    new = []
-    for step, key, value in changes:
-        try:
-            if isinstance(value, str):
-                typed = probe.set_text(key, value)
-            else:  # already typed by core.overrides.parse_change: as the config stores it
-                probe.set(key, value)
-                typed = probe.get(key)
-        except ConfigError:
-            typed = value
-        if (step, key, repr(typed)) not in own:
-            new.append((step, key, value))
-    return new
-
-
-def _session_state(state: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The "session" entry of a loaded ``trainer.pt`` ({} when it has none: a checkpoint of
-    an older build, resumed as before); CheckpointError naming the file when it is damaged."""
-    saved = state.get("session")
-    if saved is None:
-        return {}
-    if not isinstance(saved, dict) or any(key not in saved for key in SESSION_KEYS) \
-            or not isinstance(saved["logged_step"], int) \
-            or not isinstance(saved["slow_step"], (int, type(None))) \
-            or not isinstance(saved["probes"], dict):
-        raise CheckpointError(f"{path} is damaged: its session entry is not "
-                              f"{{{', '.join(SESSION_KEYS)}}}")
-    return saved
-
 
 class TrainingSession:
     """One run: the trainer, its run folder, the cadences and the scheduled changes (see the
-    module docstring). About 300 lines: each method keeps the trainer and the files in step."""
+    module docstring). About 380 lines: each method keeps the trainer and the files in step
+    (what a resume takes over from its checkpoint is :mod:`core.resume_state`)."""
 
     def __init__(self, run_dir: str | Path, cfg: Config | None = None, *, resume: bool = False,
                  device: str | None = None, steps: int | None = None,
@@ -136,7 +97,7 @@ class TrainingSession:
                 self.trainer = trainer_from_checkpoint(trainer_pt, device=device,
                                                        progress=progress, state=state)
                 check_model_files(self.folder.paths.last, state)
-                saved = _session_state(state, trainer_pt)
+                saved = session_state(state, trainer_pt)
                 same_device_type = (state.get("device_type", self.trainer.device.type)
                                     == self.trainer.device.type)
             else:
@@ -160,7 +121,7 @@ class TrainingSession:
         # A change the run already has in its schedule.json is the run's own (a sweep trial
         # or a script passes its schedule again on every resume): it is not new, whether or
         # not its step has passed. A user's new change for a passed step is refused below.
-        new = sorted(_not_stored(changes, stored, self.trainer.cfg), key=lambda c: c[0])
+        new = sorted(not_stored(changes, stored, self.trainer.cfg), key=lambda c: c[0])
         for step, key, _ in new:
             if step < start:
                 raise ConfigError(f"--change {step}:{key} is for step {step}, but the run "

@@ -86,7 +86,7 @@ def _has_batchnorm(module: nn.Module) -> bool:
 class Trainer:
     """Models, optimizers, constraints, data sampler, RNG streams and step counter of one run.
 
-    Why one class of about 300 lines: a checkpoint must capture and restore every one of these
+    Why one class of about 360 lines: a checkpoint must capture and restore every one of these
     together (:meth:`state_dict` / :meth:`from_state`), and a step touches all of them; split,
     the resume's bit-for-bit promise would depend on several objects agreeing."""
 

@@ -10,7 +10,6 @@ the environment. Writes no file outside those two folders; needs no Qt.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess

@@ -52,7 +52,12 @@ def screen_fit(width: int, height: int) -> QSize:
 
 
 class QtMainWindow(QMainWindow):
-    """Lipschitz Playground's main window. Build with :func:`sngan_gui.create_window`."""
+    """Lipschitz Playground's main window. Build with :func:`sngan_gui.create_window`.
+
+    About 310 lines: it builds the docks, plot area and status bar and wires each to the run
+    manager (compare.manager), which owns the runs; what is left here is showing the current
+    run and forwarding the controls' actions to it. Menus are menus.py, exports exports.py,
+    files files.py."""
 
     stepChanged = Signal(int)  # the current run's step changed
 

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import torch
 
 from ..cli_parser import OneLineParser
-from ..config import DATASETS_IMAGE, DATASETS_STACKED, Config, ConfigError, suggested_arch
+from ..config import DATASETS_IMAGE, Config, ConfigError, suggested_arch
 from ..contract import EXIT_BAD_INPUT
 from ..data import DatasetError, TqdmProgress
 from .measure import fields_of, real_set, references

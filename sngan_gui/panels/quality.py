@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QComboBox
 from core.config import DATASETS_2D
 from core.figures import Line, PlotSpec
 
-from .. import theme
 from ..compare.runs import RunEntry
 from ..run_model import RunModel
 from .base import pen
