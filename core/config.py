@@ -24,6 +24,7 @@ from typing import Any
 
 import tomli_w
 
+from .errors import read_text_file
 from .points import PointsError, check_points, parse_points_text
 
 
@@ -528,12 +529,7 @@ def load(path: str | Path) -> Config:
             raise ConfigError(f"config file not found: {path}"
                               + (f" (nor a preset: {names})" if names else ""))
         path = preset
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    text = read_text_file(path, "config file", ConfigError)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -23,3 +23,15 @@ def typed_line(exc: BaseException) -> str:
     says more than its text, such as a worker process's crash."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {first_line(text)}" if text else type(exc).__name__
+
+
+def read_text_file(path, what: str, error: type[Exception]) -> str:
+    """The UTF-8 text of ``path``; ``error`` with one line naming the file when it cannot be
+    read: "<what> not found: PATH" or "cannot read <what> PATH: reason" (``what``: "config
+    file", "points file")."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what} {path}: {exc}") from None

@@ -23,6 +23,8 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from .errors import read_text_file
+
 MAX_POINTS = 5000         # a drawing larger than this is refused (one line)
 MAX_ABS = 1000.0          # coordinates beyond this are refused
 MODE_LINK_STDS = 6.0      # 2 x 3 sigma: points closer than this belong to one mode
@@ -76,12 +78,7 @@ def parse_points_csv(text: str, where: str) -> list[list[float]]:
 def read_points_csv(path: str | Path) -> list[list[float]]:
     """Points from a CSV file; PointsError (one line naming the file) when unusable."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PointsError(f"points file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PointsError(f"cannot read points file {path}: {exc}") from None
+    text = read_text_file(path, "points file", PointsError)
     points = parse_points_csv(text, str(path))
     if not points:
         raise PointsError(f"{path} holds no points (expected lines x,y)")

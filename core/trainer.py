@@ -237,9 +237,16 @@ class Trainer:
 
         Raises :class:`DeviceStepError` when the device fails (e.g. runs out of memory)."""
         self.apply_pending()
+        with self._device_faults():
+            self._step()
+
+    @contextlib.contextmanager
+    def _device_faults(self):
+        """A device failure inside (out of memory, a lost device) raised as
+        :class:`DeviceStepError` with its one-line reason; other errors pass unchanged."""
         try:
             device_fault_point(self.step_count + 1)  # test-only; inert unless a test sets it
-            self._step()
+            yield
         except Exception as exc:
             reason = device_failure(exc)
             if reason is None:
@@ -270,30 +277,27 @@ class Trainer:
         timer, enabled = self.timer, self.timer.enabled
         timer.enabled = False  # the time split is per generator step; these are not timed
         try:
-            device_fault_point(self.step_count + 1)
-            step = self.step_count
-            sigma = self.noise.std_at(step)
-            if net == "D":
-                _, _, stats = critic_update(self, sigma, keep_graph=False)
-                self._accumulate(d=stats)
-            else:
-                z = self._noise(self.cfg.data.batch_size)
-                fake = self.G(z)
-                extra = None if sigma <= 0 else InstanceNoise.draw(fake, sigma, self.generator)
-                self._accumulate(g=generator_update(self, fake, extra))
-                self.step_count += 1
-            self.last_noise_std = sigma
-            # like a change, it comes after the checkpoint of ``step``: stamped with that step
-            self.new_events.append({"step": step, "time": round(self.elapsed(), 4),
-                                    "change": {"update": net}})
-        except Exception as exc:
-            reason = device_failure(exc)
-            if reason is None:
-                raise
-            raise DeviceStepError(reason, str(self.device), self.step_count,
-                                  first_line(str(exc), limit=200)) from exc
+            with self._device_faults():
+                self._partial_update(net)
         finally:
             timer.enabled = enabled
+
+    def _partial_update(self, net: str) -> None:
+        step = self.step_count
+        sigma = self.noise.std_at(step)
+        if net == "D":
+            _, _, stats = critic_update(self, sigma, keep_graph=False)
+            self._accumulate(d=stats)
+        else:
+            z = self._noise(self.cfg.data.batch_size)
+            fake = self.G(z)
+            extra = None if sigma <= 0 else InstanceNoise.draw(fake, sigma, self.generator)
+            self._accumulate(g=generator_update(self, fake, extra))
+            self.step_count += 1
+        self.last_noise_std = sigma
+        # like a change, it comes after the checkpoint of ``step``: stamped with that step
+        self.new_events.append({"step": step, "time": round(self.elapsed(), 4),
+                                "change": {"update": net}})
 
     def _step(self) -> None:
         self.timer.start()  # after the changes, which may switch the timer on or off
