@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import config as config_mod
 from .config import Config, ConfigError
@@ -81,10 +81,14 @@ class JsonlTail:
     found the file shrunk or replaced, and so read it again from its first line.
     """
 
-    def __init__(self, path: str | Path, *, require_step: bool = False):
-        """``require_step``: a line without an integer ``step`` is a problem (metrics)."""
+    def __init__(self, path: str | Path, *, require_step: bool = False,
+                 keep: Callable[[bytes], Any] | None = None):
+        """``require_step``: a line without an integer ``step`` is a problem (metrics).
+        ``keep``: only lines for which it is true are parsed (the others are counted and
+        skipped unread: a reader of a few fields of a big file parses only their lines)."""
         self.path = Path(path)
         self.require_step = require_step
+        self.keep = keep
         self._offset = 0
         self._pending = b""
         self._line = 0
@@ -186,7 +190,7 @@ class JsonlTail:
 
     def _parse(self, raw: bytes) -> dict[str, Any] | None:
         self._line += 1
-        if not raw.strip():
+        if not raw.strip() or (self.keep is not None and not self.keep(raw)):
             return None
         obj, reason = parse_json_line(raw)
         if reason is None and self.require_step and not _is_step(obj.get("step")):

@@ -8,6 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from .files import make_action
+from .filmstrip import QtFilmstrip
 
 
 def build_menus(w: QMainWindow) -> None:
@@ -62,6 +63,15 @@ def build_menus(w: QMainWindow) -> None:
                         "One PNG/PDF/SVG of chosen panels with a caption naming the runs",
                         "exportFigureAction"))
     exportm.addAction(w.act_grid)
+    # the filmstrip watches the runs from the start: it keeps the 2D landscapes they report
+    w.filmstrip = QtFilmstrip(w)
+    w.act_filmstrip = a("&Filmstrip: runs side by side at one step", w.filmstrip.open,
+                        "Ctrl+Shift+M", "Every shown run's samples at the same step, with "
+                        "their quality figures; a step slider; export as one figure",
+                        "filmstripAction")
+    exportm.addAction(a("Filmstrip figure…", w.filmstrip.open_export, None,
+                        "Every shown run's samples at one step as one report figure",
+                        "exportFilmstripAction"))
     exportm.addAction(w.act_all)
     exportm.addSeparator()
     w.exports.add_plot_menus(exportm, a)
@@ -70,6 +80,8 @@ def build_menus(w: QMainWindow) -> None:
     viewm = mb.addMenu("&View")
     viewm.addAction(w.controls_dock.toggleViewAction())
     viewm.addAction(w.run_list.toggleViewAction())
+    viewm.addSeparator()
+    viewm.addAction(w.act_filmstrip)
     mb.addMenu("&Help").addAction(a("About", w.about))
 
     tb = w.addToolBar("Main")
