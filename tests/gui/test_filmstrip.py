@@ -1,0 +1,149 @@
+"""The filmstrip (View > Filmstrip): every shown run's samples at one step, labelled with the
+run's label and its quality figures at that step, stepping through saved grids, the nearest
+step said when runs saved at different steps, 2D samples and landscapes, one exported figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import open_window
+from core import config as C
+from core.cli import train_main
+from sngan_gui.report.dialog import FigureRequest, QtExportFigureDialog
+from tests.helpers import tiny_image
+
+pytestmark = pytest.mark.slow  # trains runs
+
+
+def _train(tmp_path, name, cfg, *args) -> Path:
+    path = tmp_path / f"{name}.toml"
+    C.save(cfg, path)
+    out = tmp_path / name
+    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
+    return out
+
+
+def _quality_lines(run: Path) -> dict[int, dict]:
+    """The metrics lines with a quality figure, by step (read here, not by the app)."""
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return {m["step"]: m for m in lines if m.get("fd") is not None or m.get("modes") is not None}
+
+
+def _nearest(steps, target):
+    return min(sorted(steps), key=lambda s: (abs(s - target), s))
+
+
+def _fd(v):
+    return f"fd {v:.0f}" if abs(v) >= 100 else f"fd {v:.3g}"
+
+
+def _menu_action(w, menu_title, name):
+    for menu_action in w.menuBar().actions():
+        if menu_action.text().replace("&", "") == menu_title:
+            found = [a for a in menu_action.menu().actions() if a.objectName() == name]
+            if found:
+                return found[0]
+    raise AssertionError(f"no action {name} in the {menu_title} menu")
+
+
+@pytest.fixture(scope="module")
+def sn_runs(tmp_path_factory):
+    """Two image runs, SN on and off, saving their grids at different steps (on: every 2, off:
+    every 3), quality every 4 steps."""
+    tmp = tmp_path_factory.mktemp("film")
+    base = dict(run__steps=6, run__log_every=1, run__probe_every=4)
+    on = _train(tmp, "on", tiny_image(constraints__spectral__enabled=True, run__sample_every=2,
+                                      **base))
+    off = _train(tmp, "off", tiny_image(constraints__spectral__enabled=False,
+                                        run__sample_every=3, **base))
+    return on, off
+
+
+def test_two_image_runs_side_by_side_at_equal_steps(qtbot, sn_runs, tmp_path, monkeypatch):
+    on, off = sn_runs
+    w = open_window(qtbot, [on, off])
+    # a new user finds it in the View menu (and the Export menu)
+    _menu_action(w, "Export", "exportFilmstripAction")
+    _menu_action(w, "View", "filmstripAction").trigger()
+    f = w.filmstrip
+    assert f.isVisible()
+    entries = list(w.compare.runs)
+    labels = [e.label for e in entries]
+    assert len(set(labels)) == 2 and all("spectral" in x for x in labels), labels
+    saved = {on: [2, 4, 6], off: [3, 6]}
+    qtbot.waitUntil(lambda: len(f.cells) == 2 and f.steps == [2, 3, 4, 6], timeout=20000)
+    # latest: the newest step both runs reached
+    assert f.latest.isChecked() and f.asked == 6
+    for step in (6, 4, 2, 3):
+        f.show_step(step)
+        assert not f.latest.isChecked()
+        assert f.step_label.text() == f"step {step}"
+        for cell, entry in zip(f.cells, entries):
+            run = entry.path
+            shown = _nearest(saved[run], step)
+            quality = _quality_lines(run)
+            q = quality[_nearest(quality, shown)]
+            assert cell.title.text() == entry.label
+            assert cell.step.text() == (f"step {shown}" if shown == step
+                                        else f"step {shown} (nearest to {step})")
+            figures = f"{_fd(q['fd'])} · classes {q['classes']}"
+            if q["step"] != shown:
+                figures += f" (at step {q['step']})"
+            assert cell.figures.text() == figures
+            assert cell.frame.quality["fd"] == q["fd"]  # the number itself, not a bucket's
+            png = np.asarray(Image.open(run / "samples" / f"step_{shown:07d}.png").convert("L"))
+            np.testing.assert_array_equal(cell.frame.pixels[..., 0], png)
+            np.testing.assert_array_equal(cell.image.image, png)
+    # the slider steps through every saved step
+    f.slider.setValue(f.steps.index(4))
+    assert f.asked == 4 and [c.frame.step for c in f.cells] == [4, 3]
+
+    # exported as one report figure: PNG at 300 dpi with its caption, PDF and SVG beside it
+    shown_dialog = []
+
+    def accept(dlg):
+        shown_dialog.append(dlg)
+        dlg.path.setText(str(tmp_path / "strip"))
+        for fmt, box in dlg.format_boxes.items():
+            box.setChecked(True)
+        return True
+
+    monkeypatch.setattr(QtExportFigureDialog, "exec", accept)
+    _menu_action(w, "Export", "exportFilmstripAction").trigger()
+    dlg, = shown_dialog
+    assert [b.text() for b in dlg.panel_boxes.values()] == labels
+    for ext in ("png", "pdf", "svg"):
+        assert (tmp_path / f"strip.{ext}").stat().st_size > 0, ext
+    assert "exported" in w.statusBar().currentMessage()
+    img = Image.open(tmp_path / "strip.png")
+    assert img.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    caption = img.info["Description"]
+    assert caption.startswith("Samples at step 4. Runs without samples at that step show "
+                              f"their nearest: {labels[1]}: step 3 (nearest to 4).")
+    assert all(label in caption for label in labels)
+    assert "constraints.spectral.enabled (on / off)" in caption
+    w.close()
+
+
+def test_figure_of_chosen_runs_names_only_them(qtbot, sn_runs, tmp_path):
+    on, off = sn_runs
+    w = open_window(qtbot, [on, off])
+    w.filmstrip.open()
+    f = w.filmstrip
+    qtbot.waitUntil(lambda: len(f.cells) == 2, timeout=20000)
+    first = list(w.compare.runs)[0]
+    paths = f.figure(FigureRequest(panels=(str(first.key),), caption=f.caption(),
+                                   style="report", formats=("png",), path=tmp_path / "one",
+                                   columns=2))
+    caption = Image.open(paths[0]).info["Description"]
+    assert caption.startswith("Samples at step 6.") and "Run: " in caption
+    assert list(w.compare.runs)[1].label not in caption.split("They differ")[0]
+    # a run unticked in the run list leaves the filmstrip
+    w.compare.runs.set_visible(first.key, False)
+    qtbot.waitUntil(lambda: len(f.cells) == 1, timeout=5000)
+    w.close()
