@@ -117,6 +117,10 @@ class FilmSources:
             return FilmFrame(label, asked, step, pixels=pixels, quality=quality, color=color,
                              missing=missing)
         land = None if step is None else self.archive.landscapes(model)[step]
+        if land is not None and (quality is None or quality["step"] != step):
+            # a landscape measured between the log lines (core.liveprobes) carries its own
+            # coverage figures, the same measurement as a slow-probe line's
+            quality = {"step": step, "modes": int(land.modes), "hq": float(land.hq)}
         return FilmFrame(label, asked, step, two_d=True, landscape=land,
                          real=model.real_points, quality=quality, color=color,
                          modes_total=model.modes_total,

@@ -147,3 +147,42 @@ def test_figure_of_chosen_runs_names_only_them(qtbot, sn_runs, tmp_path):
     w.compare.runs.set_visible(first.key, False)
     qtbot.waitUntil(lambda: len(f.cells) == 1, timeout=5000)
     w.close()
+
+
+def test_a_2d_run_shows_samples_and_landscape_at_each_step_it_reported(qtbot, window):
+    w = window
+    w.form.cfg.update({"run.steps": 40, "run.probe_every": 10, "run.log_every": 10})
+    w.act_filmstrip.trigger()
+    f = w.filmstrip
+    assert "tick runs" in f.note.text() or "no samples" in f.note.text()
+    w.play()
+    qtbot.waitUntil(lambda: w.model.state.value == "finished", timeout=60000)
+    qtbot.waitUntil(lambda: f.steps and f.steps[-1] == 40, timeout=10000)
+    quality = _quality_lines(w.run_dir)
+    # the landscapes the run reported while the window held it: the slow probes' and those
+    # measured between the log lines for the display (core.liveprobes), the last one at 40
+    assert len(f.steps) >= 2 and f.steps[-1] == 40, f.steps
+    assert "keeps no past landscape" in f.note.text()
+    cell, = f.cells
+    assert cell.two_d and cell.title.text() == w.compare.label(w.current)
+    for step in f.steps:
+        f.show_step(step)
+        land = cell.frame.landscape
+        assert land.step == step and cell.step.text() == f"step {step}"
+        # the figures of the metrics line at that step (read here), else the landscape's own
+        q = quality.get(step, {"modes": land.modes, "hq": land.hq})
+        assert (land.modes, land.hq) == (q["modes"], pytest.approx(q["hq"]))
+        assert cell.figures.text() == f"modes {q['modes']}/8 · hq {100 * q['hq']:.0f} %"
+        np.testing.assert_array_equal(cell.image.image, np.asarray(land.values, np.float32))
+    # a step between two landscapes shows the nearest, and says so
+    gaps = [(a, b) for a, b in zip(f.steps, f.steps[1:]) if b - a >= 3]
+    if gaps:
+        a, _b = gaps[0]
+        f.show_step(a + 1)
+        assert cell.step.text() == f"step {a} (nearest to {a + 1})"
+    specs_dir = w.run_dir.parent / "fig"
+    paths = f.figure(FigureRequest(panels=(str(w.compare.runs.keys()[0]),),
+                                   caption=f.caption(), style="report", formats=("svg",),
+                                   path=specs_dir / "ring", columns=1))
+    text = paths[0].read_text()
+    assert "critic D(x)" in text and "Samples and critic landscapes at step" in text
