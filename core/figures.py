@@ -154,7 +154,7 @@ class PlotSpec:
     ylabel: str = ""
     log_y: bool = False
     equal_aspect: bool = False
-    axes: bool = True                    # False: an image alone (a sample grid)
+    axes: bool = True                    # False: an image alone (a sample grid), its xlabel under it
     lines: list[Line] = field(default_factory=list)
     points: list[Points] = field(default_factory=list)
     heatmap: Heatmap | None = None
@@ -336,8 +336,12 @@ def _draw_panel(fig, ax, spec: PlotSpec, style: FigureStyle):
                 bbox={"facecolor": bg, "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
     if spec.equal_aspect:
         ax.set_aspect("equal", adjustable="box")
-    if not spec.axes:
-        ax.set_axis_off()
+    if not spec.axes:  # an image alone, with its x label under it (a filmstrip's figures)
+        ax.grid(False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
     ax.margins(0.03)
     _legend(ax, spec, style)
     return title
