@@ -24,6 +24,7 @@ import dataclasses
 import math
 import os
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -31,7 +32,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .contract import Landscape
-from .figures import REPORT, FigureStyle, Heatmap, PlotSpec, Points
+from .figures import REPORT, FigureStyle, Heatmap, PlotSpec, Points, short_label
 from .runlayout import RunPaths, sample_step
 from .runreader import JsonlTail
 
@@ -45,6 +46,7 @@ MEANINGS = {"fd": "fd: Fréchet distance in the dataset scorer's features (lower
 # Report figure panels (inches): a sample grid is square, with a title and two lines under it.
 IMAGE_PANEL_IN = (2.3, 2.75)
 PANEL_2D_IN = (2.3, 2.6)
+TITLE_CHARS = 30  # a label's line above its grid (wrapped onto a second line when longer)
 
 
 # --------------------------------------------------------------------------- steps
@@ -194,6 +196,15 @@ class FilmFrame:
 
 
 # --------------------------------------------------------------------------- the figure
+def _title(label: str, chars: int) -> str:
+    """A run's label in at most two lines of about ``chars`` (the end of a longer one kept:
+    labels of runs alike differ at their end, "... (2)")."""
+    lines = textwrap.wrap(label, chars) or [""]
+    if len(lines) <= 2:
+        return "\n".join(lines)
+    return lines[0] + "\n" + short_label(" ".join(lines[1:]), chars)
+
+
 def frame_specs(frames: Sequence[FilmFrame], *, heat_stops: tuple[tuple[float, str], ...],
                 real_color: str, fake_color: str, fake_points: int = 1000) -> list[PlotSpec]:
     """The report figure's panels: per image run its grid, per 2D run its samples (real and
@@ -202,8 +213,9 @@ def frame_specs(frames: Sequence[FilmFrame], *, heat_stops: tuple[tuple[float, s
     specs: list[PlotSpec] = []
     for f in frames:
         under = f"{f.step_note()}\n{f.figures()}"
+        title = _title(f.label, TITLE_CHARS if not f.two_d else TITLE_CHARS - 8)
         if not f.two_d:
-            spec = PlotSpec(title=f.label, xlabel=under, axes=False, legend=[])
+            spec = PlotSpec(title=title, xlabel=under, axes=False, legend=[])
             if f.pixels is not None:
                 pixels = np.asarray(f.pixels)
                 spec.image = pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1 \
@@ -211,9 +223,9 @@ def frame_specs(frames: Sequence[FilmFrame], *, heat_stops: tuple[tuple[float, s
             specs.append(spec)
             continue
         land = f.landscape
-        samples = PlotSpec(title=f"{f.label} · samples", xlabel=under, equal_aspect=True,
+        samples = PlotSpec(title=f"{title}\nsamples", xlabel=under, equal_aspect=True,
                            legend_loc="upper left")
-        critic = PlotSpec(title=f"{f.label} · critic D(x)",
+        critic = PlotSpec(title=f"{title}\ncritic D(x)",
                           xlabel=f"{f.step_note()}" if land is not None
                           else f.missing or "no landscape", equal_aspect=True, legend=[])
         if f.real is not None:
@@ -253,9 +265,8 @@ def filmstrip_caption(frames: Sequence[FilmFrame], asked: int, runs_caption: str
     two_d = any(f.two_d for f in frames)
     what = "Samples and critic landscapes" if two_d else "Samples"
     text = f"{what} at step {asked:,}."
-    off = [f"{f.label}: {f.step_note()}" for f in frames if f.step != asked]
-    if off:
-        text += " Runs without samples at that step show their nearest: " + "; ".join(off) + "."
+    if any(f.step != asked for f in frames):
+        text += " A run without samples at that step shows its nearest, its step under it."
     keys = ("modes", "hq") if two_d else ("fd", "classes")
     text += (" Under each: " + "; ".join(MEANINGS[k] for k in keys) + ", from the run's "
              "metrics line at that step, or its nearest quality line (its step given).")

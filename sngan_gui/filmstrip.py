@@ -55,6 +55,7 @@ class QtFilmCell(QFrame):
         self.step.setObjectName("filmCellStep")
         self.figures = QLabel("")
         self.figures.setObjectName("filmCellFigures")
+        self.figures.setStyleSheet("font-size: 11pt;")
         for label in (self.title, self.step, self.figures):
             lay.addWidget(label)
         self.view = pg.GraphicsLayoutWidget()
@@ -86,7 +87,7 @@ class QtFilmCell(QFrame):
         self.frame = frame
         self.title.setText(frame.label)
         self.title.setToolTip(frame.label)
-        self.title.setStyleSheet(f"color: {frame.color}; font-weight: bold;")
+        self.title.setStyleSheet(f"color: {frame.color}; font-weight: bold; font-size: 11pt;")
         self.step.setText(frame.step_note())
         self.figures.setText(frame.figures())
         tip = ""

@@ -96,6 +96,14 @@ def _landscape(step):
                      hq=0.5, mode_counts=np.ones(8))
 
 
+def test_long_labels_wrap_above_the_grid_keeping_their_end():
+    assert film._title("spectral on, loss bce, lr_d 0.0002 (2)", 30) == \
+        "spectral on, loss bce, lr_d\n0.0002 (2)"
+    long = film._title("spectral on, loss bce, lr_d 0.0002, seed 1, batch 64, steps 900 (2)", 30)
+    first, second = long.split("\n")
+    assert first == "spectral on, loss bce, lr_d" and second.endswith("(2)") and len(second) == 30
+
+
 def test_frame_specs_and_caption():
     grid = np.full((10, 10, 1), 128, np.uint8)
     frames = [FilmFrame("SN on", 6, 6, pixels=grid, quality={"step": 6, "fd": 40.0,
@@ -108,8 +116,8 @@ def test_frame_specs_and_caption():
     assert specs[0].image.shape == (10, 10) and not specs[0].axes
     assert specs[1].xlabel == "step 4 (nearest to 6)\nfd 80 · classes 5"
     text = film.filmstrip_caption(frames, 6, "Runs: SN on; SN off.")
-    assert text.startswith("Samples at step 6. Runs without samples at that step show their "
-                           "nearest: SN off: step 4 (nearest to 6).")
+    assert text.startswith("Samples at step 6. A run without samples at that step shows its "
+                           "nearest, its step under it.")
     assert "fd: Fréchet distance" in text and text.endswith("Runs: SN on; SN off.")
     assert film.frame_columns(frames) == 2 and film.frame_columns(frames * 3) == 3
     assert film.frame_columns(frames * 2) == 2  # four runs: two rows of two
@@ -117,7 +125,7 @@ def test_frame_specs_and_caption():
                       real=np.ones((4, 2)), quality={"step": 10, "modes": 3, "hq": 0.5})]
     specs = film.frame_specs(flat, heat_stops=((0, "#000000"), (1, "#ffffff")),
                              real_color="#0000ff", fake_color="#ff8800")
-    assert [s.title for s in specs] == ["ring · samples", "ring · critic D(x)"]
+    assert [s.title for s in specs] == ["ring\nsamples", "ring\ncritic D(x)"]
     assert [p.name for p in specs[0].points] == ["real", "generated"]
     assert specs[1].heatmap.levels == pytest.approx(tuple(np.percentile(np.arange(25.0),
                                                                          [2, 98])))

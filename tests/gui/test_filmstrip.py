@@ -123,9 +123,11 @@ def test_two_image_runs_side_by_side_at_equal_steps(qtbot, sn_runs, tmp_path, mo
     img = Image.open(tmp_path / "strip.png")
     assert img.info["dpi"] == pytest.approx((300, 300), abs=0.01)
     caption = img.info["Description"]
-    assert caption.startswith("Samples at step 4. Runs without samples at that step show "
-                              f"their nearest: {labels[1]}: step 3 (nearest to 4).")
+    assert caption.startswith("Samples at step 4. A run without samples at that step shows "
+                              "its nearest, its step under it.")
     assert all(label in caption for label in labels)
+    svg = (tmp_path / "strip.svg").read_text()  # each panel says its step and figures
+    assert "step 3 (nearest to 4)" in svg and f"classes {_quality_lines(off)[4]['classes']}" in svg
     assert "constraints.spectral.enabled (on / off)" in caption
     w.close()
 
