@@ -46,6 +46,7 @@ class QtFilmCell(QFrame):
         self.setFrameShape(QFrame.StyledPanel)
         self.two_d = two_d
         self.frame: FilmFrame | None = None
+        self._shown: tuple | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 6)
         lay.setSpacing(1)
@@ -84,6 +85,11 @@ class QtFilmCell(QFrame):
             self.box = box
 
     def show_frame(self, frame: FilmFrame) -> None:
+        key = (frame.label, frame.color, frame.asked, frame.step, frame.quality_step,
+               id(frame.pixels), id(frame.landscape), frame.figures())
+        if key == self._shown:
+            return  # the runs report many times a second: redraw only what changed
+        self._shown = key
         self.frame = frame
         self.title.setText(frame.label)
         self.title.setToolTip(frame.label)

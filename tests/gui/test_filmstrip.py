@@ -164,6 +164,7 @@ def test_a_2d_run_shows_samples_and_landscape_at_each_step_it_reported(qtbot, wi
     # the landscapes the run reported while the window held it: the slow probes' and those
     # measured between the log lines for the display (core.liveprobes), the last one at 40
     assert len(f.steps) >= 2 and f.steps[-1] == 40, f.steps
+    assert f.latest.isChecked() and f.asked == 40  # "Latest" followed the run as it trained
     assert "keeps no past landscape" in f.note.text()
     cell, = f.cells
     assert cell.two_d and cell.title.text() == w.compare.label(w.current)
