@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
@@ -157,6 +157,12 @@ class QtFilmstrip(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._build()
         self.resize(1200, 640)
+        window.installEventFilter(self)  # closes with the main window
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.window_ and event.type() == QEvent.Close:
+            self.close()
+        return False
 
     def _build(self) -> None:
         lay = QVBoxLayout(self)
@@ -170,7 +176,7 @@ class QtFilmstrip(QWidget):
         self.step_label = QLabel("")
         self.step_label.setObjectName("filmstripStep")
         self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance(
-            "step 1,000,000 of 1,000,000"))
+            "step 1,000,000"))
         bar.addWidget(self.step_label)
         self.latest = QCheckBox("Latest")
         self.latest.setObjectName("filmstripLatest")

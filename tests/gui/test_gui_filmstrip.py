@@ -130,6 +130,7 @@ def test_two_image_runs_side_by_side_at_equal_steps(qtbot, sn_runs, tmp_path, mo
     assert "step 3 (nearest to 4)" in svg and f"classes {_quality_lines(off)[4]['classes']}" in svg
     assert "constraints.spectral.enabled (on / off)" in caption
     w.close()
+    assert not f.isVisible()  # closes with the main window
 
 
 def test_figure_of_chosen_runs_names_only_them(qtbot, sn_runs, tmp_path):
