@@ -160,7 +160,7 @@ def test_a_2d_run_shows_samples_and_landscape_at_each_step_it_reported(qtbot, wi
     assert "tick runs" in f.note.text() or "no samples" in f.note.text()
     w.play()
     qtbot.waitUntil(lambda: w.model.state.value == "finished", timeout=60000)
-    qtbot.waitUntil(lambda: f.steps and f.steps[-1] == 40, timeout=10000)
+    qtbot.waitUntil(lambda: bool(f.steps) and f.steps[-1] == 40, timeout=10000)
     quality = _quality_lines(w.run_dir)
     # the landscapes the run reported while the window held it: the slow probes' and those
     # measured between the log lines for the display (core.liveprobes), the last one at 40
@@ -190,3 +190,27 @@ def test_a_2d_run_shows_samples_and_landscape_at_each_step_it_reported(qtbot, wi
                                    path=specs_dir / "ring", columns=1))
     text = paths[0].read_text()
     assert "critic D(x)" in text and "Samples and critic landscapes at step" in text
+
+
+def test_a_training_runs_live_grid_is_shown_at_its_step(qtbot, make_window, tmp_path):
+    """Between two saved grids the filmstrip shows the grid the training process sent."""
+    path = tmp_path / "img.toml"
+    C.save(tiny_image(run__steps=100, run__sample_every=50, run__log_every=1), path)
+    w = make_window(path)
+    w.act_filmstrip.trigger()
+    f = w.filmstrip
+    for step in (1, 2, 3):
+        w.step_once()
+        qtbot.waitUntil(lambda s=step: w.step == s, timeout=60000)
+    qtbot.waitUntil(lambda: w.model.snapshot.samples is not None
+                    and w.model.snapshot.samples.step == 3, timeout=20000)
+    assert not (w.run_dir / "samples").exists() or not list((w.run_dir / "samples").iterdir())
+    qtbot.waitUntil(lambda: bool(f.cells) and f.cells[0].frame.step == 3, timeout=5000)
+    cell, = f.cells
+    assert f.steps == [3] and cell.step.text() == "step 3"
+    np.testing.assert_array_equal(cell.frame.pixels, w.model.snapshot.samples.pixels)
+    quality = _quality_lines(w.run_dir)  # the first line is a slow-probe line
+    q = quality[_nearest(quality, 3)]
+    figures = f"{_fd(q['fd'])} · classes {q['classes']}"
+    assert cell.figures.text() == (figures if q["step"] == 3 else
+                                   f"{figures} (at step {q['step']})")
