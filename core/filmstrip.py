@@ -88,7 +88,7 @@ class QualityLog:
 
     def __init__(self, run_dir: str | Path):
         self.path = RunPaths(run_dir).metrics
-        self._tail = JsonlTail(self.path, require_step=True, keep=QUALITY_LINE.search)
+        self._tail = JsonlTail(self.path, require_step=True, only=QUALITY_LINE)
         self.lines: dict[int, dict[str, Any]] = {}
         self.steps: list[int] = []
 

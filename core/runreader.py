@@ -19,10 +19,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import config as config_mod
 from .config import Config, ConfigError
@@ -82,13 +83,14 @@ class JsonlTail:
     """
 
     def __init__(self, path: str | Path, *, require_step: bool = False,
-                 keep: Callable[[bytes], Any] | None = None):
+                 only: re.Pattern[bytes] | None = None):
         """``require_step``: a line without an integer ``step`` is a problem (metrics).
-        ``keep``: only lines for which it is true are parsed (the others are counted and
-        skipped unread: a reader of a few fields of a big file parses only their lines)."""
+        ``only``: parse only the lines in which this pattern is found (the others are
+        counted, never split out or parsed: a reader of a few sparse fields of a big file
+        pays a regular-expression scan, not a million JSON parses)."""
         self.path = Path(path)
         self.require_step = require_step
-        self.keep = keep
+        self.only = only
         self._offset = 0
         self._pending = b""
         self._line = 0
@@ -185,12 +187,32 @@ class JsonlTail:
             self._head = (self._head + chunk)[:CHECK_BYTES]
         self._before = (self._before + chunk)[-CHECK_BYTES:]
         self._offset += len(chunk)
+        if self.only is not None:
+            return self._matching(self._pending + chunk)
         *lines, self._pending = (self._pending + chunk).split(b"\n")
         return [obj for obj in map(self._parse, lines) if obj is not None]
 
+    def _matching(self, data: bytes) -> list[dict[str, Any]]:
+        """The objects of the complete lines of ``data`` in which ``only`` is found."""
+        end = data.rfind(b"\n") + 1
+        data, self._pending = data[:end], data[end:]
+        out, counted, taken = [], 0, 0  # newlines counted before ``counted``; lines taken to
+        for match in self.only.finditer(data):
+            if match.start() < taken:
+                continue  # found twice in one line
+            start = data.rfind(b"\n", 0, match.start()) + 1
+            stop = data.find(b"\n", match.end())
+            self._line += data.count(b"\n", counted, start)
+            counted = taken = stop + 1
+            obj = self._parse(data[start:stop])
+            if obj is not None:
+                out.append(obj)
+        self._line += data.count(b"\n", counted)
+        return out
+
     def _parse(self, raw: bytes) -> dict[str, Any] | None:
         self._line += 1
-        if not raw.strip() or (self.keep is not None and not self.keep(raw)):
+        if not raw.strip():
             return None
         obj, reason = parse_json_line(raw)
         if reason is None and self.require_step and not _is_step(obj.get("step")):

@@ -131,3 +131,24 @@ def test_frame_specs_and_caption():
                                                                          [2, 98])))
     assert film.frame_columns(flat) == 2
     assert film.figure_style(flat).panel_width_in == film.PANEL_2D_IN[0]
+
+
+def test_a_tail_reading_only_matching_lines_counts_every_line(tmp_path):
+    """JsonlTail(only=...) parses the matching lines alone, yet names a bad one by its line
+    number in the file, and holds a half-written line back as a full read does."""
+    import re
+
+    from core.runreader import JsonlTail
+
+    path = tmp_path / "m.jsonl"
+    path.write_text(_line(1) + _line(2, fd=5.0) + '{"step": 3, "fd": 7, oops}\n' + _line(4)
+                    + '{"step": 5, "fd": 1.5, "classes": 2, "note": "\\"fd\\": 9"}\n')
+    tail = JsonlTail(path, require_step=True, only=re.compile(rb'"fd": ?-?[0-9]'))
+    assert [m["step"] for m in tail.read_new()] == [2, 5]  # one line found twice: once
+    assert [p.line for p in tail.problems] == [3] and tail.lines == 5
+    with open(path, "a") as fh:
+        fh.write(_line(6, fd=2.0)[:20])
+    assert tail.read_new() == [] and tail.incomplete_tail
+    with open(path, "a") as fh:
+        fh.write(_line(6, fd=2.0)[20:] + _line(7))
+    assert [m["step"] for m in tail.read_new()] == [6] and tail.lines == 7
