@@ -64,7 +64,7 @@ class FilmSources:
     def __init__(self, archive: LandscapeArchive):
         self.archive = archive
         self._logs: dict[Path, QualityLog] = {}
-        self._grids: collections.OrderedDict[tuple[Path, int], np.ndarray | None] = \
+        self._grids: collections.OrderedDict[tuple[Path, int, int], np.ndarray | None] = \
             collections.OrderedDict()
 
     def quality(self, path: Path | None) -> QualityLog | None:
@@ -92,11 +92,15 @@ class FilmSources:
             return np.asarray(live.pixels)
         if path is None:
             return None
-        key = (path, step)
+        png = RunPaths(path).sample(step)
+        try:  # a resumed run writes the grids after its checkpoint again: a new file
+            key = (path, step, png.stat().st_mtime_ns)
+        except OSError:
+            return None
         if key in self._grids:
             self._grids.move_to_end(key)
             return self._grids[key]
-        grid = read_sample_png(RunPaths(path).sample(step), step)
+        grid = read_sample_png(png, step)
         pixels = None if grid is None else grid.pixels
         self._grids[key] = pixels
         while len(self._grids) > PNG_CACHE:
