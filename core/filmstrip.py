@@ -170,6 +170,7 @@ class FilmFrame:
     modes_total: int | None = None
     color: str = "#000000"
     missing: str = ""
+    unmeasured: str = ""  # why the run has no quality figures at all (e.g. switched off)
 
     @property
     def quality_step(self) -> int | None:
@@ -188,7 +189,9 @@ class FilmFrame:
         samples' step ("fd 12.3 · classes 9 (at step 500)")."""
         parts = quality_parts(self.quality, two_d=self.two_d, modes_total=self.modes_total)
         if not parts:
-            return "no quality figures yet" if self.quality is None else ""
+            if self.quality is None:
+                return self.unmeasured or "no quality figures yet"
+            return ""
         text = " · ".join(parts)
         if self.quality_step != self.step:
             text += f" (at step {self.quality_step:,})"

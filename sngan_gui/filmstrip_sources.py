@@ -118,8 +118,9 @@ class FilmSources:
             pixels = None if step is None else self._grid(model, path, step)
             missing = "" if step is not None else (
                 "no samples yet" if path is None else f"no samples in {RunPaths(path).samples}")
+            off = "" if model.cfg.quality.enabled else "quality not measured (quality.enabled off)"
             return FilmFrame(label, asked, step, pixels=pixels, quality=quality, color=color,
-                             missing=missing)
+                             missing=missing, unmeasured=off)
         land = None if step is None else self.archive.landscapes(model)[step]
         if land is not None and (quality is None or quality["step"] != step):
             # a landscape measured between the log lines (core.liveprobes) carries its own

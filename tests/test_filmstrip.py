@@ -85,6 +85,8 @@ def test_the_labels_say_which_step_is_shown_and_where_the_figures_come_from():
     assert big.figures() == "fd 1234 · classes 1"  # 1234.5 rounds half to even
     none = FilmFrame("new", 10, None)
     assert none.step_note() == "no samples yet" and none.figures() == "no quality figures yet"
+    off = FilmFrame("q off", 10, 10, unmeasured="quality not measured (quality.enabled off)")
+    assert off.figures() == "quality not measured (quality.enabled off)"
     stacked = FilmFrame("s", 4, 4, quality={"step": 4, "fd": 50.0, "classes": 10, "modes": 412})
     assert stacked.figures() == "fd 50 · classes 10 · modes 412"
 
