@@ -7,8 +7,11 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from core.presets import list_presets
+
 from .files import make_action
 from .filmstrip import QtFilmstrip
+from .panels.presets import preset_titles
 
 
 def build_menus(w: QMainWindow) -> None:
@@ -38,6 +41,14 @@ def build_menus(w: QMainWindow) -> None:
                   "exportAllAction")
     mb = w.menuBar()
     filem = mb.addMenu("&File")
+    presetm = filem.addMenu("&New from preset")  # first: where a new user starts
+    presetm.setObjectName("newFromPresetMenu")
+    for name, title, path in preset_titles(list_presets()):
+        presetm.addAction(a(title, lambda _=False, p=str(path): w.load_preset(p), None,
+                            f"{name}: a new run with this preset's settings (Play starts it)",
+                            f"preset_{name}"))
+    presetm.setToolTipsVisible(True)
+    filem.addSeparator()
     filem.addAction(a("Open &run…", w.files.open_run_dialog, "Ctrl+Shift+R",
                       "Open a run folder: a finished run is shown, one being written is "
                       "followed", "openRunAction"))

@@ -151,9 +151,11 @@ class QtMainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
         self.run_panel = self.controls_dock.run_panel
         self.experiment_panel = self.controls_dock.experiment_panel
-        self.experiment_panel.set_preset(preset_path)
-        self.experiment_panel.presetChosen.connect(self.load_preset)
+        self.preset_panel = self.controls_dock.preset_panel
+        self.preset_panel.show_config(self.form.cfg, preset_path)
+        self.preset_panel.presetChosen.connect(self.load_preset)
         self.form.changed.connect(self._on_form_changed)
+        self.form.changed.connect(lambda *_: self.preset_panel.follow_edits(self.form.cfg))
         self.form.rejected.connect(
             lambda key, why: self.statusBar().showMessage(f"refused: {why}", 6000))
         self.run_panel.play.toggled.connect(self._on_play_toggled)
@@ -259,7 +261,7 @@ class QtMainWindow(QMainWindow):
     def load_config(self, cfg: Config, preset_path: str | Path | None = None) -> None:
         self.compare.new_run(cfg)
         if preset_path:
-            self.experiment_panel.set_preset(preset_path)
+            self.preset_panel.set_preset(preset_path)
         self._update_status("ready: press Play to start a new run")
 
     def load_preset(self, path: str) -> None:
@@ -365,6 +367,6 @@ class QtMainWindow(QMainWindow):
         self.hide()  # gone at once; the training processes finish their run folders meanwhile
         self.area.stop()
         self.settings.save_window(self)
-        self.settings.set_last_config(self.cfg)
+        self.settings.set_last_config(self.cfg, self.preset_panel.shown_path())
         self.compare.close()
         super().closeEvent(event)

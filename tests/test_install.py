@@ -68,6 +68,7 @@ import sngan_gui.launcher
 from core.resource_paths import icon_svg, style_sheet
 from sngan_gui import theme
 from sngan_gui.qt_main_window import QtMainWindow
+from sngan_gui.panels.presets import NAME_ROLE
 
 app = QApplication([sys.argv[0]])
 found = {}
@@ -81,9 +82,9 @@ def look():
         window_colour=app.palette().window().color().name(), theme_panel=theme.PANEL,
         icon_sizes=[s.width() for s in app.windowIcon().availableSizes()],
         window_icon=not window.windowIcon().isNull(), icon_file=str(icon_svg()),
-        presets=[window.experiment_panel.preset.itemText(i)
-                 for i in range(window.experiment_panel.preset.count())],
-        preset_shown=window.experiment_panel.preset.currentText(),
+        presets=[window.preset_panel.preset.itemData(i, NAME_ROLE)
+                 for i in range(window.preset_panel.preset.count())],
+        preset_shown=window.preset_panel.shown_name(),
         screenshot=window.grab().save(sys.argv[1]))
     window.close()
     app.quit()

@@ -168,7 +168,9 @@ class RunOverlay:
     def _legend_columns(self) -> None:
         """Two columns for a long legend in a plot wide enough to hold them side by side."""
         legend = self.plot.legend
-        if legend is not None:
+        if hasattr(legend, "fit"):  # a legend row above the plot fits its own columns
+            legend.fit()
+        elif legend is not None:
             n = len(legend.items)
             want = 2 if n >= LEGEND_COLUMNS_FROM and self.plot.width() >= LEGEND_TWO_COLUMNS_PX \
                 else 1

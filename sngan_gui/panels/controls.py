@@ -21,7 +21,7 @@ from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
 
 from ..live_text import QtLiveText
-from .guide import QtGuidePanel
+from .presets import QtPresetPanel
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
 RESTART_MARK = " ⟳"
@@ -288,40 +288,20 @@ class QtConfigForm(QWidget):
 
 
 class QtExperimentPanel(QGroupBox):
-    presetChosen = Signal(str)
-    presetShown = Signal(str)  # the file of the config shown ("" for none)
+    """The experiment's settings (the preset they start from is in :mod:`.presets`)."""
 
-    def __init__(self, form: QtConfigForm, presets: dict[str, Path], parent=None):
+    def __init__(self, form: QtConfigForm, parent=None):
         super().__init__("Experiment", parent)
         lay = QFormLayout(self)
         lay.setLabelAlignment(Qt.AlignRight)
         lay.setHorizontalSpacing(8)
         lay.setVerticalSpacing(4)
-        self.preset = QComboBox()
-        self.preset.setObjectName("presetCombo")
-        self.preset.setToolTip("Load a preset from resources/presets/ (starts a new run on Play).")
-        self.presets = dict(presets)
-        for name, path in self.presets.items():
-            self.preset.addItem(name, str(path))
-        self.preset.activated.connect(lambda i: self.presetChosen.emit(self.preset.itemData(i)))
-        lay.addRow("Preset", self.preset)
         for spec in form_specs(constraints=False):
             lay.addRow(form.make_label(spec.key), form.make_editor(spec.key))
         note = QLabel("⟳ marks settings that take effect in a new run (Reset).")
         note.setProperty("restart", True)
         note.setWordWrap(True)
         lay.addRow(note)
-
-    def set_preset(self, path: str | Path | None) -> None:
-        path = str(Path(path).resolve()) if path else ""
-        self.presetShown.emit(path)
-        for i in range(self.preset.count()):
-            if str(Path(self.preset.itemData(i)).resolve()) == path:
-                self.preset.setCurrentIndex(i)
-                return
-        if path:
-            self.preset.addItem(Path(path).stem + " (file)", path)
-            self.preset.setCurrentIndex(self.preset.count() - 1)
 
 
 class QtConstraintsPanel(QGroupBox):
@@ -427,14 +407,14 @@ class QtControlsDock(QDockWidget):
         from .stabilizers import QtStabilizersPanel  # it builds on this module's helpers
 
         self.stabilizers_panel = QtStabilizersPanel(form)
-        self.experiment_panel = QtExperimentPanel(form, presets)
-        self.guide_panel = QtGuidePanel()
-        self.experiment_panel.presetShown.connect(self.guide_panel.show_guide)
+        self.experiment_panel = QtExperimentPanel(form)
+        self.preset_panel = QtPresetPanel(presets)  # first: where a new user starts
+        self.guide_panel = self.preset_panel.guide
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(8)
-        for w in (self.run_panel, self.guide_panel, self.constraints_panel,
+        for w in (self.preset_panel, self.run_panel, self.constraints_panel,
                   self.stabilizers_panel, self.experiment_panel):
             lay.addWidget(w)
         lay.addStretch(1)
@@ -442,6 +422,10 @@ class QtControlsDock(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
+        # never narrower than its controls (a restored layout came back clipping Reset and
+        # the drop-downs: the scroll area has no horizontal bar)
+        scroll.setMinimumWidth(max(340, body.minimumSizeHint().width()
+                                   + scroll.verticalScrollBar().sizeHint().width()
+                                   + 2 * scroll.frameWidth()))
         self.setWidget(scroll)
         self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)

@@ -14,6 +14,7 @@ from .. import theme
 from ..report.specs import color_hex, curve_lines
 from ..run_model import DataKind, RunModel
 from .base import QtPlotPanel, _style_plot, pen, steady_range, tick_font
+from .legend_row import QtLegendRow
 from .draw import DrawViewBox, QtDrawTool
 
 FAKE_POINTS = 1000  # of the coverage samples, drawn over the landscape
@@ -35,7 +36,7 @@ class QtSpectrumPanel(QtPlotPanel):
         _style_plot(p, "index i / rank", "σᵢ / σ₁")
         p.setYRange(0, 1.05)
         p.setXRange(0, 1)
-        self.legend = p.addLegend(offset=(10, -10), labelTextSize="9pt", brush=pg.mkBrush(27, 29, 35, 200))
+        self.legend = QtLegendRow(p, labelTextSize="9pt")  # above the data, never over it
         self.curves: dict[str, pg.PlotDataItem] = {}
 
     def data_kinds(self, model: RunModel) -> tuple[DataKind, ...]:

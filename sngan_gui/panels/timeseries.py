@@ -20,6 +20,7 @@ from ..compare.runs import RunEntry
 from ..history import smooth
 from ..report.specs import curve_lines, legend_entry, marker_of
 from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
+from .legend_row import QtLegendRow
 from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
 
 MAX_MARKERS = 100
@@ -63,14 +64,14 @@ class QtTimeSeriesPanel(QtPlotPanel):
         p.setClipToView(True)
         if self.log_y:
             p.setLogMode(y=True)
-        self.legend = p.addLegend(offset=(-8, 8), labelTextSize="9pt", brush=pg.mkBrush(27, 29, 35, 200))
-        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # legends rarely change
+        # above the data, never over it (legend_row.py); legends rarely change: cached
+        self.legend = QtLegendRow(p, labelTextSize="9pt")
+        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.markers: list[pg.InfiniteLine] = []
         self._events_marked: tuple[int, int] = (0, 0)  # (run serial, events marked)
         self._x_max: float | None = None
         self._y_range: tuple[float, float] | None = None  # in view units (log10 on log axes)
-        self._legend_share = 0.0  # of the plot's height, kept free above the curves
         p.enableAutoRange(y=False)  # fit_y moves it, in jumps
         self.overlay = RunOverlay(p)
         self.overlaid = False
@@ -106,25 +107,11 @@ class QtTimeSeriesPanel(QtPlotPanel):
             y = y[np.isfinite(y)]
             if y.size:
                 lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
-        share = self._legend_room()
-        if share != self._legend_share:  # the legend grew or shrank: range again
-            self._legend_share, self._y_range = share, None
-        if hi > lo and share:
-            hi += (hi - lo) * share / (1 - share)  # the top strip is the legend's
         new = steady_range(self._y_range, lo, hi,
                            0.05 if self.log_y else 1e-3 * max(abs(hi), abs(lo), 1e-3))
         if new is not None:
             self._y_range = new
             self.export_item.setYRange(*new, padding=0)
-
-    def _legend_room(self) -> float:
-        """The share of the plot's height the legend covers at its top (0 to 0.6): the y
-        range leaves it free, so the legend never hides a curve."""
-        height = self.export_item.getViewBox().height()
-        if height <= 0 or not self.legend.isVisible() or not self.legend.items:
-            return 0.0
-        share = (self.legend.boundingRect().height() + 10) / height
-        return round(min(0.6, share), 2)
 
     def curve(self, key: str, label: str, color: str, style=Qt.SolidLine) -> pg.PlotDataItem:
         c = self.curves.get(key)

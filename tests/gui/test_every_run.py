@@ -86,8 +86,8 @@ def test_a_new_run_shows_nothing_of_the_one_before(qtbot, window):
     assert w.sigma.info.text().startswith("now:") and w.histogram.info.text()
     finished = w.run_dir
 
-    combo = w.experiment_panel.preset
-    i = combo.findText("dcgan_notebook")
+    combo = w.preset_panel.preset
+    i = w.preset_panel.index_of("dcgan_notebook")
     combo.setCurrentIndex(i)
     combo.activated.emit(i)
     w.refresh_all()
@@ -113,8 +113,8 @@ def test_choosing_a_preset_keeps_the_finished_run(qtbot, window):
     w.play()
     qtbot.waitUntil(lambda: w.model.state.value == "finished", timeout=60000)
     run_dir = w.run_dir
-    combo = w.experiment_panel.preset
-    i = combo.findText("grid25")
+    combo = w.preset_panel.preset
+    i = w.preset_panel.index_of("grid25")
     combo.setCurrentIndex(i)
     combo.activated.emit(i)
     assert [e.path for e in w.compare.runs] == [run_dir] and run_dir.is_dir()

@@ -18,7 +18,7 @@ def test_create_window_with_config(qtbot, make_window):
     w = make_window(PRESETS / "dcgan_notebook.toml")
     assert w.cfg.model.arch == "dcgan" and w.cfg.constraints.spectral.enabled
     assert w.findChild(type(w.form.editors["constraints.spectral.enabled"]), "spectralCheck").isChecked()
-    assert w.experiment_panel.preset.currentText() == "dcgan_notebook"
+    assert w.preset_panel.shown_name() == "dcgan_notebook"
     # Qt's painting stays on the GUI thread (sngan_gui.app.paint_on_one_thread)
     assert os.environ.get("QT_NO_GUI_THREADPOOL")
 
@@ -28,9 +28,9 @@ def test_create_window_with_a_presets_name(qtbot, make_window):
     path, so a name opens the preset itself (its combo entry and guide), not a "(file)"."""
     w = make_window("dcgan_notebook")
     assert w.cfg.model.arch == "dcgan"
-    combo = w.experiment_panel.preset
-    assert combo.currentText() == "dcgan_notebook" and combo.findText("dcgan_notebook (file)") == -1
-    assert combo.count() == len(list(PRESETS.glob("*.toml")))
+    combo = w.preset_panel.preset
+    assert w.preset_panel.shown_name() == "dcgan_notebook"
+    assert combo.count() == len(list(PRESETS.glob("*.toml")))  # no "(file)" entry
 
 
 def test_main_refuses_a_bad_config_with_status_2(tmp_path, capsys):
@@ -47,8 +47,8 @@ def test_main_refuses_a_bad_config_with_status_2(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_preset_combo_loads_a_preset(qtbot, window):
-    combo = window.experiment_panel.preset
-    i = combo.findText("dcgan_notebook")
+    combo = window.preset_panel.preset
+    i = window.preset_panel.index_of("dcgan_notebook")
     combo.setCurrentIndex(i)
     combo.activated.emit(i)
     assert window.cfg.data.dataset == "digits" and window.form.editors["model.arch"].currentText() == "dcgan"

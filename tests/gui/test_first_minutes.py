@@ -1,0 +1,140 @@
+"""What a new user tripped over in the first ten minutes, kept fixed (issue 21): legends that
+covered the curves, a window wider than its screen, headers without their numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import PRESETS, open_window
+from core import config as C
+from tests.helpers import tiny_2d
+
+
+def _folder(tmp_path: Path, name: str, sets: dict, layers=("fc1", "fc2", "fc3", "out"),
+            steps=(5, 10, 15)) -> Path:
+    """A finished run folder written by hand (config and metrics), its D of ``layers``."""
+    run = tmp_path / name
+    run.mkdir()
+    cfg = tiny_2d(run__steps=steps[-1])
+    cfg.update(sets)
+    C.save(cfg, run / "config.toml")
+    lines = [{"step": s, "time": 0.1 * s, "loss_d": 1.0 + i, "loss_g": 2.0, "d_real": 0.5,
+              "d_fake": -0.5, "sigma": {layer: 1.0 + 0.1 * j for j, layer in enumerate(layers)},
+              "lip_bound": 3.0, "lip_grad": 1.0} for i, s in enumerate(steps)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in lines))
+    return run
+
+
+THREE_RUNS = (("a", {}),
+              ("b", {"constraints.spectral.enabled": True, "loss.kind": "hinge",
+                     "optim.lr_d": 1e-3}),
+              ("c", {"constraints.gp.enabled": True, "loss.kind": "wasserstein",
+                     "optim.lr_d": 5e-4, "run.seed": 1}))
+
+
+def _legend_over_data(panel) -> list[str]:
+    """The legend entries whose rectangle lies on the plot's data area (its view box)."""
+    view = panel.export_item.getViewBox().sceneBoundingRect()
+    return [label.text for sample, label in panel.legend.items
+            if label.isVisible() and label.sceneBoundingRect().intersects(view)]
+
+
+def test_legends_never_cover_the_data_with_three_runs(qtbot, gui_home, tmp_path):
+    """Three runs that differ in several settings: the σ legend covered its whole plot and
+    the Losses legend sat on the curves. Every legend now stays off the view box, the window
+    stays on its screen, and what a small plot cannot list is in the legend's tooltip."""
+    folders = [_folder(tmp_path, name, sets) for name, sets in THREE_RUNS]
+    w = open_window(qtbot)
+    w.resize(1280, 800)
+    w.compare.open_runs(folders)
+    w.refresh_all()
+    qtbot.wait(100)
+    for panel in (w.loss, w.sigma, w.lipschitz):  # (hand-made folders have no spectra)
+        assert panel.legend.items, panel.title
+        assert _legend_over_data(panel) == [], panel.title
+        legend, plot = panel.legend.sceneBoundingRect(), panel.export_item.sceneBoundingRect()
+        assert legend.height() <= max(0.4 * plot.height(), 30), panel.title  # one row at least
+    sigma = w.sigma.legend
+    names = [label.text for _, label in sigma.items]
+    assert len(names) == 3 + 4  # each run once, each layer once
+    if sigma.hidden_entries:
+        assert all(name.replace(">", "&gt;") in sigma.toolTip() for name in names)
+    assert w.frameGeometry().width() <= 1280 + 8
+    w.close()
+
+
+def test_a_single_runs_legends_leave_the_curves_visible(window, qtbot):
+    """One run: the Losses legend sat on its curves, the spectrum's on its lines."""
+    window.form.set_values({"run.steps": 20})
+    window.play()
+    qtbot.waitUntil(lambda: window.step >= 20 and not window.worker_running, timeout=60000)
+    window.refresh_all()
+    qtbot.wait(100)
+    for panel in (window.loss, window.sigma, window.lipschitz, window.spectrum):
+        assert panel.legend.items, panel.title
+        assert _legend_over_data(panel) == [], panel.title
+
+
+def _controls_fit(w) -> bool:
+    """Every run button and the preset box show whole in the controls dock."""
+    viewport = w.controls_dock.widget().viewport()
+    for button in (w.run_panel.play, w.run_panel.step, w.run_panel.reset,
+                   w.preset_panel.preset):
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        if right > viewport.width():
+            return False
+    return True
+
+
+def test_relaunch_restores_the_preset_its_guide_and_usable_docks(qtbot, make_window):
+    """Relaunched, the Preset box said cifar10_sngan over a digits/DCGAN config, the guide was
+    gone and the controls dock came back too narrow for its buttons."""
+    from PySide6.QtCore import Qt
+
+    w = make_window("dcgan_notebook")
+    w.resizeDocks([w.controls_dock], [100], Qt.Horizontal)  # as narrow as it goes
+    w.close()
+    again = make_window()
+    assert again.cfg.model.arch == "dcgan"
+    assert again.preset_panel.shown_name() == "dcgan_notebook"
+    assert again.preset_panel.preset.currentText().startswith("The SN-GAN course notebook")
+    assert again.preset_panel.guide.isVisibleTo(again) and again.preset_panel.guide.title.text()
+    assert _controls_fit(again)
+
+    again.form.set_values({"optim.lr_g": 1e-3})  # edited: no longer the preset
+    assert again.preset_panel.shown_name() == "custom"
+    again.close()
+    third = make_window()
+    assert third.cfg.optim.lr_g == 1e-3 and third.preset_panel.shown_name() == "custom"
+    assert "edited from The SN-GAN course notebook" in third.preset_panel.preset.currentText()
+    assert third.preset_panel.guide.isVisibleTo(third)  # the guide of the preset it came from
+    third.form.set_values({"optim.lr_g": 2e-4})  # back to the preset's value
+    assert third.preset_panel.shown_name() == "dcgan_notebook"
+
+
+def test_the_preset_comes_first_by_title_and_in_the_file_menu(window, qtbot):
+    """The preset picker sat at the bottom of the form, under the guide, by file name."""
+    from PySide6.QtWidgets import QMenu
+
+    from core.presets import preset_guide
+
+    dock = window.controls_dock.widget().widget()
+    first = [c for c in dock.children() if c.isWidgetType() and c.isVisibleTo(dock)]
+    assert first[0] is window.preset_panel
+    combo = window.preset_panel.preset
+    d_wins = window.preset_panel.index_of("d_wins")
+    title = preset_guide(PRESETS / "d_wins.toml")[0]
+    assert combo.itemText(d_wins) == title
+    menu = window.findChild(QMenu, "newFromPresetMenu")
+    assert menu.menuAction() in window.menuBar().actions()[0].menu().actions()
+    action = next(a for a in menu.actions() if a.text() == title)
+    action.trigger()
+    assert window.cfg.loss.kind == "bce" and window.cfg.optim.lr_g == 1e-5
+    assert combo.currentIndex() == d_wins
+    fold = window.preset_panel.fold
+    assert window.preset_panel.guide_scroll.isVisibleTo(window)
+    fold.click()  # folds the guide away
+    assert not window.preset_panel.guide_scroll.isVisibleTo(window)
+    fold.click()
+    assert window.preset_panel.guide_scroll.isVisibleTo(window)
