@@ -259,6 +259,25 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PauseAt:
+    """Pause once the run has taken generator step ``step`` (None: no such pause). A step
+    the run has reached already is refused with a message."""
+
+    step: int | None
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    """A live config change applied before generator step ``step + 1``, as
+    ``train --change STEP:KEY=VALUE`` (stored in the run's ``schedule.json``, so a resumed
+    run applies it too; the event it writes is the same)."""
+
+    step: int
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class Stop:
     pass
 
@@ -275,7 +294,8 @@ class Continue:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-Command = Union[Play, Pause, Step, StepD, StepG, Change, Stop, Continue]
+Command = Union[Play, Pause, Step, StepD, StepG, Change, PauseAt, ScheduleChange, Stop,
+                Continue]
 
 
 # ============================================================================ reports

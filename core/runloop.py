@@ -37,8 +37,8 @@ from .cores import available_cores
 from .liveprobes import LiveProbes
 from .pause_points import pause_point
 from .runsnapshot import run_info
-from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause, Play,
-                       Report, RunContinued, RunDeviceFailed, RunDiverged,
+from .contract import (Change, Continue, DownloadProgress, MetricsRecord, Event, Pause,
+                       PauseAt, Play, Report, ScheduleChange, RunContinued, RunDeviceFailed, RunDiverged,
                        RunFailed, RunFinished, RunInfo, RunMessage, RunProgress, RunStarted,
                        Step, StepD, StepG, Stop)
 
@@ -122,6 +122,7 @@ class RunLoop:
         self.running = False      # playing
         self.steps_left = 0       # single steps still to do
         self.partial: list[str] = []  # Step D / Step G updates still to do ("D" | "G")
+        self.pause_at: int | None = None  # pause once this generator step is reached
         self._records: list[MetricsRecord] = []
         self._changed = True      # a state change to report at once
         self._want_snapshot = True
@@ -340,6 +341,15 @@ class RunLoop:
                         changed = True
                     except ConfigError as exc:
                         self.emit(RunMessage("warning", f"change refused: {exc}"))
+                case PauseAt(step=n):
+                    self._set_pause_at(n)
+                case ScheduleChange(step=n, key=key, value=value):
+                    try:
+                        self.session.schedule_change(n, key, value)
+                        self.emit(RunMessage("info", f"{key} = {value} is scheduled for "
+                                             f"step {n}"))
+                    except ConfigError as exc:
+                        self.emit(RunMessage("warning", f"change refused: {exc}"))
                 case Continue(device=device, settings=settings):
                     if not self.halted:
                         self.emit(RunMessage("info", "nothing to continue: the run is fine"))
@@ -355,6 +365,22 @@ class RunLoop:
             self.session.apply_pending()  # paused: apply now so the event shows at once
             self._want_snapshot = True
         return True
+
+    def _set_pause_at(self, step: int | None) -> None:
+        now = self.session.trainer.step_count
+        if step is not None and step <= now:
+            self.emit(RunMessage("warning", f"cannot pause at step {step}: the run is at "
+                                 f"step {now} already"))
+            step = None
+        self.pause_at = step
+
+    def _pause_if_due(self) -> None:
+        step = self.session.trainer.step_count
+        if self.pause_at is not None and step >= self.pause_at:
+            self.running, self.steps_left, self.partial = False, 0, []
+            self.pause_at = None
+            self._changed = self._want_snapshot = True
+            self.emit(RunMessage("info", f"paused at step {step}, as asked"))
 
     def _halted_hint(self) -> str:
         what = "diverged" if self.halted == "diverged" else "lost its device"
@@ -396,6 +422,7 @@ class RunLoop:
             self.steps_left -= 1
             if self.steps_left == 0:
                 self._changed = self._want_snapshot = True
+        self._pause_if_due()
         if session.done:
             if self.running:
                 self.emit(RunMessage("info",

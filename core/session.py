@@ -237,6 +237,25 @@ class TrainingSession:
             raise DeviceStepError(reason, str(self.trainer.device), self.trainer.step_count,
                                   first_line(exc, limit=200)) from exc
 
+    def schedule_change(self, step: int, key: str, value: Any) -> None:
+        """Schedule a live change for ``step`` (applied before generator step ``step + 1``)
+        as ``--change`` does: checked now, stored in ``schedule.json``. ConfigError for a
+        step the run has passed, a key that cannot change during a run or a bad value."""
+        now = self.trainer.step_count
+        if step < now:
+            raise ConfigError(f"{key} at step {step}: the run is at step {now} already; "
+                              f"schedule it for step {now} or later")
+        if not is_live(key):
+            raise ConfigError(f"{key} cannot change during a run")
+        probe = self.trainer.cfg.copy()
+        if isinstance(value, str):
+            probe.set_text(key, value)  # typed and range-checked now, not mid-run
+        else:
+            probe.set(key, value)
+        value = probe.get(key)
+        self.folder.write_schedule(self.folder.read_schedule() + [(step, key, value)])
+        self.schedule[step].append((key, value))
+
     def _advance(self, net: str | None) -> dict[str, Any] | None:
         trainer = self.trainer
         scheduled = self.schedule.pop(trainer.step_count, ())
