@@ -66,6 +66,9 @@ def build_menus(w: QMainWindow) -> None:
                         "Start a second run with the same config and seed and one or "
                         "more settings changed, beside this one (A/B)", "duplicateAction")
     runm.addAction(w.act_duplicate)
+    runm.addAction(a("Schedule a &change at step…", w.schedule_dialog, "Ctrl+Shift+C",
+                     "Apply a setting at an exact step while the run trains on (as train "
+                     "--change STEP:KEY=VALUE)", "scheduleChangeAction"))
     runm.addAction(a("Res&ume selected run", w.compare.resume_selected, None,
                      "Go on training the run selected in the run list from its last "
                      "checkpoint, in its own folder", "resumeAction"))

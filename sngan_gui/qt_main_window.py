@@ -30,6 +30,7 @@ from .files import WindowFiles
 from .menus import build_menus
 from .panels import QtPlotArea
 from .panels.controls import QtConfigForm, QtControlsDock
+from .panels.pause_at import ask_schedule
 from .run_model import DataKind, RunModel, RunState, fault_text, status_parts
 from .status_bar import QtRunStatusBar
 from .worker import QtRunController, QtTrainingWorker
@@ -165,6 +166,8 @@ class QtMainWindow(QMainWindow):
         self.area.samples.draw_tool.connect_form(
             self.form, self._use_drawing, lambda text: self.statusBar().showMessage(text, 8000))
         self.run_panel.reset.clicked.connect(self.reset_run)
+        self.run_panel.pause_row.pauseAtChanged.connect(lambda n: self.current.set_pause_at(n))
+        self.run_panel.pause_row.schedule.clicked.connect(self.schedule_dialog)
         self.run_panel.continue_run.clicked.connect(lambda: self.continue_run())
         self.run_panel.continue_cpu.clicked.connect(lambda: self.continue_run("cpu"))
 
@@ -251,6 +254,13 @@ class QtMainWindow(QMainWindow):
         """Stop the current run's training (its folder gets its final line and checkpoint)."""
         self.current.stop()
 
+    def schedule_dialog(self) -> None:
+        """Schedule a live change at a step of the current run (as ``train --change``)."""
+        run = self.current
+        if ask_schedule(self.cfg, self.step, self, run.schedule_change):
+            self.statusBar().showMessage("change scheduled" + ("" if run.process else
+                                         ": it is sent when the run starts"), 6000)
+
     def duplicate_dialog(self, run: QtRun | None = None) -> None:
         self.compare.duplicate_dialog(run)
 
@@ -289,6 +299,7 @@ class QtMainWindow(QMainWindow):
         self.form.clear_pending()
         for key in run.pending:
             self.form.mark_pending(key)
+        self.run_panel.pause_row.show_step(run.pause_step)
         self._update_status()
 
     def _run_changed(self, run: QtRun) -> None:
@@ -299,6 +310,8 @@ class QtMainWindow(QMainWindow):
             if model.step != self._step_shown:
                 self._step_shown = model.step
                 self.stepChanged.emit(model.step)
+            if run.pause_step is None:
+                self.run_panel.pause_row.show_step(None)  # reached (or never set)
             playing = self.run_panel.play.isChecked()
             if model.state is not RunState.RUNNING or run.playing != playing:
                 self._update_status()  # paused, stepped, stopped: show it at once

@@ -298,6 +298,9 @@ def status_parts(model: RunModel, cfg: Config) -> list[str]:
     device = model.info.device if model.info is not None else cfg.run.device
     parts = [f"step {model.step:,} / {cfg.run.steps:,}", state, f"device {device}",
              f"elapsed {_hms(model.elapsed)}"]
+    if model.state is RunState.RUNNING and model.rate > 0 and cfg.run.steps > model.step:
+        # at the speed measured now (the loop's last half second of steps)
+        parts.append(f"about {_hms((cfg.run.steps - model.step) / model.rate)} left")
     if any("update" in e.change for e in model.events):  # Step D / Step G were used
         parts.insert(1, f"updates D {model.d_updates:,} · G {model.g_updates:,}")
     if model.state is RunState.FAILED and model.fault in _FAULT_TEXT:

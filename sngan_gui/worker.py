@@ -135,6 +135,14 @@ class QtTrainingWorker(QObject):
         """Queue a live config change (already validated by the GUI)."""
         self._send(contract.Change(key, value))
 
+    def pause_at(self, step: int | None) -> None:
+        """Pause once the run reaches generator step ``step`` (None: no such pause)."""
+        self._send(contract.PauseAt(step))
+
+    def schedule(self, step: int, key: str, value: Any) -> None:
+        """A live change before generator step ``step + 1``, as ``train --change``."""
+        self._send(contract.ScheduleChange(int(step), key, value))
+
     def continue_run(self, device: str | None, settings: dict[str, Any]) -> None:
         """After a divergence or a device failure: continue from the last good checkpoint."""
         self._send(contract.Continue(device, dict(settings)))

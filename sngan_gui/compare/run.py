@@ -85,6 +85,8 @@ class QtRun(QObject):
         self.edits: dict[str, Any] = {}  # live keys set while no process trains it
         self.playing = False             # Play is pressed for it
         self._after_resume: str | None = None  # "play" or "step" once a resume has continued
+        self.pause_step: int | None = None  # pause at this step (sent to each process)
+        self.scheduled: list[tuple[int, str, Any]] = []  # for a process not started yet
         if disk is not None:
             disk.changed.connect(self.changed)
             disk.statusChanged.connect(lambda _status: self.changed.emit())
@@ -282,6 +284,20 @@ class QtRun(QObject):
             self.disk.deleteLater()
             self.disk = None
 
+    def set_pause_at(self, step: int | None) -> None:
+        """Pause when the run reaches ``step`` (None: no such pause)."""
+        self.pause_step = step or None
+        if self.process:
+            self.controller.worker.pause_at(self.pause_step)
+
+    def schedule_change(self, step: int, key: str, value: Any) -> None:
+        """A live change at ``step``, as ``train --change`` (the process checks it and says
+        so in a message); a run not started yet gets it when it starts."""
+        if self.process:
+            self.controller.worker.schedule(step, key, value)
+        else:
+            self.scheduled.append((step, key, value))
+
     # ------------------------------------------------------------------ its process
     def _launch(self, controller: QtRunController) -> None:
         self.stop()
@@ -289,6 +305,11 @@ class QtRun(QObject):
         controller.reported.connect(self._on_report)
         controller.ended.connect(self._on_ended)
         controller.start()
+        if self.pause_step is not None:  # before Play: commands are taken in order
+            controller.worker.pause_at(self.pause_step)
+        for change in self.scheduled:
+            controller.worker.schedule(*change)
+        self.scheduled = []
 
     def _on_report(self, report: contract.Report, _changed: set) -> None:
         match report:
@@ -302,6 +323,9 @@ class QtRun(QObject):
                 self.playing = False
                 # at its last step: end its process (later, not inside its own signal)
                 QTimer.singleShot(0, self._stop_if_done)
+            case contract.RunProgress(running=False, step=step) if (
+                    self.pause_step is not None and step >= self.pause_step):
+                self.playing, self.pause_step = False, None  # paused at the step asked
             case contract.RunDiverged() | contract.RunDeviceFailed():
                 self.playing = False
             case contract.RunFailed():

@@ -21,6 +21,7 @@ from core import config as config_mod
 from core.config import Config, ConfigError, FieldSpec
 
 from ..live_text import QtLiveText
+from .pause_at import QtPauseAtRow
 from .presets import QtPresetPanel
 from ..validators import QtConfigValidator, QtFolderValidator, QtStrictSpinBox
 
@@ -357,6 +358,8 @@ class QtRunPanel(QGroupBox):
         single.addWidget(self.step_d)
         single.addWidget(self.step_g)
         lay.addLayout(single)
+        self.pause_row = QtPauseAtRow()  # pause at / schedule a change at an exact step
+        lay.addWidget(self.pause_row)
         # Offered after a divergence, a device failure or the training process's death.
         self.continue_run = QPushButton("Continue from last good checkpoint")
         self.continue_run.setObjectName("continueButton")

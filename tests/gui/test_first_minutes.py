@@ -138,3 +138,52 @@ def test_the_preset_comes_first_by_title_and_in_the_file_menu(window, qtbot):
     assert not window.preset_panel.guide_scroll.isVisibleTo(window)
     fold.click()
     assert window.preset_panel.guide_scroll.isVisibleTo(window)
+
+
+def test_pause_at_a_step_and_schedule_a_change_there(window, qtbot):
+    """At 80 steps/s "tick SN around step 750" could not be caught: the field beside Play
+    pauses exactly there, and a scheduled change writes the event ``--change`` writes."""
+    w = window
+    w.form.set_values({"run.steps": 60})
+    row = w.run_panel.pause_row
+    row.step.setValue(30)
+    w.current.schedule_change(40, "constraints.spectral.enabled", True)
+    w.play()
+    qtbot.waitUntil(lambda: w.step > 0 and w.model.state.value == "paused", timeout=60000)
+    qtbot.wait(300)  # nothing trains on
+    assert w.step == 30 and not w.run_panel.play.isChecked()
+    assert row.step.text() == "off"
+    w.play()
+    qtbot.waitUntil(lambda: w.model.state.value == "finished", timeout=60000)
+    events = [json.loads(line) for line in (w.run_dir / "events.jsonl").read_text().splitlines()]
+    assert [(e["step"], e["change"]) for e in events] == [
+        (40, {"constraints.spectral.enabled": True})]
+    schedule = json.loads((w.run_dir / "schedule.json").read_text())["changes"]
+    assert schedule == [{"step": 40, "change": {"constraints.spectral.enabled": True}}]
+
+
+def test_the_schedule_dialog_checks_the_value(window, qtbot):
+    from sngan_gui.panels.pause_at import QtScheduleChangeDialog
+
+    dlg = QtScheduleChangeDialog(window.cfg, 5, window)
+    qtbot.addWidget(dlg)
+    dlg.key.setCurrentIndex(dlg.key.findData("optim.lr_d"))
+    dlg.value.setText("-1")
+    dlg.accept()
+    assert dlg.isVisible() is False and "optim.lr_d" in dlg.error.text()
+    dlg.key.setCurrentIndex(dlg.key.findData("constraints.spectral.enabled"))
+    assert dlg.value.text() == "true"  # a switch is offered flipped
+    assert dlg.change() == (5, "constraints.spectral.enabled", True)
+
+
+def test_the_status_line_says_how_long_is_left():
+    from core.config import Config
+    from sngan_gui.run_model import RunModel, RunState, status_parts
+
+    cfg = Config()
+    cfg.set("run.steps", 1500)
+    model = RunModel(cfg)
+    model.state, model.step, model.rate = RunState.RUNNING, 300, 80.0
+    assert "about 0:00:15 left" in status_parts(model, cfg)  # 1200 steps at 80 steps/s
+    model.state = RunState.PAUSED
+    assert not [p for p in status_parts(model, cfg) if "left" in p]
