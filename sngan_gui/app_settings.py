@@ -107,10 +107,11 @@ class AppSettings:
     # ----------------------------------------------------------------- export
     @property
     def export_style(self) -> str:
-        """"screen" (as on screen, the default) or "report" (light, for papers): how the
-        per-plot exports write PNG/SVG (Export > Figure… asks each time)."""
-        value = self.qsettings.value("export/style", "screen")
-        return value if value in EXPORT_STYLES else "screen"
+        """"report" (light, for papers: the default) or "screen" (dark, as on screen): how
+        the per-plot exports write PNG/SVG (their file dialog offers both; Export > Figure…
+        asks each time)."""
+        value = self.qsettings.value("export/style", "report")
+        return value if value in EXPORT_STYLES else "report"
 
     @export_style.setter
     def export_style(self, value: str) -> None:

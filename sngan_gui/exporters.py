@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -122,8 +123,10 @@ def save_grid_png(grid: np.ndarray, path: str | Path, scale: int = 4) -> Path:
 
 def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config_mod.Config,
                run_dir: str | Path | None, grid: np.ndarray | None,
-               csv_skip: tuple[str, ...] = ()) -> list[Path]:
-    """Write config, metrics, events, every plot (PNG/SVG/CSV) and the current grid."""
+               csv_skip: tuple[str, ...] = (),
+               draw: Callable[[str, Path], Path] | None = None) -> list[Path]:
+    """Write config, metrics, events, every plot (PNG/SVG/CSV) and the current grid;
+    ``draw(name, path)`` writes a plot's PNG and SVG when given (the window's figures)."""
     folder = Path(folder)
     out = RunPaths(folder)  # the export holds the run's own files under their own names
     writable_target(out.config)
@@ -145,7 +148,9 @@ def export_all(folder: str | Path, *, plots: dict[str, pg.PlotItem], cfg: config
         for fmt in PLOT_FORMATS:
             if fmt == "csv" and name in csv_skip:
                 continue
-            written.append(export_plot(item, folder / f"{name}.{fmt}"))
+            target = folder / f"{name}.{fmt}"
+            written.append(draw(name, target) if draw is not None and fmt != "csv"
+                           else export_plot(item, target))
     if grid is not None:
         written.append(save_grid_png(grid, folder / "samples_grid.png"))
     return written

@@ -27,6 +27,15 @@ from .app_settings import AppSettings
 from .report.dialog import QtExportFigureDialog, FigureRequest
 
 
+STYLE_NAMES = {"report": "report style: light, for papers",
+               "screen": "as on screen: dark"}
+
+
+def style_filters(fmt: str) -> dict[str, str]:
+    """A file dialog's file types for a plot in each style: {filter text: style}."""
+    return {f"{fmt.upper()}, {text} (*.{fmt})": style for style, text in STYLE_NAMES.items()}
+
+
 class WindowExports:
     """Exports of what ``window`` shows (its ``area``, ``cfg``, ``run_dir``, ``step`` and the
     runs of ``window.compare``); ``settings`` keeps the export style."""
@@ -60,17 +69,21 @@ class WindowExports:
 
     # ------------------------------------------------------------------ writing
     def plot(self, name: str, path: str | Path, style: str | None = None) -> Path:
-        """One panel in the chosen style (default: the one the user chose): "screen" as the
-        window shows it, "report" as a light figure; a CSV of two or more runs has one column
-        per run (and series)."""
+        """One panel in ``style`` (default: the one the user chose last): "report" light, for
+        papers, or "screen" dark as in the window; either way drawn by matplotlib
+        (:mod:`core.figures`) with axis labels, a legend off the curves and an SVG any
+        renderer draws alike (pyqtgraph's relied on non-scaling strokes that rsvg and
+        ImageMagick drew ~150 px wide). A CSV of two or more runs has one column per run
+        (and series)."""
         self.window.area.refresh_all()
         path = Path(path)
         panel = self.panels[name]
         suffix = path.suffix.lower()
         if suffix == ".csv" and len(self.window.compare.runs.visible()) >= 2:
             return exporters.export_plot_csv(panel.export_item, path)
-        if (style or self.style) == "report" and suffix in (".png", ".svg", ".pdf"):
-            return export_plot_report(panel.figure_spec(), path, caption=self.caption(name))
+        if suffix in (".png", ".svg", ".pdf"):
+            return export_plot_report(panel.figure_spec(), path, caption=self.caption(name),
+                                      style=STYLES[style or self.style])
         return exporters.export_plot(panel.export_item, path)
 
     def grid(self, path: str | Path) -> Path:
@@ -86,7 +99,8 @@ class WindowExports:
         grid = self._grid()
         return exporters.export_all(folder, plots=plots, cfg=self.window.cfg,
                                     run_dir=self.window.run_dir, grid=grid,
-                                    csv_skip=("samples",) if grid is not None else ())
+                                    csv_skip=("samples",) if grid is not None else (),
+                                    draw=self.plot)
 
     def figure(self, request: FigureRequest) -> list[Path]:
         self.window.area.refresh_all()
@@ -122,11 +136,20 @@ class WindowExports:
         return self.window.run_dir or paths.runs_dir()
 
     def plot_dialog(self, name: str, fmt: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {self.panels[name].title}",
-                                              str(self._default_dir() / f"{name}.{fmt}"),
-                                              f"{fmt.upper()} (*.{fmt})")
-        if path:  # in the export style the user chose (report or as on screen)
-            self.run(lambda: self.plot(name, path))
+        """Ask for the file; a PNG or SVG dialog offers both styles as its file types (the
+        one chosen last first) and says which it writes."""
+        styles = style_filters(fmt) if fmt in ("png", "svg") else {f"{fmt.upper()} (*.{fmt})": ""}
+        first = next((f for f, s in styles.items() if s == self.style), next(iter(styles)))
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, f"Export {self.panels[name].title}",
+            str(self._default_dir() / f"{name}.{fmt}"), ";;".join(styles), first)
+        if not path:
+            return
+        style = styles.get(chosen) or self.style
+        if styles.get(chosen):
+            self.set_style(style)
+        self.run(lambda: self.plot(name, path, style),
+                 f"{path} ({STYLE_NAMES[style]})" if fmt != "csv" else None)
 
     def grid_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Export sample grid", str(
@@ -171,3 +194,9 @@ class WindowExports:
 
     def _style_toggled(self, on: bool) -> None:
         self.settings.export_style = "report" if on else "screen"
+
+    def set_style(self, style: str) -> None:
+        """The style the per-plot exports write from now on (the menu's tick follows)."""
+        self.settings.export_style = style
+        if self.report_style_action is not None:
+            self.report_style_action.setChecked(style == "report")

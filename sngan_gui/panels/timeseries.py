@@ -55,6 +55,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
     """
 
     log_y = False
+    ylabel = ""  # the exported figure's y axis (the panel's title says it on screen)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -182,8 +183,8 @@ class QtTimeSeriesPanel(QtPlotPanel):
         else:
             lines, legend = curve_lines(self.curves.values()), None
             markers = [marker_of(m) for m in self.markers]
-        return PlotSpec(title=self.title, xlabel="step", log_y=self.log_y, lines=lines,
-                        markers=markers, legend=legend)
+        return PlotSpec(title=self.title, xlabel="generator step", ylabel=self.ylabel,
+                        log_y=self.log_y, lines=lines, markers=markers, legend=legend)
 
     def invalidate(self) -> None:
         super().invalidate()
@@ -247,6 +248,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
 
 class QtLossPanel(QtTimeSeriesPanel):
     title = "Losses"
+    ylabel = "loss; mean D output"
     name = "lossPlot"
     tooltip = ("D and G loss (D loss includes any gradient penalty) and the mean raw D output on "
                "real and fake batches, averaged over each logging interval.")
@@ -286,6 +288,7 @@ class QtLossPanel(QtTimeSeriesPanel):
 
 class QtSigmaPanel(QtTimeSeriesPanel):
     title = "Top singular value per D layer"
+    ylabel = "σ (largest singular value)"
     name = "sigmaPlot"
     log_y = True
     tooltip = ("σ(W) = max‖Wv‖/‖v‖ of each layer's effective weight as a matrix [out, in·k·k] "
@@ -324,6 +327,7 @@ class QtSigmaPanel(QtTimeSeriesPanel):
 
 class QtLipschitzPanel(QtTimeSeriesPanel):
     title = "Lipschitz constant of D"
+    ylabel = "Lipschitz constant (‖∇ₓD‖ or bound)"
     name = "lipschitzPlot"
     log_y = True
     tooltip = ("Upper bound: product of the per-layer operator norms, Lip(D) ≤ Π σ(W_l).\n"

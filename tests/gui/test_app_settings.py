@@ -50,7 +50,7 @@ def test_window_layout_comes_back(qtbot, tmp_path):
 def test_last_config_recent_runs_and_export_style(tmp_path):
     path = tmp_path / "s.ini"
     s = AppSettings(path)
-    assert s.last_config() is None and s.recent_runs() == [] and s.export_style == "screen"
+    assert s.last_config() is None and s.recent_runs() == [] and s.export_style == "report"
     cfg = Config()
     cfg.update({"constraints.spectral.enabled": True, "optim.lr_d": 1e-3})
     s.set_last_config(cfg, tmp_path / "ring8.toml")
@@ -85,5 +85,5 @@ def test_unreadable_values_fall_back_to_defaults(tmp_path):
                     '[runs]\nrecent=not json\n')
     s = AppSettings(path)
     assert s.last_config() is None
-    assert s.export_style == "screen"
+    assert s.export_style == "report"
     assert s.recent_runs() == []

@@ -187,3 +187,74 @@ def test_the_status_line_says_how_long_is_left():
     assert "about 0:00:15 left" in status_parts(model, cfg)  # 1200 steps at 80 steps/s
     model.state = RunState.PAUSED
     assert not [p for p in status_parts(model, cfg) if "left" in p]
+
+
+def _gray(img, size=(200, 130)):
+    import numpy as np
+
+    return np.asarray(img.convert("L").resize(size), dtype=float) / 255.0
+
+
+def _svg_as_png(svg: Path, width: int, height: int):
+    """The SVG as a renderer outside Qt draws it (cairosvg, on cairo)."""
+    import io
+
+    import cairosvg
+    from PIL import Image
+
+    data = cairosvg.svg2png(url=str(svg), output_width=width, output_height=height,
+                            background_color="white")
+    return Image.open(io.BytesIO(data))
+
+
+def _short_run(window, qtbot, steps=20):
+    window.form.set_values({"run.steps": steps})
+    window.play()
+    qtbot.waitUntil(lambda: window.model.state.value == "finished", timeout=60000)
+    window.refresh_all()
+
+
+def test_plot_svg_renders_outside_qt_as_the_png_and_both_are_report_ready(window, qtbot,
+                                                                         tmp_path):
+    """The per-plot SVG relied on non-scaling strokes under a x95 scale: rsvg and ImageMagick
+    drew ~150 px wide lines over the figure. The default plain export was dark, without a y
+    label. Rendered by cairo, the SVG now matches the PNG; the default is the report style."""
+    import numpy as np
+    from PIL import Image
+
+    _short_run(window, qtbot)
+    for name in ("loss", "sigma", "lipschitz", "samples"):
+        png = Image.open(window.export_plot(name, tmp_path / f"{name}.png"))
+        svg = window.export_plot(name, tmp_path / f"{name}.svg")
+        drawn = _svg_as_png(svg, *png.size)
+        diff = np.abs(_gray(png.convert("RGB")) - _gray(drawn.convert("RGB")))
+        assert diff.mean() < 0.03 and (diff > 0.5).mean() < 0.02, (name, diff.mean())
+        corner = png.convert("L").getpixel((2, 2))
+        assert corner > 240, name  # light: for papers
+        text = svg.read_text()
+        assert "<text" in text or "font" in text
+    loss_svg = (tmp_path / "loss.svg").read_text()
+    assert "generator step" in loss_svg and "loss" in loss_svg  # both axes say what they are
+
+
+def test_the_plot_dialog_offers_both_styles_and_says_which(window, qtbot, tmp_path,
+                                                          monkeypatch):
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    _short_run(window, qtbot)
+    asked = {}
+
+    def save_name(parent, title, path, filters, selected):
+        asked.update(filters=filters.split(";;"), selected=selected)
+        return str(tmp_path / "loss.png"), asked["filters"][1]  # the dark one
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
+    window.exports.plot_dialog("loss", "png")
+    assert asked["filters"] == ["PNG, report style: light, for papers (*.png)",
+                                "PNG, as on screen: dark (*.png)"]
+    assert asked["selected"] == asked["filters"][0]  # report first, by default
+    assert Image.open(tmp_path / "loss.png").convert("L").getpixel((2, 2)) < 80
+    assert "as on screen" in window.statusBar().currentMessage()
+    assert window.settings.export_style == "screen"  # remembered, the menu's tick too
+    assert not window.exports.report_style_action.isChecked()
