@@ -232,7 +232,8 @@ def test_plot_svg_renders_outside_qt_as_the_png_and_both_are_report_ready(window
         corner = png.convert("L").getpixel((2, 2))
         assert corner > 240, name  # light: for papers
         text = svg.read_text()
-        assert "<text" in text or "font" in text
+        assert "vector-effect" not in text  # what rsvg and ImageMagick drew ~150 px wide
+        assert "<text" in text  # real text
     loss_svg = (tmp_path / "loss.svg").read_text()
     assert "generator step" in loss_svg and "loss" in loss_svg  # both axes say what they are
 
