@@ -81,6 +81,9 @@ def create_window(config_path: str | Path | None = None, runs: Sequence[str | Pa
     window = QtMainWindow(cfg, preset_path=preset, torch_threads=torch_threads,
                           settings=settings)
     window.compare.open_runs(runs)
+    from .focus import QtFocusReturn
+
+    window.focus_return = QtFocusReturn(window)  # shortcuts work again after a dialog
     return window
 
 

@@ -259,3 +259,20 @@ def test_the_plot_dialog_offers_both_styles_and_says_which(window, qtbot, tmp_pa
     assert "as on screen" in window.statusBar().currentMessage()
     assert window.settings.export_style == "screen"  # remembered, the menu's tick too
     assert not window.exports.report_style_action.isChecked()
+
+
+def test_the_window_gets_the_keyboard_back_when_a_dialog_closes(window, qtbot):
+    """Without a window manager Ctrl+D, Ctrl+Shift+F and Ctrl+Q did nothing after a dialog
+    closed, until the window was clicked: no window was active."""
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    dlg = QDialog(window)
+    dlg.show()
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg, timeout=3000)
+    dlg.reject()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    act = window.findChild(type(window.act_duplicate), "duplicateAction")
+    assert act.isEnabled() and act.shortcut().toString() == "Ctrl+D"
