@@ -116,6 +116,11 @@ def main(argv: Sequence[str] | None = None, *, epilog: str | None = None) -> int
         return EXIT_BAD_INPUT
     from PySide6.QtWidgets import QApplication
 
+    from .xcb_check import xcb_advice
+
+    advice = xcb_advice()  # Linux: the system libraries Qt's X11 plugin needs, in one line
+    if advice:
+        print(f"warning: {advice}", file=sys.stderr)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Lipschitz Playground")
     app.setOrganizationName("sngan-gui")
