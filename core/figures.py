@@ -263,6 +263,8 @@ def draw_figure(panels: Sequence[PlotSpec], *, caption: str = "", style: FigureS
     if lines:
         fig.text(margin / width, (caption_in - margin) / total, "\n".join(lines), ha="left",
                  va="top", fontsize=style.font_pt, color=style.foreground, linespacing=1.3)
+    if any(getattr(ax.get_legend(), "get_in_layout", lambda: False)() for ax in fig.axes):
+        fig.canvas.draw()  # a legend under its axes moves as they shrink: lay out twice
     _fit_titles(fig, titles)
     return fig
 
@@ -376,6 +378,10 @@ def _draw_arrows(ax, arrows: Arrows, style: FigureStyle) -> None:
               label=arrows.name or None, zorder=3)
 
 
+MAX_LEGEND_INSIDE = 4   # legend entries that go inside a panel; more go under it
+LEGEND_BELOW = 0.28     # of the axes' height: under the x axis and its label
+
+
 def _legend(ax, spec: PlotSpec, style: FigureStyle) -> None:
     from matplotlib.lines import Line2D
 
@@ -397,12 +403,17 @@ def _legend(ax, spec: PlotSpec, style: FigureStyle) -> None:
         else:
             handles.append(Line2D([], [], color=color, linewidth=style.line_pt,
                                   linestyle=DASHES.get(e.dash, "-")))
-    legend = ax.legend(handles, [short_label(e.label) for e in entries], loc=spec.legend_loc,
+    # A few entries fit inside, where the curves are not ("best"); more (several runs and
+    # their series) covered the curves wherever they went: they go under the axes, outside.
+    below = len(entries) > MAX_LEGEND_INSIDE
+    place = ({"loc": "upper center", "bbox_to_anchor": (0.5, -LEGEND_BELOW)} if below
+             else {"loc": spec.legend_loc})
+    legend = ax.legend(handles, [short_label(e.label) for e in entries], **place,
                        fontsize=style.font_pt * 0.9, ncols=2 if len(entries) > 4 else 1,
                        frameon=True, facecolor=bg, edgecolor=style.foreground,
                        framealpha=style.legend_alpha, handlelength=2.2, borderpad=0.4,
                        labelspacing=0.3, columnspacing=1.0)
-    legend.set_in_layout(False)  # inside the axes: it never squeezes the panels
+    legend.set_in_layout(below)  # inside the axes it never squeezes the panels
     legend.get_frame().set_linewidth(0.4)
     for text in legend.get_texts():
         text.set_color(style.foreground)

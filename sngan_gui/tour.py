@@ -3,7 +3,8 @@
 
 For each screen size (1600x1000 and 1280x800, Qt's offscreen platform with a screen of that
 size) it opens the app on the D-wins preset, trains it, ticks spectral norm mid-run, trains on,
-opens a three-run comparison (two duplicates with changes), and exports a report figure,
+pausing there with "Pause at step", opens a three-run comparison (two duplicates with
+changes), selects another run, and exports a report figure,
 saving a PNG of the window at each step (``DIR/<W>x<H>/NN-what.png``) and the exported figure
 beside them. It prints each file and the window's width against the screen's, so a window
 grown past its screen shows in the output as well as in the pictures.
@@ -68,20 +69,25 @@ def tour_one_screen(out: Path, timeout: float = 120.0) -> list[Path]:
     window.show()
     shots = [_shoot(app, window, out, "01-start-d-wins")]
 
+    window.run_panel.pause_row.step.setValue(SWITCH_AT)  # "Pause at step", beside Play
     window.play()
-    _wait(app, lambda: window.step >= SWITCH_AT, timeout)
-    window.form.set_values(SWITCH)  # as ticking the box: applies between two steps
-    _wait(app, lambda: window.step >= SWITCH_AT + 40, timeout)
-    shots.append(_shoot(app, window, out, "02-spectral-ticked"))
+    _wait(app, lambda: window.step >= SWITCH_AT and not window.worker_running, timeout)
+    shots.append(_shoot(app, window, out, "02-paused-at-the-step"))
+    window.form.set_values(SWITCH)  # as ticking the box: applied at once, while paused
+    window.play()
+    _wait(app, lambda: window.step >= SWITCH_AT + 60, timeout)
+    shots.append(_shoot(app, window, out, "03-spectral-ticked"))
     _wait(app, lambda: window.step >= TRAIN_TO and window.controller is not None
           and not window.worker_running, timeout)
-    shots.append(_shoot(app, window, out, "03-d-wins-done"))
+    shots.append(_shoot(app, window, out, "04-d-wins-done"))
 
     for changes in DUPLICATES:
         window.compare.duplicate(changes)
     _wait(app, lambda: all(r.model.step >= TRAIN_TO for r in window.compare.all_runs()
                            if r.path is not None), 3 * timeout)
-    shots.append(_shoot(app, window, out, "04-three-runs"))
+    shots.append(_shoot(app, window, out, "05-three-runs"))
+    window.compare.select(window.compare.runs.keys()[1])
+    shots.append(_shoot(app, window, out, "06-second-run-selected"))
 
     panels = ("samples", "loss", "lipschitz", "sigma")
     request = FigureRequest(panels=panels, caption=window.exports.caption(), style="report",
