@@ -10,7 +10,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
@@ -50,6 +50,25 @@ def screen_fit(width: int, height: int) -> QSize:
         if free.width() >= SMALLEST_SCREEN[0] and free.height() >= SMALLEST_SCREEN[1]:
             width, height = min(width, free.width()), min(height, free.height())
     return QSize(width, height)
+
+
+def frame_fit(window: QMainWindow) -> None:
+    """Once shown (its frame known): shrink a window whose frame, title bar included, is
+    larger than its screen's free area, and move it onto that area."""
+    screen = window.screen()
+    if screen is None or not window.isVisible():
+        return
+    free, frame = screen.availableGeometry(), window.frameGeometry()
+    if free.width() < SMALLEST_SCREEN[0] or free.height() < SMALLEST_SCREEN[1]:
+        return
+    extra_w, extra_h = frame.width() - window.width(), frame.height() - window.height()
+    if frame.width() > free.width() or frame.height() > free.height():
+        window.resize(min(window.width(), free.width() - extra_w),
+                      min(window.height(), free.height() - extra_h))
+    frame = window.frameGeometry()
+    if not free.contains(frame):
+        window.move(max(free.left(), min(frame.left(), free.right() - frame.width() + 1)),
+                    max(free.top(), min(frame.top(), free.bottom() - frame.height() + 1)))
 
 
 class QtMainWindow(QMainWindow):
@@ -370,6 +389,10 @@ class QtMainWindow(QMainWindow):
                           f"{paths.runs_dir()}")
 
     # ================================================================= closing
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, lambda: frame_fit(self))
+
     def dragEnterEvent(self, event) -> None:
         self.files.drag_enter(event)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import PRESETS, open_window
 from core import config as C
 from tests.helpers import tiny_2d
@@ -65,7 +67,11 @@ def test_legends_never_cover_the_data_with_three_runs(qtbot, gui_home, tmp_path)
 
 
 def test_a_single_runs_legends_leave_the_curves_visible(window, qtbot):
-    """One run: the Losses legend sat on its curves, the spectrum's on its lines."""
+    """One run: the Losses legend sat on its curves, the spectrum's on its lines; headers
+    showed "now: 0.99…" / "step 1…" (kept fixed: each shows its figure at 1280x800)."""
+    import re
+
+    window.resize(1280, 800)
     window.form.set_values({"run.steps": 20})
     window.play()
     qtbot.waitUntil(lambda: window.step >= 20 and not window.worker_running, timeout=60000)
@@ -74,6 +80,10 @@ def test_a_single_runs_legends_leave_the_curves_visible(window, qtbot):
     for panel in (window.loss, window.sigma, window.lipschitz, window.spectrum):
         assert panel.legend.items, panel.title
         assert _legend_over_data(panel) == [], panel.title
+    shown = {name: p.info._drawn for name, p in window.panels.items()}  # as painted
+    assert re.match(r"now: \d+\.\d+, \d", shown["sigma"]), shown
+    assert re.match(r"bound \d", shown["lipschitz"]), shown
+    assert re.match(r"step \d+", shown["spectrum"]) and re.match(r"step \d+", shown["histogram"])
 
 
 def _controls_fit(w) -> bool:
@@ -276,3 +286,26 @@ def test_the_window_gets_the_keyboard_back_when_a_dialog_closes(window, qtbot):
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
     act = window.findChild(type(window.act_duplicate), "duplicateAction")
     assert act.isEnabled() and act.shortcut().toString() == "Ctrl+D"
+
+
+@pytest.mark.slow  # a process of its own: Qt reads the screen's size once, at start-up
+def test_the_window_frame_stays_on_a_1280x800_screen(tmp_path):
+    """The window's client area was sized to the screen's free area, its frame (title bar,
+    borders) went past it."""
+    import os
+    import subprocess
+    import sys
+
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": 1280,
+                                               "height": 800, "logicalDpi": 96}]}))
+    code = ("import time; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+            "import sngan_gui; w = sngan_gui.create_window('d_wins'); w.show()\n"
+            "for _ in range(30): app.processEvents(); time.sleep(0.01)\n"
+            "f = w.frameGeometry(); print(f.x(), f.y(), f.width(), f.height()); w.close()")
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screen}",
+               SNGAN_GUI_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    x, y, width, height = map(int, out.stdout.split()[-4:])
+    assert x >= 0 and y >= 0 and x + width <= 1280 and y + height <= 800, out.stdout
