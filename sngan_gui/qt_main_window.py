@@ -314,6 +314,7 @@ class QtMainWindow(QMainWindow):
         if old is not None:
             old.keep_settings(self.form.cfg)
         self.form.load(run.settings)
+        self.preset_panel.follow_edits(self.form.cfg)  # "custom" when it is not the preset
         run.shown_by = lambda: self.form.cfg
         self.form.clear_pending()
         for key in run.pending:
