@@ -162,7 +162,8 @@ class PlotSpec:
     arrows: Arrows | None = None
     markers: list[Marker] = field(default_factory=list)
     legend: list[LegendEntry] | None = None
-    legend_loc: str = "best"  # matplotlib's place: "best" covers the fewest points
+    legend_loc: str = "best"  # matplotlib's place: "best" covers the fewest points; "below":
+    #                           under the axes (a heat map has no free place inside)
 
 
 # --------------------------------------------------------------------------- how it looks
@@ -405,11 +406,11 @@ def _legend(ax, spec: PlotSpec, style: FigureStyle) -> None:
                                   linestyle=DASHES.get(e.dash, "-")))
     # A few entries fit inside, where the curves are not ("best"); more (several runs and
     # their series) covered the curves wherever they went: they go under the axes, outside.
-    below = len(entries) > MAX_LEGEND_INSIDE
+    below = len(entries) > MAX_LEGEND_INSIDE or spec.legend_loc == "below"
     place = ({"loc": "upper center", "bbox_to_anchor": (0.5, -LEGEND_BELOW)} if below
              else {"loc": spec.legend_loc})
     legend = ax.legend(handles, [short_label(e.label) for e in entries], **place,
-                       fontsize=style.font_pt * 0.9, ncols=2 if len(entries) > 4 else 1,
+                       fontsize=style.font_pt * 0.9, ncols=2 if len(entries) > 4 or below else 1,
                        frameon=True, facecolor=bg, edgecolor=style.foreground,
                        framealpha=style.legend_alpha, handlelength=2.2, borderpad=0.4,
                        labelspacing=0.3, columnspacing=1.0)

@@ -37,3 +37,19 @@ def test_a_short_legend_stays_inside():
     ax = fig.axes[0]
     legend = ax.get_legend().get_window_extent(renderer)
     assert ax.get_window_extent(renderer).contains(legend.x0 + 1, legend.y0 + 1)
+
+
+def test_a_heat_maps_legend_goes_under_it():
+    """The real/generated legend cut a dark notch into the 2D critic's heat map."""
+    from core.figures import Heatmap, Points
+
+    heat = Heatmap(np.zeros((8, 8)), (-2.0, 2.0, -2.0, 2.0), (0.0, 1.0),
+                   ((0.0, "#000000"), (1.0, "#ffffff")))
+    spec = PlotSpec(title="Samples", equal_aspect=True, heatmap=heat, legend_loc="below",
+                    points=[Points(np.zeros((4, 2)), "real", "#4477aa"),
+                            Points(np.ones((4, 2)), "generated", "#ee6677")])
+    fig = draw_figure([spec])
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert not ax.get_legend().get_window_extent(renderer).overlaps(
+        ax.get_window_extent(renderer))

@@ -344,7 +344,7 @@ class QtSamplesPanel(QtPlotPanel):
     def figure_spec(self) -> PlotSpec:
         if self.mode == "image":
             return PlotSpec(title=self.title_label.text(), image=self.grid, axes=False, legend=[])
-        spec = PlotSpec(title=self.title_label.text(), equal_aspect=True, legend_loc="upper left",
+        spec = PlotSpec(title=self.title_label.text(), equal_aspect=True, legend_loc="below",
                         xlabel="x₁ (data)", ylabel="x₂ (data)")
         if self._heat is not None and self._levels is not None:
             values, extent = self._heat
