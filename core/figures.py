@@ -21,6 +21,7 @@ contrast with the background (:func:`readable_on`, WCAG's figure for graphics).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -78,12 +79,49 @@ def readable_on(color: str, background: str, minimum: float = MIN_CONTRAST) -> s
 
 
 def short_label(label: str, chars: int = LEGEND_CHARS) -> str:
-    """``label`` whole, or its start and end around "…" (so numbered labels keep their
-    number) when longer than ``chars``."""
+    """``label`` whole when it fits in ``chars``. A run label ("spectral off -> on @300,
+    batch_size 256, loss bce, +2 more", its parts most telling first) loses whole parts from
+    its end into its "+N more" ("spectral off, +4 more", or "spectral off -> on @300, …" when
+    only the first part fits), keeping a number suffix (" (2)"); any other text keeps its
+    start and end around "…"."""
+    if len(label) <= chars:
+        return label
+    number = _NUMBER_SUFFIX.search(label)
+    suffix = number.group(0) if number else ""
+    parts = label[:len(label) - len(suffix)].split(", ")
+    more = _MORE_PART.match(parts[-1])
+    hidden = int(more.group(1)) if more else 0
+    if more:
+        parts.pop()
+    while len(parts) > 1:
+        parts.pop()
+        hidden += 1
+        text = f"{', '.join(parts)}, +{hidden} more{suffix}"
+        if len(text) <= chars:
+            return text
+    if hidden and len(parts[0]) + len(suffix) + 3 <= chars:
+        return f"{parts[0]}, …{suffix}"  # the most telling part whole, the rest in the tooltip
+    return _ends(label, chars)
+
+
+def short_labels(labels: Sequence[str], chars: int = LEGEND_CHARS) -> list[str]:
+    """:func:`short_label` of each, except where two different labels would read the same
+    ("spectral off, +4 more" twice): those keep their start and end around "…"."""
+    texts = [short_label(label, chars) for label in labels]
+    return [_ends(label, chars) if any(t == text and other != label
+                                       for t, other in zip(texts, labels)) else text
+            for label, text in zip(labels, texts)]
+
+
+def _ends(label: str, chars: int) -> str:
     if len(label) <= chars:
         return label
     head = (chars - 1) * 3 // 5
     return label[:head].rstrip() + "…" + label[-(chars - 1 - head):].lstrip()
+
+
+_NUMBER_SUFFIX = re.compile(r" \(\d+\)$")   # "spectral on (2)": the second run of that label
+_MORE_PART = re.compile(r"^\+(\d+) more$")  # core.compare's "+N more" (MAX_LABEL_PARTS)
 
 
 # --------------------------------------------------------------------------- what to draw
@@ -409,7 +447,7 @@ def _legend(ax, spec: PlotSpec, style: FigureStyle) -> None:
     below = len(entries) > MAX_LEGEND_INSIDE or spec.legend_loc == "below"
     place = ({"loc": "upper center", "bbox_to_anchor": (0.5, -LEGEND_BELOW)} if below
              else {"loc": spec.legend_loc})
-    legend = ax.legend(handles, [short_label(e.label) for e in entries], **place,
+    legend = ax.legend(handles, short_labels([e.label for e in entries]), **place,
                        fontsize=style.font_pt * 0.9, ncols=2 if len(entries) > 4 or below else 1,
                        frameon=True, facecolor=bg, edgecolor=style.foreground,
                        framealpha=style.legend_alpha, handlelength=2.2, borderpad=0.4,

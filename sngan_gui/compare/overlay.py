@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from core.figures import short_label
+from core.figures import short_label, short_labels
 
 from .runs import RunEntry
 
@@ -108,8 +108,9 @@ class RunOverlay:
             legend.removeItem(proxy)
         self._proxies = []
         if series:
-            for label, color, dash in runs:
-                self._proxy(label, pg.mkPen(color, width=LINE_WIDTH + 1, style=dash))
+            texts = short_labels([label for label, _, _ in runs], LEGEND_CHARS)
+            for (label, color, dash), text in zip(runs, texts):
+                self._proxy(label, pg.mkPen(color, width=LINE_WIDTH + 1, style=dash), text)
             for label, dash in series:
                 self._proxy(label, pg.mkPen(SERIES_LEGEND_COLOR, width=LINE_WIDTH, style=dash))
         self._legend_columns()
@@ -131,9 +132,9 @@ class RunOverlay:
     def marker_lines(self) -> list[pg.InfiniteLine]:
         return [line for items in self._runs.values() for line in items.markers]
 
-    def _proxy(self, label: str, pen) -> None:
+    def _proxy(self, label: str, pen, text: str | None = None) -> None:
         proxy = pg.PlotDataItem([], [], pen=pen, name=label)  # in the legend, not the plot
-        self.plot.legend.addItem(proxy, legend_text(label))
+        self.plot.legend.addItem(proxy, legend_text(label) if text is None else text)
         self._proxies.append(proxy)
 
     def curves(self, key: int) -> dict[str, pg.PlotDataItem]:
