@@ -133,8 +133,22 @@ def steady_range(current: tuple[float, float] | None, lo: float, hi: float,
     if current is not None and current[0] <= lo and hi <= current[1] \
             and current[1] - current[0] <= RANGE_SLACK * span:
         return None
+    mid = (lo + hi) / 2  # data narrower than min_span sit in the middle of it
+    lo, hi = min(lo, mid - span / 2), max(hi, mid + span / 2)
     pad = 0.15 * span
     return lo - pad, hi + pad
+
+
+def min_span(lo: float, hi: float, log: bool) -> float:
+    """The narrowest y span a plot shows for data in [lo, hi]: a tenth of a decade on a log
+    axis; on a linear one a thousandth of the values' size, so small real changes show, but
+    for constant data (one point, a count that stays 0) a fifth of the value, or 1 around 0:
+    a span of 1e-6 drew "(x1e-09)" ticks from -100 to 100 for a row of zeros."""
+    if log:
+        return 0.05
+    if hi == lo:
+        return 0.2 * abs(hi) if hi != 0 else 1.0
+    return 1e-3 * max(abs(hi), abs(lo), 1e-3)
 
 
 def _nice_ceiling(x: float) -> float:

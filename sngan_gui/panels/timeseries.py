@@ -21,7 +21,7 @@ from ..history import smooth
 from ..report.specs import curve_lines, legend_entry, marker_of
 from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
 from .legend_row import QtLegendRow
-from .base import QtPlotPanel, _nice_ceiling, _style_plot, pen, steady_range
+from .base import QtPlotPanel, _nice_ceiling, _style_plot, min_span, pen, steady_range
 
 MAX_MARKERS = 100
 # A decimated history (a long run: more lines than the history keeps) is drawn as each
@@ -108,8 +108,7 @@ class QtTimeSeriesPanel(QtPlotPanel):
             y = y[np.isfinite(y)]
             if y.size:
                 lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
-        new = steady_range(self._y_range, lo, hi,
-                           0.05 if self.log_y else 1e-3 * max(abs(hi), abs(lo), 1e-3))
+        new = steady_range(self._y_range, lo, hi, min_span(lo, hi, self.log_y))
         if new is not None:
             self._y_range = new
             self.export_item.setYRange(*new, padding=0)
