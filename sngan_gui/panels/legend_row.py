@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QSizePolicy
 SAMPLE_PX = 36   # an entry's line sample, the gaps beside it and the label's margins
 ENTRY_GAP_PX = 12
 MARGIN_PX = 2
-MAX_SHARE = 0.4  # of the plot's height; a longer legend shows the rows that fit, the rest
+MAX_SHARE = 0.3  # of the plot's height; a longer legend shows the rows that fit, the rest
 #                  in its tooltip (every entry; the run list names each run with its colour)
 
 
