@@ -299,6 +299,13 @@ class QualityConfig:
     inception_weights: str = _text(
         "", tip="InceptionV3 state dict file for features = 'inception' (\"\": torchvision's "
                 "file in the torch hub cache).")
+    # The Parzen-window log-likelihood of Goodfellow et al. 2014 on the quality lines
+    # (core/quality/parzen.py): off by default, the reproduction report's Parzen section and
+    # the parzen preset switch it on.
+    parzen: bool = _flag(False, live=True, form=False,
+                         tip="Also estimate the Parzen-window log-likelihood of held-out real "
+                             "images under G's samples (Goodfellow et al. 2014) on the "
+                             "quality lines.")
 
 
 @dataclass

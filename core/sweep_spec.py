@@ -114,10 +114,11 @@ def _resolve_base(text: Any, sweep_path: Path) -> Path:
 
 
 def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] | None = None,
-               changes: list[str] | None = None) -> Sweep:
+               changes: list[str] | None = None, sets: dict[str, Any] | None = None) -> Sweep:
     """Parse and validate a sweep file and every trial's config; :class:`SweepError` (one
     line naming the file) on any problem. Nothing is written. ``steps``, ``seeds`` and
-    ``changes``, when given, replace the file's (``reproduce --quick`` uses them)."""
+    ``changes``, when given, replace the file's, and ``sets`` (dotted config keys) is laid
+    over its [set] (``reproduce --quick`` uses them)."""
     replaced = {"steps": steps, "seeds": seeds, "changes": changes}
     path = Path(path)
     try:
@@ -155,7 +156,7 @@ def load_sweep(path: str | Path, *, steps: int | None = None, seeds: list[int] |
     if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
         raise SweepError(f"{path}: 'changes' must be a list of \"STEP:KEY=VALUE\" strings")
 
-    fixed = _flatten(raw.get("set", {}), "set")
+    fixed = {**_flatten(raw.get("set", {}), "set"), **(sets or {})}
     grid = _flatten(raw.get("grid", {}), "grid")
     for key, values in grid.items():
         if not isinstance(values, list) or not values:

@@ -15,6 +15,7 @@ import torch
 
 from .measure import fields_of, real_set, references
 from .metrics import QUALITY_FIELDS, STACKED_FIELDS
+from .parzen_sets import PARZEN_FIELDS, ParzenSets
 from .scorer import Scorer
 
 QUALITY_SEED_OFFSET = 7_368_787
@@ -26,6 +27,7 @@ class QualityProbe:
         self.trainer = trainer
         self.scorer = scorer
         self._n = None
+        self._parzen: ParzenSets | None = None  # made when quality.parzen is first on
         self._prepare(trainer.cfg.quality.samples)
 
     def _prepare(self, n: int) -> None:
@@ -37,7 +39,15 @@ class QualityProbe:
         self._n = n
 
     def fields(self) -> tuple[str, ...]:
-        return QUALITY_FIELDS + (STACKED_FIELDS if self.scorer.stacked else ())
+        return (QUALITY_FIELDS + (STACKED_FIELDS if self.scorer.stacked else ())
+                + (PARZEN_FIELDS if self.trainer.cfg.quality.parzen else ()))
+
+    def _parzen_sets(self) -> ParzenSets:
+        if self._parzen is None:
+            tr = self.trainer
+            self._parzen = ParzenSets(self.scorer, tr.cfg.model.z_dim,
+                                      tr.cfg.run.seed + QUALITY_SEED_OFFSET + 2, tr.device)
+        return self._parzen
 
     def empty(self) -> dict[str, Any]:
         """The fields of a line without a quality measurement (null)."""
@@ -62,6 +72,11 @@ class QualityProbe:
             out["modes_n"] = n
         out["quality_floor"] = dict(self.refs["floor"])
         out["quality_ceiling"] = dict(self.refs["ceiling"])
+        if tr.cfg.quality.parzen:
+            parzen = self._parzen_sets()
+            out.update(parzen.measure(lambda z: _generate(tr, z)))
+            out["quality_floor"].update(parzen.floor)
+            out["quality_ceiling"].update(parzen.ceiling)
         out["quality_scorer"] = self.scorer.label()
         return out
 

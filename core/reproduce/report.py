@@ -4,8 +4,10 @@ Every number in a table is read from a run folder: ``metrics.jsonl`` (through
 core.runreader) or the exported critic ``checkpoints/last/D.pt`` (plain state dict with the
 constraints baked in). Each table says which folders and which field it comes from, so it can
 be checked by hand. This module writes the header, each section of
-:data:`core.reproduce.sections.SECTIONS` in turn (compute -> findings -> text -> figure) and
-"Findings at a glance" from the sections' findings.
+:data:`core.reproduce.sections.SECTIONS` in turn (compute -> findings -> text -> figure, and a
+last line with the runs it read and their time) and "Findings at a glance" from the sections'
+findings; with ``sections`` (``reproduce --only``) it rewrites those sections in the existing
+RESULTS.md (:mod:`.merge`).
 """
 
 from __future__ import annotations
@@ -13,59 +15,74 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
-from .render import Finding, table
+from .merge import Block, Report, ReportMergeError, read
+from .render import table
 from .runs import CONSTRAINTS, ReportContext
-from .sections import SECTIONS
+from .sections import SECTIONS, section_name
 from .sections.coverage import PUBLISHED
 
-__all__ = ["CONSTRAINTS", "PUBLISHED", "render_sections", "write_report"]
+__all__ = ["CONSTRAINTS", "PUBLISHED", "render_section", "write_report"]
 
 
 def _part(text: str) -> str:
     return text.strip("\n") + "\n"
 
 
-def render_sections(ctx: ReportContext, folder: Path) -> tuple[list[str], list[Finding]]:
-    """Each section's Markdown (and its figure line, the PNG written into ``folder``), and
-    every section's findings, in :data:`SECTIONS` order."""
-    parts: list[str] = []
-    found: list[Finding] = []
-    for section in SECTIONS:
-        data = section.compute(ctx)
-        found += section.findings(data)
-        parts.append(_part(section.text(data)))
-        draw = getattr(section, "figure", None)
-        line = draw(data, folder) if draw is not None else None
-        if line:
-            parts.append(_part(line))
-    return parts, found
+def footer(section, ctx: ReportContext, mode: str, command: str | None = None) -> str:
+    """The section's last line: the runs it reads, their training time, unfinished trials
+    and, for a section rewritten by ``--only``, the command that wrote it."""
+    runs = [run for name in section.READS for variant in ctx.runs.get(name, {}).values()
+            for run in variant]
+    seconds = sum(float(run.last.get("time") or 0.0) for run in runs)
+    unfinished = [u for u in ctx.unfinished() if u.split("/", 1)[0] in section.READS]
+    words = [f"Runs: {len(runs)} trials of {', '.join(f'`{n}`' for n in section.READS)}, "
+             f"{seconds / 60:.1f} min of training in all (the trials' elapsed times, machine "
+             f"load included; runs shared with other sections counted in each), {mode} mode."]
+    if unfinished:
+        words.append(f"**Incomplete: {len(unfinished)} trials had not finished** "
+                     f"({', '.join(unfinished)}); their numbers are from their last line.")
+    if command:
+        words.append(f"Rewritten by `{command}`.")
+    return "*" + " ".join(words) + "*"
 
 
-def write_report(out: Path, experiments, *, mode: str, sweep_seconds: float | None,
-                 report_dir: str | Path | None = None) -> Path:
-    out = Path(out)
-    report_dir = Path(report_dir) if report_dir else out
-    report_dir.mkdir(parents=True, exist_ok=True)
-    quick = mode != "full"
-    ctx = ReportContext.load(out, experiments)
-    unfinished_runs = ctx.unfinished()
-    total = sum(len(sweep.trials) for _, sweep in experiments)
+def render_section(section, ctx: ReportContext, folder: Path, *, mode: str,
+                   command: str | None = None) -> Block:
+    """One section (compute -> findings -> text -> figure, its PNG written into ``folder``)
+    as a report block with its findings rows."""
+    data = section.compute(ctx)
+    found = section.findings(data)
+    parts = [_part(section.text(data))]
+    draw = getattr(section, "figure", None)
+    line = draw(data, folder) if draw is not None else None
+    if line:
+        parts.append(_part(line))
+    parts.append(_part(footer(section, ctx, mode, command)))
+    return Block(section_name(section), "\n".join(parts), [f.row() for f in found])
+
+
+def _command(out: Path, report_dir: Path, mode: str, sections=None) -> str:
+    flag = f" --{mode}" if mode != "full" else ""
+    only = f" --only {' '.join(map(section_name, sections))}" if sections is not None else ""
+    return (f"python main.py reproduce{flag}{only} --out {out}"
+            + (f" --report {report_dir}" if report_dir != out else ""))
+
+
+def _header(command: str, out: Path, mode: str, sweep_seconds: float | None,
+            unfinished_runs: list[str], total: int) -> str:
     import torch
 
-    flag = f" --{mode}" if quick else ""
     mode = (f"**{mode} mode** (`--{mode}`: small step counts, for CI; the numbers mean little)"
-            if quick else "full mode")
+            if mode != "full" else "full mode")
     took = (f" The sweeps of this invocation took {sweep_seconds / 60:.1f} min of wall time "
             f"(machine load included).") \
         if sweep_seconds else ""
-    command = (f"python main.py reproduce{flag} --out {out}"
-               + (f" --report {report_dir}" if report_dir != out else ""))
     unfinished = ""
     if unfinished_runs:
         unfinished = (f"\n**Incomplete: {len(unfinished_runs)} of {total} trials had not "
                       f"finished when this report was written** ({', '.join(unfinished_runs)}); "
                       f"their numbers are from their last logged line.\n")
-    parts = [_part(f"""
+    return _part(f"""
 # Reproduction report
 
 Generated by `{command}` ({mode}): every number below is read from the run folders under
@@ -73,17 +90,30 @@ Generated by `{command}` ({mode}): every number below is read from the run folde
 `resources/reproduce/`; paths below are relative to `{out}`).
 Machine: {platform.machine()}, {platform.system()}, torch {torch.__version__}, CPU.{took}
 Where a finding does not match the paper, the section says so; no setting was tuned to make a
-result agree.
-{unfinished}""")]
-    sections, found = render_sections(ctx, report_dir)
-    parts += sections
-    parts.append(_part(f"""
-## Findings at a glance
+result agree. Sections rewritten later (`reproduce --only`) say so in their last line.
+{unfinished}""")
 
-Each line's verdict applies the criterion it names to the numbers of its section above.
 
-{table(["finding", "published", "ours", "verdict"], [f.row() for f in found])}
-"""))
+def write_report(out: Path, experiments, *, mode: str, sweep_seconds: float | None,
+                 report_dir: str | Path | None = None, sections=None) -> Path:
+    """RESULTS.md (and its figures) in ``report_dir`` (default ``out``): every section, or
+    with ``sections`` only those, merged into the RESULTS.md already there."""
+    out = Path(out)
+    report_dir = Path(report_dir) if report_dir else out
+    report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "RESULTS.md"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    ctx = ReportContext.load(out, experiments)
+    command = _command(out, report_dir, mode, sections)
+    header = _header(command, out, mode, sweep_seconds, ctx.unfinished(),
+                     sum(len(sweep.trials) for _, sweep in experiments))
+    if sections is None:
+        report = Report(header, [render_section(s, ctx, report_dir, mode=mode)
+                                 for s in SECTIONS])
+    else:
+        existing = read(path) or Report(header, [])
+        if existing.mode != mode:
+            raise ReportMergeError(f"--only: {path} is a {existing.mode}-mode report")
+        report = existing.merged([render_section(s, ctx, report_dir, mode=mode, command=command)
+                                  for s in sections])
+    path.write_text(report.text(table), encoding="utf-8")
     return path

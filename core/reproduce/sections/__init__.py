@@ -9,7 +9,12 @@ A section module has four functions, each with one job:
   unit-tested on small hand-made run folders: ``tests/test_report_sections.py``);
 - ``text(data) -> str``: its Markdown (title, prose, tables, the source line);
 - ``figure(data, folder) -> str | None`` (optional): draws its PNG into ``folder`` with
-  :func:`core.reproduce.render.figure` / ``save`` and returns the Markdown line showing it.
+  :func:`core.reproduce.render.figure` / ``save`` and returns the Markdown line showing it;
+
+and a constant ``READS``: the experiments (``core.reproduce.EXPERIMENTS`` names) whose run
+folders it reads, so ``reproduce --only SECTION`` runs just those. Its text starts with its
+numbered heading ("## 9. ..."): the number places it when ``--only`` merges it into an
+existing RESULTS.md. A section is named by its module (``--only grey_noise``).
 
 Adding a section: write one module of that shape here and add it to :data:`SECTIONS` (one
 line). An experiment it needs is added to ``core.reproduce.EXPERIMENTS`` with its sweep file in
@@ -18,7 +23,8 @@ line). An experiment it needs is added to ``core.reproduce.EXPERIMENTS`` with it
 
 from __future__ import annotations
 
-from . import coverage, dwins, gp_interp, sigma_sn, sn_lag, spectra, timing, weights
+from . import (coverage, dwins, gp_interp, grey_noise, parzen, robustness, sigma_sn, sn_lag,
+               spectra, stacked_modes, timing, weights)
 
 SECTIONS = (
     coverage,
@@ -29,4 +35,13 @@ SECTIONS = (
     dwins,
     timing,
     sn_lag,
+    grey_noise,
+    parzen,
+    stacked_modes,
+    robustness,
 )
+
+
+def section_name(section) -> str:
+    """A section's name (``reproduce --only NAME``): its module's."""
+    return section.__name__.rsplit(".", 1)[-1]

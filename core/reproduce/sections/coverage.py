@@ -10,6 +10,8 @@ from pathlib import Path
 from ..render import Finding, figure as new_figure, mean_std, save, source, table
 from ..runs import CONSTRAINTS, ReportContext, Run
 
+READS = ("coverage_ring8", "coverage_grid25")  # the experiments it reads (reproduce --only)
+
 DATASETS = ("ring8", "grid25")
 # Published figures (the "GAN" rows, i.e. no constraint): modes captured / high-quality share.
 PUBLISHED = {

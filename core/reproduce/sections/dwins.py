@@ -11,6 +11,8 @@ from ...overrides import parse_change
 from ..render import Finding, figure as new_figure, num, save, source, table
 from ..runs import ReportContext, Run
 
+READS = ("dcgan", "dcgan_switch")  # the experiments it reads (reproduce --only)
+
 # "D wins" on a run when on some logged line the D loss is below the first and on some line
 # the G loss is above the second.
 D_WINS_LOSS_D_BELOW = 0.05

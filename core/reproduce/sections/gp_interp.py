@@ -12,6 +12,9 @@ import numpy as np
 from ..render import Finding, figure as new_figure, mean_std, save, source, table
 from ..runs import ReportContext, Run
 
+# The experiments it reads (reproduce --only).
+READS = ("weights", "coverage_ring8", "coverage_grid25")
+
 # "Near 1": the mean over the last quarter of the lines is within this of 1.
 NEAR_ONE = 0.2
 PAPER_GROUP = "WGAN-GP"  # the group name of the paper's own setting (Wasserstein loss)

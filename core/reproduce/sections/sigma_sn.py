@@ -10,6 +10,8 @@ from pathlib import Path
 from ..render import Finding, figure as new_figure, num, save, source, table
 from ..runs import ReportContext, Run, layer_names
 
+READS = ("dcgan", "coverage_ring8")  # the experiments it reads (reproduce --only)
+
 # Reproduces when every logged σ of the DCGAN under SN is within this of 1.
 MAX_DEVIATION = 0.05
 # The ring8 σ values above this are counted (the power iteration lags the moving weights).

@@ -12,6 +12,8 @@ import numpy as np
 from ..render import Finding, figure as new_figure, matrix, num, save, source, table
 from ..runs import ReportContext, layer_names
 
+READS = ("dcgan",)  # the experiments it reads (reproduce --only)
+
 PAIR = ("clip", "spectral")
 # Reproduces when clip's mean stable rank is below this fraction of SN's.
 STABLE_RANK_RATIO = 0.8

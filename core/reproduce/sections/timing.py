@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from ..render import Finding, num, source, table
 from ..runs import CONSTRAINTS, ReportContext
 
+READS = ("timing", "coverage_ring8")  # the experiments it reads (reproduce --only)
+
 SNGAN_TIME = {"spectral": 1.1, "gp": 1.4}  # SN-GAN paper: time per update relative to none
 # A constraint "ran faster than none" below this ratio: only a change of machine load between
 # the trials explains it, so the cross-run ratios are not usable.

@@ -12,6 +12,8 @@ import numpy as np
 from ..render import Finding, edge_share, figure as new_figure, mean_std, save, source, table
 from ..runs import ReportContext, Run, layer_names
 
+READS = ("weights",)  # the experiments it reads (reproduce --only)
+
 # Reproduces when, on the last line, more than this share of the clipped critic's weights sit
 # at ±c ...
 PILE_MIN_CLIPPED = 0.25
