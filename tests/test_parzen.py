@@ -106,7 +106,7 @@ def test_quality_parzen_adds_its_fields_and_never_changes_training(tmp_path, dig
     for on in (True, False):
         torch.manual_seed(5)
         cfg = tiny_image(run__log_every=2, run__probe_every=4, quality__parzen=on)
-        session = TrainingSession(tmp_path / f"p{on}", cfg, steps=4)
+        session = TrainingSession(tmp_path / f"p{on}", cfg, steps=10)
         while not session.done:
             session.advance()
         session.finish()
@@ -115,12 +115,15 @@ def test_quality_parzen_adds_its_fields_and_never_changes_training(tmp_path, dig
         lines = [json.loads(x) for x in (tmp_path / f"p{on}" / "metrics.jsonl")
                  .read_text().splitlines()]
         if on:
-            first, middle, last = lines
-            for line in (first, last):
+            # lines at steps 2..10; the first, every 4th and the last measure quality
+            probed = [m for m in lines if m["fd"] is not None]
+            assert [m["step"] for m in probed] == [2, 4, 8, 10]
+            for line in probed:
                 assert line["parzen_ll"] < line["quality_floor"]["parzen_ll"]
                 assert line["parzen_se"] > 0 and line["parzen_sigma"] in SIGMAS
                 assert line["quality_ceiling"]["parzen_ll"] < line["quality_floor"]["parzen_ll"]
-            assert middle["parzen_ll"] is None and middle["fd"] is None
+            middle, = (m for m in lines if m["fd"] is None)
+            assert middle["step"] == 6 and middle["parzen_ll"] is None
         else:
             assert all("parzen_ll" not in line for line in lines)
     for a, b in zip(*states):

@@ -18,6 +18,7 @@ from ..render import Finding, figure as new_figure, save, source, table
 from ..runs import ReportContext
 
 EXPERIMENTS = {"ring8": "sn_lag_ring8", "DCGAN": "sn_lag_dcgan"}  # model -> experiment
+READS = tuple(EXPERIMENTS.values())  # the experiments it reads (reproduce --only)
 METHODS = {"iters1": "1 power iteration", "iters3": "3 power iterations",
            "exact": "exact (method = exact)"}                      # variant -> label
 
