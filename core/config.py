@@ -299,6 +299,11 @@ class QualityConfig:
     inception_weights: str = _text(
         "", tip="InceptionV3 state dict file for features = 'inception' (\"\": torchvision's "
                 "file in the torch hub cache).")
+    # Stacked data: the samples the last line counts modes on (VEEGAN and PacGAN count 26,000;
+    # reproduce --quick counts fewer, so CI does not spend a minute per run on it).
+    final_mode_samples: int = _num(26_000, ge=16, le=1_000_000, form=False,
+                                   tip="Stacked data: samples of G the run's last line "
+                                       "counts modes on (modes_n).")
     # The Parzen-window log-likelihood of Goodfellow et al. 2014 on the quality lines
     # (core/quality/parzen.py): off by default, the reproduction report's Parzen section and
     # the parzen preset switch it on.

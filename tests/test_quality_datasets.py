@@ -14,7 +14,7 @@ from PIL import Image
 
 from core.config import Config, ConfigError
 from core.data import prepare_dataset
-from core.quality import prepare_scorer, probe as probe_mod, scorer as scorer_mod
+from core.quality import prepare_scorer, scorer as scorer_mod
 from core.quality.metrics import QUALITY_FIELDS
 from core.session import TrainingSession
 from tests.helpers import tiny_image
@@ -46,10 +46,9 @@ def test_stacked_digits_is_three_digits_as_colour_channels():
         tiny_image(data__dataset="stacked_digits", data__channels=1)
 
 
-def test_stacked_run_counts_modes_on_its_last_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(probe_mod, "STACKED_FINAL_SAMPLES", 600)
+def test_stacked_run_counts_modes_on_its_last_line(tmp_path):
     lines = run(tmp_path, tiny_image(data__dataset="stacked_digits", run__log_every=2,
-                                     run__probe_every=2), 4)
+                                     run__probe_every=2, quality__final_mode_samples=600), 4)
     first, last = lines[0], lines[-1]
     assert first["modes_n"] == 32 and last["modes_n"] == 600
     assert 1 <= first["modes"] <= 32 and 1 <= last["modes"] <= 600

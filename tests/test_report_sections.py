@@ -12,8 +12,8 @@ import torch
 
 from core import config as config_mod
 from core.reproduce.runs import CONSTRAINTS, ReportContext, Run
-from core.reproduce.sections import SECTIONS, coverage, dwins, gp_interp, sigma_sn, sn_lag, \
-    spectra, timing, weights
+from core.reproduce.sections import SECTIONS, coverage, dwins, gp_interp, grey_noise, parzen, \
+    robustness, section_name, sigma_sn, sn_lag, spectra, stacked_modes, timing, weights
 from core.sweep_spec import Sweep, Trial
 from tests.helpers import tiny_2d
 
@@ -259,6 +259,227 @@ def test_coverage_findings_and_flat_critics(folders):
 
 
 def test_every_section_has_the_four_steps():
+    from core.reproduce import EXPERIMENTS
+
+    experiments = {e.name for e in EXPERIMENTS}
     for section in SECTIONS:
         for step in ("compute", "findings", "text"):
             assert callable(getattr(section, step)), (section.__name__, step)
+        # reproduce --only runs what READS names; every experiment is read by some section
+        assert section.READS and set(section.READS) <= experiments, section.__name__
+    assert set().union(*(s.READS for s in SECTIONS)) == experiments
+
+
+def test_sections_are_numbered_in_report_order():
+    # --only merges a section into an existing report by its heading's number
+    import inspect
+    import re
+
+    numbers = [int(n) for section in SECTIONS
+               for n in re.findall(r"^## (\d+)\. ", inspect.getsource(section.text), re.M)]
+    assert numbers == list(range(1, len(SECTIONS) + 1)), [section_name(s) for s in SECTIONS]
+
+
+# --------------------------------------------------------------------------- image sections
+FLOOR, CEILING = 1.0, 2001.0  # fd level at 10 %: 201
+
+
+def _quality(step: int, fd: float, classes: float = 10, **fields) -> dict:
+    return _line(step, fd=fd, classes=classes, quality_floor={"fd": FLOOR, "parzen_ll": 800.0},
+                 quality_ceiling={"fd": CEILING, "parzen_ll": -600.0}, **fields)
+
+
+def _descent(reach: int | None, horizon: int = 1000, every: int = 100, key_at=None):
+    """Quality lines whose fd falls below the 10 % level (201) first at ``reach`` (never for
+    None) and whose classes reach 10 at the same step."""
+    out = []
+    for step in range(every, horizon + 1, every):
+        done = reach is not None and step >= reach
+        out.append(_quality(step, 150.0 if done else 900.0, 10 if done else 6,
+                            **(key_at(step, done) if key_at else {})))
+    return out
+
+
+def test_grey_noise_level_is_from_each_runs_floor_and_ceiling(folders):
+    at_level = FLOOR + grey_noise.FD_LEVEL_SHARE * (CEILING - FLOOR)
+    run = folders.add("grey_noise", "none", [_quality(100, at_level + 0.01),
+                                              _quality(200, at_level), _quality(300, 1.0)])
+    assert grey_noise.fd_level(run) == pytest.approx(201.0)
+    assert grey_noise.left_grey_noise(run) == 200  # at the level counts, just above does not
+
+
+@pytest.mark.parametrize("none,sn,outcome", [
+    ((300, 300, 300), (600, 500, 700), "SN later"),               # 2x later
+    ((300, 300, 300), (400, 400, 400), "about the same"),          # 1.33x: below LATER_RATIO
+    ((600, 600, 600), (300, 300, 300), "SN earlier"),
+    ((300, 300, 300), (None, None, None), "SN later"),             # > 1000 against 300
+    ((500, None, 500), (600, 600, 600), "undetermined (runs that never got there leave the "
+                                        "ratio open)"),
+    ((None, None, None), (None, None, None), "neither reached it within 1000 steps"),
+])
+def test_grey_noise_verdict_follows_its_ratio(folders, none, sn, outcome):
+    for seed, (a, b) in enumerate(zip(none, sn)):
+        folders.add("grey_noise", "none", _descent(a), seed=seed)
+        folders.add("grey_noise", "spectral", _descent(b), seed=seed)
+    data = grey_noise.compute(folders.context())
+    assert data.outcome(data.fd) == outcome == data.outcome(data.classes)
+    fd_row, classes_row = grey_noise.findings(data)
+    assert fd_row.verdict == grey_noise.verdict(outcome)
+    assert fd_row.verdict == (f"does not reproduce here: {outcome}" if outcome in
+                              ("SN earlier", "about the same") else
+                              "reproduces (SN later)" if outcome == "SN later" else outcome)
+    assert f"fd: **{outcome}**" in grey_noise.text(data)
+
+
+def test_grey_noise_cells_are_mean_sd_over_the_runs_that_got_there():
+    cens = grey_noise.Censored((300, 500, None), 1000)
+    assert cens.cell() == "400 ± 141 (2 of 3)"
+    assert cens.per_run() == "300, 500, > 1000"
+    assert cens.bounds() == (600, np.inf)
+    assert grey_noise.Censored((None,), 6).cell() == "> 6 (0 of 1)"
+
+
+def test_parzen_rank_correlation_against_numpy_ranks():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=40), rng.normal(size=40)
+    y[:5] = y[5]  # ties: average ranks
+    def ranks(v):
+        order = np.argsort(v, kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(1, len(v) + 1)
+        for u in np.unique(v):  # ties share their mean rank
+            r[v == u] = r[v == u].mean()
+        return r
+    want = np.corrcoef(ranks(x), ranks(y))[0, 1]
+    assert parzen.spearman(list(x), list(y)) == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize("slope,verdict", [
+    (-1.0, "does not reproduce: the estimate tracks quality"),   # fd down, likelihood up
+    (1.0, "reproduces, more strongly: the estimate moves against quality"),
+    (0.0, "reproduces (largely independent)"),
+])
+def test_parzen_verdict_follows_the_correlation_past_grey_noise(folders, slope, verdict):
+    rng = np.random.default_rng(1)
+    for seed in range(2):
+        lines = []
+        for i, step in enumerate(range(100, 1100, 100)):
+            fd = 900.0 if step < 300 else 200.0 - 10 * i  # past grey noise from step 300
+            noise = rng.normal() * 50 if slope == 0 else 0.0
+            lines.append(_quality(step, fd, parzen_ll=slope * fd + noise, parzen_sigma=0.2))
+        folders.add("grey_noise", "none", lines, seed=seed)
+    data = parzen.compute(folders.context())
+    assert len(data.good) == 16 and len(data.pairs) == 20
+    if slope == 0:  # with noise only: whatever rho came out, the verdict applies the criterion
+        rho = data.rho_good
+        assert abs(rho) < parzen.INDEPENDENT_BELOW
+    (only,) = parzen.findings(data)
+    assert only.verdict == verdict
+    assert (data.floor, data.ceiling) == (800.0, -600.0)
+
+
+def test_parzen_needs_enough_lines_past_grey_noise(folders):
+    lines = [_quality(s, 150.0, parzen_ll=-float(s), parzen_sigma=0.2) for s in range(100, 800, 100)]
+    folders.add("grey_noise", "spectral", lines)
+    data = parzen.compute(folders.context())
+    assert len(data.good) == parzen.MIN_LINES - 1
+    assert parzen.findings(data)[0].verdict.startswith("not measurable")
+
+
+def _stacked(folders, variant, modes, kl, seed=0, counted=None, final=26_000):
+    last = _line(1000, fd=50.0, modes=modes, mode_kl=kl,
+                 modes_n=final if counted is None else counted)
+    return folders.add("stacked_modes", variant, [_line(500, fd=90.0, modes=300, modes_n=500),
+                                                   last], seed=seed,
+                       quality__final_mode_samples=final)
+
+
+@pytest.mark.parametrize("modes,agrees", [
+    (stacked_modes.PUBLISHED_MODES / stacked_modes.ORDER_FACTOR, True),
+    (stacked_modes.PUBLISHED_MODES / stacked_modes.ORDER_FACTOR - 0.5, False),
+    (stacked_modes.PUBLISHED_MODES * stacked_modes.ORDER_FACTOR, True),
+    (stacked_modes.PUBLISHED_MODES * stacked_modes.ORDER_FACTOR + 1, False)])
+def test_stacked_modes_verdict_is_an_order_of_magnitude(folders, modes, agrees):
+    _stacked(folders, "none", modes - 1, 3.0, seed=0)
+    _stacked(folders, "none", modes + 1, 4.0, seed=1)
+    data = stacked_modes.compute(folders.context())
+    (only,) = stacked_modes.findings(data)
+    assert only.verdict == ("same order of magnitude" if agrees else
+                            "does not reproduce (criterion: within 3x of 99)")
+    assert only.ours.startswith(f"{modes:.1f} ± 1.4 modes, KL 3.50 ± 0.71")
+
+
+def test_stacked_modes_reads_only_the_last_lines_final_count(folders):
+    _stacked(folders, "none", 120, 3.0, seed=0)
+    _stacked(folders, "none", 500, 3.0, seed=1, counted=500)   # stopped before its final count
+    _stacked(folders, "spectral", 90, 3.0, seed=0, final=1000)  # a --quick count of 1,000
+    data = stacked_modes.compute(folders.context())
+    assert data.finals("none", "modes") == [120.0]
+    assert data.finals("spectral", "modes") == [90.0]
+    assert data.counts() == [1000, 26_000]
+    text = stacked_modes.text(data)
+    assert "| ours: no constraint (BCE) | 120.0 | 3.00 | 50 ± 0 | 1 of 2 |" in text
+    assert "on 1,000 / 26,000 samples" in text
+
+
+def _robust_cell(folders, setting, constraint, fd, *, experiment="robustness", steps=800,
+                 loss_d=1.0, loss_g=1.0, seed=0):
+    lines = [_quality(s, 900.0 if s < steps else fd, loss_d=loss_d, loss_g=loss_g)
+             for s in range(200, steps + 1, 200)]
+    variant = constraint if experiment == "grey_noise" else f"{setting}_{constraint}"
+    return folders.add(experiment, variant, lines, seed=seed)
+
+
+def _robustness(folders, failing: dict[str, set[str]], c_none_fd=100.0, **cell):
+    for s in robustness.SETTINGS:
+        for c in robustness.CONSTRAINTS:
+            fd = 500.0 if s in failing.get(c, ()) else 100.0
+            if (s, c) in robustness.FROM_GREY_NOISE:
+                # section 9's runs are longer: their step 800 line is read
+                fd = c_none_fd if c == "none" else fd
+                lines = [_quality(st, 900.0 if st < 800 else fd if st == 800 else 5.0)
+                         for st in range(200, 2001, 200)]
+                folders.add("grey_noise", c, lines)
+                folders.add("grey_noise", c, [_quality(800, 900.0)], seed=1)  # not read
+            else:
+                _robust_cell(folders, s, c, fd, **cell)
+    return robustness.compute(folders.context())
+
+
+@pytest.mark.parametrize("failing,verdict", [
+    ({"wgan_gp": {"D", "E"}}, "reproduces"),
+    ({"wgan_gp": {"D", "E", "F"}, "spectral": {"F"}}, "does not reproduce (criterion: WGAN-GP "
+                                                      "fails at >= 2 of D-F, SN at none)"),
+    ({"wgan_gp": {"F"}}, "does not reproduce (criterion: WGAN-GP fails at >= 2 of D-F, SN at "
+                         "none)"),
+    ({"wgan_gp": {"A", "B", "C"}}, "does not reproduce (criterion: WGAN-GP fails at >= 2 of "
+                                   "D-F, SN at none)"),
+])
+def test_robustness_verdict_follows_its_criterion(folders, failing, verdict):
+    data = _robustness(folders, failing)
+    assert data.cells["C", "none"].fd == 100.0  # section 9's seed 0 at robustness' step 800
+    gp_row = robustness.findings(data)[0]
+    assert gp_row.verdict == verdict
+    assert f"**{verdict}**" in robustness.text(data)
+
+
+def test_robustness_gives_no_verdict_when_the_notebook_setting_did_not_train(folders):
+    data = _robustness(folders, {"wgan_gp": {"D", "E"}}, c_none_fd=500.0)
+    assert robustness.findings(data)[0].verdict.startswith("not measurable: too few steps")
+
+
+def test_robustness_marks_a_diverged_run_failed(folders):
+    data = _robustness(folders, {})
+    run = data.cells["D", "wgan_gp"].run
+    (run.folder.parent / "summary.csv").write_text(
+        "name,variant,status\n" + f"{run.trial.name},D_wgan_gp,diverged\n")
+    run.lines = run.lines[:2]  # it stopped at step 400
+    cell = robustness._cell(run, 800, False)
+    assert cell.failed and cell.text() == "diverged at step 400"
+
+
+def test_robustness_d_wins_uses_section_6s_criterion(folders):
+    data = _robustness(folders, {}, loss_d=dwins.D_WINS_LOSS_D_BELOW / 2,
+                       loss_g=dwins.D_WINS_LOSS_G_ABOVE + 1)
+    d_wins = robustness.findings(data)[1]
+    assert d_wins.verdict == "reproduces at D, E, F"

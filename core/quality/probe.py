@@ -13,13 +13,16 @@ from typing import Any
 
 import torch
 
+from ..config import QualityConfig
 from .measure import fields_of, real_set, references
 from .metrics import QUALITY_FIELDS, STACKED_FIELDS
 from .parzen_sets import PARZEN_FIELDS, ParzenSets
 from .scorer import Scorer
 
 QUALITY_SEED_OFFSET = 7_368_787
-STACKED_FINAL_SAMPLES = 26_000  # the run's last line, as VEEGAN and PacGAN count modes
+# The default of quality.final_mode_samples: a stacked run's last line counts modes on as many
+# samples as VEEGAN and PacGAN count them.
+STACKED_FINAL_SAMPLES = QualityConfig().final_mode_samples
 
 
 class QualityProbe:
@@ -55,7 +58,8 @@ class QualityProbe:
 
     @torch.no_grad()
     def measure(self, *, final: bool = False) -> dict[str, Any]:
-        """The quality fields of G now (``final``: a stacked run's modes on 26,000 samples)."""
+        """The quality fields of G now (``final``: a stacked run's modes on
+        ``quality.final_mode_samples``)."""
         tr = self.trainer
         if tr.cfg.quality.samples != self._n:  # a live change of quality.samples
             self._prepare(tr.cfg.quality.samples)
@@ -64,8 +68,8 @@ class QualityProbe:
         out = fields_of(self.scorer, self.real, feats, probs)
         n = self._n
         if self.scorer.stacked and final:
-            out.update(self._final_modes())
-            n = STACKED_FINAL_SAMPLES
+            n = tr.cfg.quality.final_mode_samples
+            out.update(self._final_modes(n))
         out = {k: _clean(out.get(k)) for k in self.fields()}
         out["quality_n"] = self._n
         if self.scorer.stacked:
@@ -80,14 +84,14 @@ class QualityProbe:
         out["quality_scorer"] = self.scorer.label()
         return out
 
-    def _final_modes(self) -> dict[str, Any]:
+    def _final_modes(self, total: int) -> dict[str, Any]:
         from .metrics import mode_fields
 
         tr = self.trainer
         gen = torch.Generator().manual_seed(tr.cfg.run.seed + QUALITY_SEED_OFFSET + 1)
         labels = []
-        for start in range(0, STACKED_FINAL_SAMPLES, 2000):
-            count = min(2000, STACKED_FINAL_SAMPLES - start)
+        for start in range(0, total, 2000):
+            count = min(2000, total - start)
             z = torch.randn(count, tr.cfg.model.z_dim, generator=gen).to(tr.device)
             _, probs = self.scorer.run(_generate(tr, z))
             labels.append(probs.argmax(-1))

@@ -60,7 +60,7 @@ EXPERIMENTS = (
     # C's "none" and "spectral" runs from grey_noise at robustness' last step.
     Experiment("robustness", 6, (0,), tiny_steps=2),
     Experiment("grey_noise", 6, (0,), tiny_steps=2),
-    Experiment("stacked_modes", 10, (0,), quick_set=(("quality.enabled", False),)),
+    Experiment("stacked_modes", 10, (0,), quick_set=(("quality.final_mode_samples", 1000),)),
     Experiment("dcgan", 30, (0,)),
     Experiment("dcgan_switch", 30, (0,), ("15:constraints.spectral.enabled=true",),
                tiny_changes=("3:constraints.spectral.enabled=true",)),

@@ -28,8 +28,9 @@ GOODFELLOW_MNIST = "225 ± 2"  # nats, GAN on MNIST (Goodfellow et al. 2014, Tab
 
 
 def spearman(x: list[float], y: list[float]) -> float:
-    """Spearman's rank correlation (scipy's, average ranks for ties); NaN below 3 pairs."""
-    if len(x) < 3:
+    """Spearman's rank correlation (scipy's, average ranks for ties); NaN below 3 pairs or
+    when either side is constant (no ranking to correlate)."""
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return math.nan
     from scipy.stats import spearmanr
 

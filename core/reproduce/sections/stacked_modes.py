@@ -23,7 +23,7 @@ PUBLISHED_MODES = 99.0
 # The published finding (a DCGAN reaches about a tenth of the 1,000 modes) holds here when our
 # unconstrained DCGAN's mean is within this factor of VEEGAN's 99.
 ORDER_FACTOR = 3.0
-FINAL_SAMPLES = 26_000  # the last line's count (modes_n), as the papers count
+FINAL_SAMPLES = 26_000  # the papers' count; ours is each run's quality.final_mode_samples
 
 
 @dataclass
@@ -32,17 +32,27 @@ class StackedModes:
     runs: dict[str, list[Run]]
 
     def finals(self, variant: str, key: str) -> list[float]:
-        """``key`` on each run's last line that counted FINAL_SAMPLES samples."""
+        """``key`` on each run's last line that made the final count (``modes_n`` equal to
+        the run's ``quality.final_mode_samples``: a run stopped early has none)."""
         out = []
         for r in self.runs.get(variant, []):
             last = r.last
-            if last.get("modes_n") == FINAL_SAMPLES and isinstance(last.get(key), (int, float)):
+            if last.get("modes_n") == final_count(r) and isinstance(last.get(key), (int, float)):
                 out.append(float(last[key]))
         return out
+
+    def counts(self) -> list[int]:
+        """The final counts' sample numbers over every run (26,000 in full mode)."""
+        return sorted({final_count(r) for rs in self.runs.values() for r in rs})
 
     def mean_modes(self, variant: str) -> float | None:
         vals = self.finals(variant, "modes")
         return statistics.mean(vals) if vals else None
+
+
+def final_count(run: Run) -> int:
+    """The samples the run's last line counts modes on (its quality.final_mode_samples)."""
+    return int(run.trial.config.get("quality", {}).get("final_mode_samples", FINAL_SAMPLES))
 
 
 def compute(ctx: ReportContext) -> StackedModes:
@@ -81,6 +91,7 @@ def text(data: StackedModes) -> str:
     ranked = (f"Most modes: {VARIANTS[best]} ({data.mean_modes(best):.1f})."
               if data.mean_modes(best) is not None else "")
     ours = data.mean_modes("none")
+    counts = " / ".join(f"{n:,}" for n in data.counts()) or f"{FINAL_SAMPLES:,}"
     verdict = ("No unconstrained run counted its modes" if ours is None else
                f"Our unconstrained DCGAN is {'within' if agrees(ours) else 'not within'} a "
                f"factor {ORDER_FACTOR:g} of VEEGAN's 99 modes (the criterion of the finding)")
@@ -93,7 +104,7 @@ digits as the colour channels: 1,000 modes) with an MNIST classifier on each cha
 (25,600 images of three of scikit-learn's digits, 28x28 RGB), the notebook DCGAN with 3
 channels and the notebook's optimizer (Adam 2e-4 (0.5, 0.999), one D update per G update,
 setting C of section 12), {data.steps} generator steps; modes counted by the digits scorer on
-each channel on {FINAL_SAMPLES:,} samples on each run's last line (`modes_n`); mean ± standard
+each channel on {counts} samples on each run's last line (`modes_n`); mean ± standard
 deviation over seeds. The four discriminators are section 12's: no constraint and spectral
 norm with the BCE loss; WGAN-GP (Wasserstein loss, two-sided penalty λ = 10, layer norm in
 place of D's BatchNorm) and WGAN's weight clipping (Wasserstein loss, c = 0.01).
@@ -102,10 +113,10 @@ place of D's BatchNorm) and WGAN's weight clipping (Wasserstein loss, c = 0.01).
 
 {verdict}. {ranked} Different data (digits, not MNIST), networks and
 training lengths: compare orders of magnitude. A run reaching all 1,000 modes uniformly would
-have KL near 0.02 at this sample count (26 samples a mode).
+have KL near 0.02 at 26,000 samples (26 samples a mode).
 
 {source("stacked_modes/<variant>_seed*/metrics.jsonl",
-        fields="last line's `modes`, `mode_kl` (with `modes_n` = 26,000) and `fd`")}
+        fields=f"last line's `modes`, `mode_kl` (with `modes_n` = {counts}) and `fd`")}
 """
 
 
