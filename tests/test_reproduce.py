@@ -52,11 +52,12 @@ def test_every_table_has_every_row(quick):
     assert "Incomplete" not in text  # every trial finished
     tables = _tables(text)
     titles = list(tables)
-    assert len(titles) == 9 and titles[-1] == "Findings at a glance"
-    coverage, weights, spectra, sigma, gp, dwins, timing, lag, glance = (tables[t]
-                                                                         for t in titles)
-    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing, 3 SN lag
-    assert len(glance) == 15 and all(len(r) == 4 and r[3] for r in glance)
+    assert len(titles) == 13 and titles[-1] == "Findings at a glance"
+    (coverage, weights, spectra, sigma, gp, dwins, timing, lag, grey, parzen, stacked, robust,
+     glance) = (tables[t] for t in titles)
+    # 2 coverage, weights, spectra, sigma, 3 GP groups, 2 "D wins", 2 timing, 3 SN lag,
+    # 2 grey noise, Parzen, stacked modes, 2 robustness
+    assert len(glance) == 21 and all(len(r) == 4 and r[3] for r in glance)
     assert titles[7].startswith("8. SN lag")
     assert [r[:2] for r in lag] == [["ring8", x] for x in ("fc1", "fc2", "fc3", "out",
                                                             "lip_bound max")] + \
@@ -72,9 +73,21 @@ def test_every_table_has_every_row(quick):
                                          "spectral norm", "weight clipping"]
     assert len(dwins) == 5 and all("n/a" not in r for r in dwins)
     assert [r[0] for r in timing] == list(CONSTRAINTS) and all("n/a" not in r[:5] for r in timing)
+    # the image sections (9-12): every row measured, at --quick's small counts
+    assert titles[8].startswith("9. \"SN leaves grey noise later\"")
+    assert [r[0] for r in grey][:2] == ["ours: no constraint", "ours: spectral norm"]
+    assert all("n/a" not in c for r in grey[:2] for c in r)
+    assert [r[0] for r in parzen][:2] == ["ours: no constraint", "ours: spectral norm"]
+    assert all("n/a" not in c for r in parzen[:4] for c in r[:2])
+    assert [r[0] for r in stacked][:4] == ["ours: no constraint (BCE)", "ours: spectral norm (BCE)",
+                                           "ours: WGAN-GP", "ours: weight clipping (WGAN)"]
+    assert all("n/a" not in c and c.endswith("1 of 1") for r in stacked[:4] for c in r[4:])
+    assert "on 1,000 samples" in text  # --quick's stacked count, not 26,000
+    assert [r[0][0] for r in robust[:6]] == list("ABCDEF")
+    assert all("n/a" not in c for r in robust[:6] for c in r[1:5])
     for png in re.findall(r"\]\((\w+\.png)\)", text):
         assert (rep / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(re.findall(r"\]\((\w+\.png)\)", text)) == 7
+    assert len(re.findall(r"\]\((\w+\.png)\)", text)) == 12
 
 
 def test_table_numbers_are_the_run_folders(quick):
@@ -141,7 +154,60 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert reproduce_main(["--quick", "--tiny", "--out", str(tmp_path)]) == 2
     assert reproduce_main(["--report-only", "--out", str(tmp_path / "none")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert reproduce_main(["--quick", "--out", str(tmp_path), "--only", "parzen", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --only: no section 'nope' (sections: coverage, ") \
+        and err.count("\n") == 1
     np.testing.assert_equal(list(tmp_path.iterdir()), [])
+
+
+def _blocks(text: str) -> dict[str, str]:
+    """{section name: its block of RESULTS.md (marker line to the next)}, plus the header and
+    the findings table under "" and "glance"."""
+    head, rest = text.split("\n<!-- section: ", 1)
+    body, glance = ("<!-- section: " + rest).split("\n## Findings at a glance", 1)
+    out = {"": head, "glance": glance}
+    for block in re.split(r"\n(?=<!-- section: )", body):
+        out[block.split(" ", 3)[2]] = block
+    return out
+
+
+def test_only_rewrites_the_chosen_sections_and_keeps_the_others(quick, tmp_path, capsys):
+    """``--only parzen stacked_modes`` into a copy of the quick report: those two sections are
+    written again (a stale text of theirs is replaced, their footer names the command), every
+    other byte of the report stays as it was; a full-mode --only into this quick report is
+    refused before anything runs."""
+    import shutil
+
+    out, rep = quick
+    copy = tmp_path / "report"
+    shutil.copytree(rep, copy)
+    before = (copy / "RESULTS.md").read_text(encoding="utf-8")
+    old = _blocks(before)
+    assert len(old) == 2 + 12
+    stale = before.replace("## 10. Why the Parzen-window likelihood went flat",
+                           "## 10. Why the Parzen-window likelihood went flat (stale)")
+    (copy / "RESULTS.md").write_text(stale, encoding="utf-8")
+    (copy / "stacked_modes.png").unlink()
+    argv = ["--out", str(out), "--report", str(copy), "--no-progress",
+            "--only", "stacked_modes", "parzen"]
+    assert reproduce_main(argv) == 2  # full mode into a quick report
+    assert capsys.readouterr().err.count("\n") == 1
+    assert (copy / "RESULTS.md").read_text(encoding="utf-8") == stale
+    assert reproduce_main(["--quick"] + argv) == 0
+    after = (copy / "RESULTS.md").read_text(encoding="utf-8")
+    new = _blocks(after)
+    assert list(new) == list(old)
+    rewritten = (f" Rewritten by `python main.py reproduce --quick --only parzen stacked_modes "
+                 f"--out {out} --report {copy}`.")
+    for name in old:
+        if name in ("parzen", "stacked_modes"):
+            # the same numbers from the same runs; the footer names the command
+            assert rewritten in new[name]
+            assert new[name].replace(rewritten, "") == old[name], name
+        else:
+            assert new[name] == old[name], name
+    assert (copy / "stacked_modes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------------------- interrupted
@@ -156,14 +222,15 @@ def _mask_cells(line: str, columns: slice) -> str:
 
 def _comparable(text: str, out: Path, rep: Path) -> str:
     """RESULTS.md with its wall-clock quantities masked, and nothing else: the sentence with
-    the sweeps' wall time in the header; in section 7 the measured times per step and the
-    ratios computed from them (its table's five measured columns, and the warning those
-    ratios trigger); at a glance, the "time per update" rows' figures and verdicts (from the same times). The output
-    and report folders are named OUT and REPORT (each run has its own)."""
-    # the sentence is there only when the invocation ran sweeps (not after --report-only,
-    # which the quick fixture's report has been through by now)
+    the sweeps' wall time in the header, each section's training minutes in its footer; in
+    section 7 the measured times per step and the ratios computed from them (its table's five
+    measured columns, and the warning those ratios trigger); at a glance, the "time per
+    update" rows' figures and verdicts (from the same times). The output and report folders
+    are named OUT and REPORT (each run has its own)."""
+    # the sentence is there only when the invocation ran sweeps (not after --report-only)
     text = re.sub(r" The sweeps of this invocation took [\d.]+ min of wall time "
                   r"\(machine load included\)\.", "", text)
+    text = re.sub(r"[\d.]+( min of training in all)", r"#\1", text)  # each section's footer
     text = text.replace(str(rep), "REPORT").replace(str(out), "OUT")
     parts = text.split("\n## ")
     for i, part in enumerate(parts):
