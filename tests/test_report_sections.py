@@ -379,7 +379,8 @@ def test_parzen_verdict_follows_the_correlation_past_grey_noise(folders, slope, 
 
 
 def test_parzen_needs_enough_lines_past_grey_noise(folders):
-    lines = [_quality(s, 150.0, parzen_ll=-float(s), parzen_sigma=0.2) for s in range(100, 800, 100)]
+    lines = [_quality(s, 150.0, parzen_ll=-float(s), parzen_sigma=0.2)
+             for s in range(100, 800, 100)]
     folders.add("grey_noise", "spectral", lines)
     data = parzen.compute(folders.context())
     assert len(data.good) == parzen.MIN_LINES - 1

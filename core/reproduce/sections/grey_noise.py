@@ -77,6 +77,8 @@ def verdict(outcome: str) -> str:
 class GreyNoise:
     steps: int
     runs: dict[str, list[Run]]
+    probe_every: int = 0      # the sweep's run.probe_every (a quality line every so many steps)
+    samples: int = 0          # its quality.samples (N)
     fd: dict[str, Censored] = field(default_factory=dict)
     classes: dict[str, Censored] = field(default_factory=dict)
     levels: list[float] = field(default_factory=list)
@@ -89,7 +91,9 @@ class GreyNoise:
 
 def compute(ctx: ReportContext) -> GreyNoise:
     runs = {v: [r for r in ctx.runs["grey_noise"].get(v, []) if r.ok] for v in VARIANTS}
-    data = GreyNoise(ctx.steps("grey_noise"), runs)
+    config = ctx.sweeps["grey_noise"].trials[0].config
+    data = GreyNoise(ctx.steps("grey_noise"), runs, config["run"]["probe_every"],
+                     config["quality"]["samples"])
     for v, rs in runs.items():
         if rs:
             data.fd[v] = Censored(tuple(left_grey_noise(r) for r in rs), data.steps)
@@ -143,12 +147,12 @@ def text(data: GreyNoise) -> str:
 The forum's question: with spectral norm the course notebook's samples stayed grey noise for
 ~10,000 steps on MNIST, without it they looked like digits after ~3,000. The notebook DCGAN on
 digits (BatchNorm in D, BCE, Adam 2e-4 (0.5, 0.999), batch 128), without and with SN, {seeds},
-{data.steps} generator steps, image quality every 100 steps (N = 500 samples against the
-500 held-out digits, in the digits scorer's features). A run has *left grey noise* at the first
-line where `fd` ≤ floor + {FD_LEVEL_SHARE:g} × (ceiling − floor), {100 * (1 - FD_LEVEL_SHARE):.0f} %
-of the way from an untrained G (the ceiling) to real images (the floor): fd ≤ {level} here. It
-*shows every digit* at the first line where `classes` (digits with at least 5 % of the
-samples) reaches {ALL_CLASSES}. Steps: mean ± standard deviation over the runs that got there
+{data.steps} generator steps, image quality every {data.probe_every} steps (N = {data.samples}
+samples against as many held-out digits, in the digits scorer's features). A run has *left
+grey noise* at the first line where `fd` ≤ floor + {FD_LEVEL_SHARE:g} × (ceiling − floor),
+{100 * (1 - FD_LEVEL_SHARE):.0f} % of the way from an untrained G (the ceiling) to real images
+(the floor): fd ≤ {level} here. It *shows every digit* at the first line where `classes`
+(digits with at least 5 % of the samples) reaches {ALL_CLASSES}. Steps: mean ± standard deviation over the runs that got there
 (how many of how many); a run that never did counts as "> {data.steps}".
 
 {table(["runs", "fd left grey noise (step)", f"classes = {ALL_CLASSES} (step)", "fd last",

@@ -33,7 +33,7 @@ FAILS_AT_LEAST = 2
 # (as in --quick) and no verdict is given.
 TRAINED_CELL = ("C", "none")
 # SN-GAN's finding per setting (Table 1 / Fig. 1, CIFAR-10 and STL-10), beside our row.
-PUBLISHED = {"A": "", "B": "", "C": "", "D": "WGAN-GP fails, SN good",
+PUBLISHED = {"A": "—", "B": "—", "C": "—", "D": "WGAN-GP fails, SN good",
              "E": "WGAN-GP fails, SN good", "F": "WGAN-GP fails, SN good"}
 
 
