@@ -554,3 +554,26 @@ def test_merge_marker_survives_double_dashes_in_findings():
     comment = text.split("<!-- ", 1)[1].split(" -->", 1)[0]
     assert "--" not in comment  # "--" may not appear inside an HTML comment
     assert parse(text).blocks[0].findings == [["a -- b", "--", "x", "y"]]
+
+
+def test_quick_modes_count_stacked_modes_on_few_samples_and_full_mode_on_26000():
+    from core.reproduce import load_experiments
+
+    for mode, count in (("full", 26_000), ("quick", 500), ("tiny", 500)):
+        loaded = dict((e.name, s) for e, s in load_experiments(
+            mode, names=["stacked_modes", "grey_noise"]))
+        stacked, grey = loaded["stacked_modes"], loaded["grey_noise"]
+        assert {t.config["quality"]["final_mode_samples"] for t in stacked.trials} == {count}
+        assert all(t.config["quality"]["parzen"] for t in grey.trials)  # section 10 reads it
+    full = dict((e.name, s) for e, s in load_experiments("full"))
+    assert {t.seed for t in full["grey_noise"].trials} == set(range(5))
+    assert {t.seed for t in full["stacked_modes"].trials} == set(range(3))
+    # setting C's no-constraint and SN runs are section 9's, not repeated in robustness
+    assert {t.variant for t in full["robustness"].trials} == {
+        f"{s}_{c}" for s in robustness.SETTINGS for c in robustness.CONSTRAINTS} - {
+        f"{s}_{c}" for s, c in robustness.FROM_GREY_NOISE}
+    for trial in full["robustness"].trials:  # each variant has its setting's optimizer
+        lr, b1, b2, n_dis = robustness.SETTINGS[trial.variant[0]]
+        optim = trial.config["optim"]
+        assert (optim["lr_g"], optim["lr_d"], optim["beta1"], optim["beta2"],
+                optim["n_critic"]) == (lr, lr, b1, b2, n_dis), trial.variant
