@@ -228,13 +228,16 @@ def _comparable(text: str, out: Path, rep: Path) -> str:
     """RESULTS.md with its wall-clock quantities masked, and nothing else: the sentence with
     the sweeps' wall time in the header, each section's training minutes in its footer; in
     section 7 the measured times per step and the ratios computed from them (its table's five
-    measured columns, and the warning those ratios trigger); at a glance, the "time per
-    update" rows' figures and verdicts (from the same times). The output and report folders
-    are named OUT and REPORT (each run has its own)."""
+    measured columns, the warning those ratios trigger and its marker's findings rows); at a
+    glance, the "time per update" rows' figures and verdicts (from the same times). The
+    output and report folders are named OUT and REPORT (each run has its own)."""
     # the sentence is there only when the invocation ran sweeps (not after --report-only)
     text = re.sub(r" The sweeps of this invocation took [\d.]+ min of wall time "
                   r"\(machine load included\)\.", "", text)
     text = re.sub(r"[\d.]+( min of training in all)", r"#\1", text)  # each section's footer
+    # section 7's marker carries its findings rows (the times' figures and verdicts, as at a
+    # glance) for reproduce --only
+    text = re.sub(r"^(<!-- section: timing ).*( -->)$", r"\1#\2", text, flags=re.M)
     text = text.replace(str(rep), "REPORT").replace(str(out), "OUT")
     parts = text.split("\n## ")
     for i, part in enumerate(parts):
