@@ -119,7 +119,11 @@ class QtPlotArea(QWidget):
 
     def _refresh(self, panel: QtPlotPanel) -> None:
         if isinstance(panel, QtTimeSeriesPanel):
-            panel.refresh_runs(*self.series_runs())
+            runs, named = self.series_runs()
+            model = self.snapshot_model()
+            if not runs and model is not None and hasattr(panel, "show_kind_of"):
+                panel.show_kind_of(model)  # the quality views of the run about to start
+            panel.refresh_runs(runs, named)
         else:
             model = self.snapshot_model()
             if model is not None:

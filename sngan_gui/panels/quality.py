@@ -133,7 +133,14 @@ class QtQualityPanel(QtTimeSeriesPanel):
         self.invalidate()
 
     def _kind_of(self, models) -> str:
-        return "2d" if models and all(is_2d(m) for m in models) else "image"
+        if not models:  # nothing drawn yet: the views of the run about to start (show_kind_of)
+            return self._kind or "image"
+        return "2d" if all(is_2d(m) for m in models) else "image"
+
+    def show_kind_of(self, model: RunModel) -> None:
+        """Offer the views of ``model``'s data (2D: modes, hq; images: fd, ...) while no run
+        is drawn: a new 2D run showed "fd" until its first line."""
+        self._set_views(self._kind_of([model]))
 
     # ------------------------------------------------------------------ drawing
     def refresh_runs(self, runs, named: bool = False) -> bool:

@@ -113,3 +113,18 @@ def test_overlaid_runs_keep_the_floor_and_ceiling_in_view(qtbot, tmp_path):
     for line in panel._refs:
         assert lo <= line.value() <= hi
     w.close()
+
+
+def test_a_new_run_offers_the_quality_views_of_its_data(qtbot):
+    """Before its first line a new 2D run's quality panel offered "fd" (an image view)."""
+    from conftest import open_window
+    from core.presets import list_presets
+
+    w = open_window(qtbot, config=str(list_presets()["d_wins"]))
+    panel = w.area.panels["quality"]
+    w.refresh_all()
+    assert panel.view()[0] == "modes"
+    w.load_preset(str(list_presets()["dcgan_notebook"]))
+    w.refresh_all()
+    assert panel.view()[0] == "fd"
+    w.close()
