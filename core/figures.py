@@ -101,19 +101,20 @@ def short_label(label: str, chars: int = LEGEND_CHARS) -> str:
             return text
     if hidden and len(parts[0]) + len(suffix) + 3 <= chars:
         return f"{parts[0]}, …{suffix}"  # the most telling part whole, the rest in the tooltip
-    return _ends(label, chars)
+    return cut_middle(label, chars)
 
 
 def short_labels(labels: Sequence[str], chars: int = LEGEND_CHARS) -> list[str]:
     """:func:`short_label` of each, except where two different labels would read the same
     ("spectral off, +4 more" twice): those keep their start and end around "…"."""
     texts = [short_label(label, chars) for label in labels]
-    return [_ends(label, chars) if any(t == text and other != label
-                                       for t, other in zip(texts, labels)) else text
+    return [cut_middle(label, chars) if any(t == text and other != label
+                                            for t, other in zip(texts, labels)) else text
             for label, text in zip(labels, texts)]
 
 
-def _ends(label: str, chars: int) -> str:
+def cut_middle(label: str, chars: int) -> str:
+    """``label`` whole, or its start and end around "…" in ``chars`` characters."""
     if len(label) <= chars:
         return label
     head = (chars - 1) * 3 // 5

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .contract import Landscape
-from .figures import REPORT, FigureStyle, Heatmap, PlotSpec, Points, short_label
+from .figures import REPORT, FigureStyle, Heatmap, PlotSpec, Points, cut_middle
 from .runlayout import RunPaths, sample_step
 from .runreader import JsonlTail
 
@@ -205,7 +205,7 @@ def _title(label: str, chars: int) -> str:
     lines = textwrap.wrap(label, chars) or [""]
     if len(lines) <= 2:
         return "\n".join(lines)
-    return lines[0] + "\n" + short_label(" ".join(lines[1:]), chars)
+    return lines[0] + "\n" + cut_middle(" ".join(lines[1:]), chars)
 
 
 def frame_specs(frames: Sequence[FilmFrame], *, heat_stops: tuple[tuple[float, str], ...],

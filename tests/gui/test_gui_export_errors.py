@@ -76,9 +76,10 @@ def test_save_config_to_an_unwritable_place_shows_a_dialog(qtbot, window, tmp_pa
 
 
 def test_a_plot_export_that_writes_nothing_is_an_error(qtbot, window, tmp_path, monkeypatch):
-    """pyqtgraph's PNG writer only returns False when Qt cannot write: not a success."""
+    """pyqtgraph's writers (a plot's CSV; PNG/SVG/PDF are drawn by matplotlib) only return
+    False when Qt cannot write: not a success."""
     from sngan_gui import exporters
 
     monkeypatch.setattr(exporters, "_export_plot", lambda item, path, fmt: None)
     with pytest.raises(exporters.ExportError, match="nothing was written"):
-        window.export_plot("loss", tmp_path / "loss.png")
+        window.export_plot("loss", tmp_path / "loss.csv")
