@@ -79,6 +79,19 @@ def type_into(qtbot, edit, text: str) -> None:
     qtbot.keyClick(edit, Qt.Key_Return)
 
 
+def cli_train(tmp_path, name, cfg, *args) -> Path:
+    """A run trained by ``train`` (as a user's CLI run) into ``tmp_path/name`` from ``cfg``
+    saved as ``tmp_path/name.toml``, with extra command-line ``args``."""
+    from core import config as C
+    from core.cli import train_main
+
+    path = tmp_path / f"{name}.toml"
+    C.save(cfg, path)
+    out = tmp_path / name
+    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
+    return out
+
+
 def open_window(qtbot, runs=(), config=None):
     """A shown window with these run folders open (``sngan_gui.create_window``)."""
     import sngan_gui

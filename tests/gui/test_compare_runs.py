@@ -11,22 +11,13 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QLabel
 
-from conftest import open_window
+from conftest import cli_train, open_window
 from core import compare
 from core import config as C
-from core.cli import train_main
 from sngan_gui.report.dialog import FigureRequest
 from tests.helpers import cli_run_in_background, tiny_2d
 
 pytestmark = pytest.mark.slow  # each test trains runs or follows a CLI run in another process
-
-
-def _train(tmp_path, name, cfg, *args) -> Path:
-    path = tmp_path / f"{name}.toml"
-    C.save(cfg, path)
-    out = tmp_path / name
-    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
-    return out
 
 
 def _lines(run: Path, name="metrics.jsonl") -> list[dict]:
@@ -49,7 +40,7 @@ def _close(w):
 
 
 def test_open_a_finished_run_shows_exactly_its_metrics(qtbot, tmp_path):
-    run = _train(tmp_path, "sn", tiny_2d(run__steps=40, run__log_every=5),
+    run = cli_train(tmp_path, "sn", tiny_2d(run__steps=40, run__log_every=5),
                  "--change", "20:constraints.spectral.enabled=true")
     lines, events = _lines(run), _lines(run, "events.jsonl")
     w = open_window(qtbot, [run])
@@ -77,7 +68,7 @@ def test_open_a_finished_run_shows_exactly_its_metrics(qtbot, tmp_path):
 
 
 def test_a_folder_that_is_not_a_run_is_refused_in_one_line(qtbot, tmp_path):
-    good = _train(tmp_path, "good", tiny_2d(run__steps=10))
+    good = cli_train(tmp_path, "good", tiny_2d(run__steps=10))
     (tmp_path / "empty").mkdir()
     w = open_window(qtbot, [tmp_path / "empty", good, tmp_path / "missing"])
     assert [e.path for e in w.compare.runs] == [good]
@@ -130,8 +121,8 @@ def _legend(panel):
 
 def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
     cfg = tiny_2d(run__steps=30, run__log_every=5)
-    on = _train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
-    off = _train(tmp_path, "off", cfg)
+    on = cli_train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
+    off = cli_train(tmp_path, "off", cfg)
     w = open_window(qtbot, [on, off])
     a, b = w.compare.runs
     assert (a.label, b.label) == ("spectral on", "spectral off")
@@ -172,8 +163,8 @@ def test_compare_two_runs_differing_in_one_constraint(qtbot, tmp_path):
 
 def test_report_figure_names_the_runs(qtbot, tmp_path):
     cfg = tiny_2d(run__steps=20, run__log_every=5)
-    on = _train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
-    off = _train(tmp_path, "off", cfg)
+    on = cli_train(tmp_path, "on", cfg, "--set", "constraints.spectral.enabled=true")
+    off = cli_train(tmp_path, "off", cfg)
     w = open_window(qtbot, [on, off])
     qtbot.waitUntil(lambda: all(e.source.model.snapshot.landscape is not None
                                 for e in w.compare.runs), timeout=90000)
@@ -224,7 +215,7 @@ def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path):
     from core.session import TrainingSession
 
     cfg = tiny_2d(run__steps=20, run__log_every=5)
-    full = _train(tmp_path, "full", cfg)
+    full = cli_train(tmp_path, "full", cfg)
     stopped = tmp_path / "stopped"
     session = TrainingSession(stopped, cfg)  # stopped at step 10 of 20, as by Ctrl-C
     for _ in range(10):
@@ -251,7 +242,7 @@ def test_resume_a_stopped_run_in_the_app(qtbot, tmp_path):
 
 
 def test_drop_recent_and_settings(qtbot, tmp_path):
-    run = _train(tmp_path, "dropped", tiny_2d(run__steps=10))
+    run = cli_train(tmp_path, "dropped", tiny_2d(run__steps=10))
     w = open_window(qtbot)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(run))])
@@ -282,9 +273,9 @@ def test_a_switch_during_a_run_is_in_its_label_legend_and_caption(qtbot, tmp_pat
     # Labels came from the start configs only: a run whose SN was switched off at step 10
     # was "spectral on" in the overlay and in the report figure's caption.
     cfg = tiny_2d(run__steps=20, run__log_every=5)
-    switched = _train(tmp_path, "switched", cfg, "--set", "constraints.spectral.enabled=true",
+    switched = cli_train(tmp_path, "switched", cfg, "--set", "constraints.spectral.enabled=true",
                       "--change", "10:constraints.spectral.enabled=false")
-    off = _train(tmp_path, "off", cfg)
+    off = cli_train(tmp_path, "off", cfg)
     w = open_window(qtbot, [switched, off])
     a, b = w.compare.runs
     qtbot.waitUntil(lambda: a.status == b.status == "finished", timeout=10000)

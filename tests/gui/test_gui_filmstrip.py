@@ -11,21 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import open_window
+from conftest import cli_train, open_window
 from core import config as C
-from core.cli import train_main
 from sngan_gui.report.dialog import FigureRequest, QtExportFigureDialog
 from tests.helpers import tiny_image
 
 pytestmark = pytest.mark.slow  # trains runs
-
-
-def _train(tmp_path, name, cfg, *args) -> Path:
-    path = tmp_path / f"{name}.toml"
-    C.save(cfg, path)
-    out = tmp_path / name
-    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
-    return out
 
 
 def _quality_lines(run: Path) -> dict[int, dict]:
@@ -57,9 +48,9 @@ def sn_runs(tmp_path_factory):
     every 3), quality every 4 steps."""
     tmp = tmp_path_factory.mktemp("film")
     base = dict(run__steps=6, run__log_every=1, run__probe_every=4)
-    on = _train(tmp, "on", tiny_image(constraints__spectral__enabled=True, run__sample_every=2,
+    on = cli_train(tmp, "on", tiny_image(constraints__spectral__enabled=True, run__sample_every=2,
                                       **base))
-    off = _train(tmp, "off", tiny_image(constraints__spectral__enabled=False,
+    off = cli_train(tmp, "off", tiny_image(constraints__spectral__enabled=False,
                                         run__sample_every=3, **base))
     return on, off
 

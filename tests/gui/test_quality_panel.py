@@ -10,20 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import config as C
-from core.cli import train_main
+from conftest import cli_train
 from tests.helpers import tiny_2d, tiny_image
 
 
 pytestmark = pytest.mark.slow  # trains runs; the app measures opened runs in a child process
-
-
-def _train(tmp_path, name, cfg, *args) -> Path:
-    path = tmp_path / f"{name}.toml"
-    C.save(cfg, path)
-    out = tmp_path / name
-    assert train_main(["--config", str(path), "--out", str(out), "--no-progress", *args]) == 0
-    return out
 
 
 def _lines(run: Path) -> list[dict]:
@@ -42,7 +33,7 @@ def _window(qtbot, runs):
 
 
 def test_quality_panel_draws_an_image_runs_quality_lines(qtbot, tmp_path):
-    run = _train(tmp_path, "img", tiny_image(run__steps=6, run__log_every=2, run__probe_every=4))
+    run = cli_train(tmp_path, "img", tiny_image(run__steps=6, run__log_every=2, run__probe_every=4))
     lines = [r for r in _lines(run) if r.get("fd") is not None]
     assert [r["step"] for r in lines] == [2, 4, 6]
     w = _window(qtbot, [run])
@@ -77,9 +68,9 @@ def test_quality_panel_draws_an_image_runs_quality_lines(qtbot, tmp_path):
 
 
 def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path):
-    a = _train(tmp_path, "a", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2),
+    a = cli_train(tmp_path, "a", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2),
                "--change", "3:constraints.spectral.enabled=true")
-    b = _train(tmp_path, "b", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2,
+    b = cli_train(tmp_path, "b", tiny_image(run__steps=6, run__log_every=2, run__probe_every=2,
                                          constraints__spectral__enabled=True))
     w = _window(qtbot, [a, b])
     panel = w.area.quality
@@ -91,7 +82,7 @@ def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path)
         assert np.allclose(y, [r["fd"] for r in _lines(run)])
     assert panel.overlay._runs[keys[0]].markers  # run a's switch at step 3
     w.close()
-    ring = _train(tmp_path, "ring", tiny_2d(run__steps=20, run__probe_every=5))
+    ring = cli_train(tmp_path, "ring", tiny_2d(run__steps=20, run__probe_every=5))
     w = _window(qtbot, [ring])
     panel = w.area.quality
     assert panel.view_box.currentData() == "modes"
@@ -103,7 +94,7 @@ def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path)
 
 
 def test_overlaid_runs_keep_the_floor_and_ceiling_in_view(qtbot, tmp_path):
-    runs = [_train(tmp_path, name, tiny_image(run__steps=4, run__log_every=2,
+    runs = [cli_train(tmp_path, name, tiny_image(run__steps=4, run__log_every=2,
                                               run__probe_every=2, run__seed=seed))
             for name, seed in (("a", 0), ("b", 1))]
     w = _window(qtbot, runs)
