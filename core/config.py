@@ -1,4 +1,4 @@
-"""Experiment configuration: a dataclass tree that mirrors the TOML keys (README "Config").
+"""Experiment configuration: a dataclass tree that mirrors the TOML keys (docs/config.md).
 
 Every leaf field carries its validation rule in ``metadata`` (allowed choices or a numeric
 range), so loading a file, ``--set KEY=VALUE`` overrides, live changes from the GUI and
