@@ -4,7 +4,7 @@ Trains a preset (with any ``--set`` / ``--change``, as ``train`` takes them) wit
 probes on every log line, so every line's σ is an exact SVD of the normalized weight, and
 prints per layer the largest and smallest σ logged after ``--after`` and the share of those
 lines above 1.02, with the largest ``lip_bound``; one row per seed and, over several seeds,
-the range. The guide texts and the README quote these runs (README "Benchmarks").
+the range. The guide texts, the README and docs/constraints.md ("spectral") quote these runs.
 
     python benchmarks/sn_lag.py d_wins --set constraints.spectral.enabled=true
     python benchmarks/sn_lag.py d_wins --set constraints.spectral.enabled=true \\

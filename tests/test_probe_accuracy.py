@@ -201,8 +201,9 @@ def _linf_cases():
 def test_linf_exact_for_every_geometry_and_input_size():
     """operator_linf (what the probes report) equals the explicit operator's largest absolute
     row sum; linf_norm (what the row-sum constraint divides by) is never below it, and equal
-    where the README says: Conv2d without padding, ConvTranspose2d without padding on inputs
-    of at least (ceil(k / s') - 1) * d' + 1 pixels, s' = s / gcd(s, d), d' = d / gcd(s, d)."""
+    where docs/constraints.md says: Conv2d without padding, ConvTranspose2d without padding on
+    inputs of at least (ceil(k / s') - 1) * d' + 1 pixels, s' = s / gcd(s, d),
+    d' = d / gcd(s, d)."""
     torch.manual_seed(0)
     checked = exact_bound = 0
     for kind, k, s, d, p, op, size in _linf_cases():
