@@ -267,9 +267,9 @@ class RunConfig:
                           tip="Write a metrics line every N steps.")
     checkpoint_every: int = _num(500, ge=1, le=10**9, live=True, form=False,
                                  tip="Save checkpoints/last every N steps.")
-    # The probes' cadences (README "Metrics fields"): the slow probes (full spectra, 2D
-    # landscape and mode coverage, weight histograms), the image sample grids, and whether the
-    # trainer measures its per-phase time split.
+    # The probes' cadences (docs/run-folder.md, "Metrics fields"): the slow probes (full
+    # spectra, 2D landscape and mode coverage, weight histograms), the image sample grids, and
+    # whether the trainer measures its per-phase time split.
     probe_every: int = _num(500, ge=1, le=10**9, live=True, form=False)
     sample_every: int = _num(250, ge=1, le=10**9, live=True, form=False)
     time_split: bool = _flag(True, form=False)

@@ -1,6 +1,6 @@
 """What flows between the engine and any front end, defined once as frozen dataclasses.
 
-- :class:`MetricsRecord`: one line of ``metrics.jsonl`` (README "Metrics fields").
+- :class:`MetricsRecord`: one line of ``metrics.jsonl`` (docs/run-folder.md, "Metrics fields").
 - :class:`ProbeSnapshot`: the latest probe arrays a front end draws (spectra, histograms, the
   2D landscape, the image grid), in parts that each carry the step they were measured at.
 - :class:`RunInfo`: a run's identity (folder, device, D's layers, data kind).
@@ -32,7 +32,7 @@ EXIT_TERMINATED = 143   # SIGTERM: likewise
 # ============================================================================ metrics
 @dataclass(frozen=True)
 class MetricsRecord:
-    """One logged step: the fields of ``metrics.jsonl`` (README "Metrics fields")."""
+    """One logged step: the fields of ``metrics.jsonl`` (docs/run-folder.md, "Metrics fields")."""
 
     step: int
     time: float

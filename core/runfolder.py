@@ -1,4 +1,4 @@
-"""Writing a run folder (its layout: ``core.runlayout``; README "Run folder").
+"""Writing a run folder (its layout: ``core.runlayout``; docs/run-folder.md).
 
 Every failure to read or write its files is a :class:`RunFolderError` (or
 ``checkpoint.CheckpointError``) with a one-line message that names the file.

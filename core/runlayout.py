@@ -1,4 +1,4 @@
-"""The run folder's layout: the one place that names its files (README "Run folder").
+"""The run folder's layout: the one place that names its files (docs/run-folder.md).
 
 ```
 RUN_DIR/config.toml              the resolved config at start

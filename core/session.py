@@ -8,8 +8,8 @@ process (a spawned child, :func:`core.runloop.child_main`) runs it in
 
 Probes (core.probes)
 --------------------
-Each metrics record gets the probe fields listed in README.md ("Metrics fields"): the fast
-probes (``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``, ``lip_bound``, ``lip_grad`` ...)
+Each metrics record gets the probe fields listed in docs/run-folder.md ("Metrics fields"): the
+fast probes (``sigma``, ``sigma_raw``, ``linf``, ``conv_norm``, ``lip_bound``, ``lip_grad`` ...)
 on every log line, the slow ones (exact spectra, histograms, 2D landscape and coverage:
 ``modes``, ``hq``) every ``run.probe_every`` steps and on the run's last line. Image runs save
 a sample grid from the fixed noise to ``RUN_DIR/samples/step_NNNNNNN.png`` every
