@@ -283,7 +283,7 @@ class RunConfig:
 
 @dataclass
 class QualityConfig:
-    """Image quality (README "Image quality"; core/quality/): measured on the slow-probe lines
+    """Image quality (docs/image-quality.md; core/quality/): measured on the slow-probe lines
     and the last line of image runs, in the dataset scorer's features."""
 
     enabled: bool = _flag(True, form=False,

@@ -56,7 +56,7 @@ class MetricsRecord:
     time_split_ms: dict[str, float] | None = None
     probe_time_share: float | None = None
     clip_share: dict[str, float] | None = None  # while clipping is on: weights within 1 % of +-c
-    # Image data, slow-probe lines and the last line (README "Image quality"; core/quality/):
+    # Image data, slow-probe lines and the last line (docs/image-quality.md; core/quality/):
     # distances in the dataset scorer's features, its classes, precision/recall/density/coverage
     fd: float | None = None
     kid: float | None = None

@@ -1,6 +1,6 @@
 """The image-quality scorer and probe on real digits: the scorer's accuracy and cache, every
 metric's behaviour on real and corrupted images, the floor and ceiling, and the fields of a
-training run (README "Image quality")."""
+training run (docs/image-quality.md)."""
 
 from __future__ import annotations
 

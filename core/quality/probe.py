@@ -1,5 +1,5 @@
 """The quality probe of a training run: G's samples on fixed held-out noise, scored on the
-slow-probe lines and the run's last line (README "Image quality").
+slow-probe lines and the run's last line (docs/image-quality.md).
 
 Like every probe it never changes training: G runs in eval mode (``Trainer.generate``), the
 noise comes from a generator of its own (``run.seed`` + QUALITY_SEED_OFFSET), and the scorer

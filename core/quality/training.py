@@ -38,8 +38,9 @@ class Recipe:
     flip: bool = False
 
 
-# digits: 99.4 % held-out accuracy after 8 epochs (120 s on 2 loaded cores; README "Image
-# quality"). The others could not be measured here (no network): their epochs are estimates.
+# digits: 99.4 % held-out accuracy after 8 epochs (120 s on 2 loaded cores;
+# docs/image-quality.md). The others could not be measured here (no network): their epochs
+# are estimates.
 RECIPES = {
     "digits": Recipe(epochs=8),
     "mnist": Recipe(epochs=2, batch=128),

@@ -2,7 +2,7 @@
 precision / recall, density / coverage or confidence, each with the scorer's floor (held-out
 real vs train real images) and ceiling (an untrained G) as labelled horizontal lines; for 2D
 runs the coverage probe's modes and hq. Overlaid across runs and marked at switches like the
-other time series (README "Image quality")."""
+other time series (docs/image-quality.md)."""
 
 from __future__ import annotations
 
