@@ -1,6 +1,7 @@
 """The presets shipped in ``resources/presets/``: each a config TOML with a ``[guide]`` table
 (``title`` and ``text``: what it sets up, what to watch, which control to flip mid-run and
-what then happens) that the app shows beside the plots and the README lists.
+what then happens) that the app shows beside the plots; the README lists them by title and
+docs/presets.md holds every guide in full (tests/test_presets.py checks both).
 ``core.config`` accepts the ``[guide]`` table and ignores it for the config, and loads a preset
 by its name (``--config ring8``) where no file of that name exists.
 

@@ -71,12 +71,20 @@ def test_config_without_guide_still_loads_and_unknown_tables_are_refused(tmp_pat
             C.load(bad)
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def test_readme_lists_every_preset_with_its_guide():
+    """The README lists each preset by file and title; docs/presets.md holds each guide in full,
+    word for word, so an edited guide cannot leave its copy there stale."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guides = _words((ROOT / "docs" / "presets.md").read_text(encoding="utf-8"))
     for name, path in PRESETS.items():
         title, text = preset_guide(path)
         assert f"`{name}.toml`" in readme, name
         assert title in readme, name
+        assert _words(f"**`{name}.toml`: {title.rstrip('.')}.** {text}") in guides, name
 
 
 def test_a_preset_is_named_wherever_a_config_file_is_asked_for(tmp_path, monkeypatch, capsys):
