@@ -21,7 +21,7 @@ from typing import Any, Union
 
 import numpy as np
 
-# Exit statuses of the command line (README "Headless training").
+# Exit statuses of the command line (docs/command-line.md, "Headless training").
 EXIT_BAD_INPUT = 2   # one clear line names the problem; nothing half-written
 EXIT_DIVERGED = 3    # the run folder keeps its last good checkpoint
 EXIT_DEVICE = 4      # the device failed (e.g. out of memory); the last good checkpoint is kept

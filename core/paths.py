@@ -1,7 +1,7 @@
 """The app's folders (Qt-free; the engine and the GUI both use these).
 
 ``$SNGAN_GUI_HOME``, when set, is the folder for the app's runs, dataset cache and settings
-(README, "Headless training"); otherwise the platform's user data folder:
+(docs/command-line.md, "Headless training"); otherwise the platform's user data folder:
 
 - Linux and other Unix: ``$XDG_DATA_HOME/sngan-gui`` (default ``~/.local/share/sngan-gui``)
 - macOS: ``~/Library/Application Support/sngan-gui``

@@ -1,7 +1,7 @@
 """One run's TensorBoard event files, written with TensorBoard's own writer (the optional
 ``tensorboard`` extra; no TensorFlow needed).
 
-What a run folder holds becomes (README "TensorBoard"):
+What a run folder holds becomes (docs/command-line.md, "TensorBoard"):
 
 - every numeric field of each ``metrics.jsonl`` line, a scalar at the line's step: top-level
   numbers under their name (``loss_d``), numbers inside objects one tag per key (``sigma/fc1``,

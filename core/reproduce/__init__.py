@@ -59,7 +59,8 @@ EXPERIMENTS = (
     # quick runs of robustness and grey_noise end at the same step: section 12 reads setting
     # C's "none" and "spectral" runs from grey_noise at robustness' last step. Their --quick
     # step counts are the smallest that write every row (28 trials, ~0.6 s a step at n_dis 5):
-    # they add about half a minute to CI's reproduce --quick (README "Reproduction report").
+    # they add about half a minute to CI's reproduce --quick (docs/command-line.md,
+    # "Reproduction report").
     Experiment("robustness", 2, (0,), tiny_steps=2),
     Experiment("grey_noise", 2, (0,), tiny_steps=2),
     Experiment("stacked_modes", 3, (0,), tiny_steps=3,
