@@ -79,6 +79,11 @@ class MetricsRecord:
     g_updates: int | None = None
     instance_noise_std: float | None = None  # σ of the last update's instance noise; None: off
     lip_grad_mean_perturbed: float | None = None  # mean ||grad D|| at DRAGAN's perturbed points
+    # quality.parzen: the Parzen-window log-likelihood of held-out images (nats per image),
+    # its standard error, and the kernel width chosen on the validation split
+    parzen_ll: float | None = None
+    parzen_se: float | None = None
+    parzen_sigma: float | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "MetricsRecord":

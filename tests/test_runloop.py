@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import queue
@@ -221,6 +223,22 @@ def test_metrics_record_refuses_unknown_fields():
     with pytest.raises(KeyError, match="lossd"):
         c.MetricsRecord.from_dict({"step": 1, "time": 0.0, "loss_d": 1.0, "loss_g": 1.0,
                                    "d_real": 0.0, "d_fake": 0.0, "lossd": 2.0})
+
+
+def test_every_field_the_quality_probe_writes_is_in_the_contract():
+    """A run with quality.parzen could not be opened in the app: the record refused the
+    probe's parzen_* fields (the probe and the contract listed its fields apart)."""
+    from core.quality.metrics import QUALITY_FIELDS, STACKED_FIELDS
+    from core.quality.parzen_sets import PARZEN_FIELDS
+
+    written = {*QUALITY_FIELDS, *STACKED_FIELDS, *PARZEN_FIELDS, "quality_n", "modes_n",
+               "quality_floor", "quality_ceiling", "quality_scorer"}
+    fields = {f.name for f in dataclasses.fields(c.MetricsRecord)}
+    assert written <= fields, written - fields
+    record = c.MetricsRecord.from_dict({"step": 1, "time": 0.0, "loss_d": 1.0, "loss_g": 1.0,
+                                        "d_real": 0.0, "d_fake": 0.0, "parzen_ll": 12.5,
+                                        "parzen_se": 0.5, "parzen_sigma": 0.2})
+    assert record.parzen_ll == 12.5
 
 
 def test_live_probes_refresh_spectra_between_slow_probes(tmp_path):
