@@ -26,7 +26,7 @@ IMAGE_VIEWS = {
     "fd": ("fd", ("fd",), True, "Fréchet distance in the scorer's features (lower is better)"),
     "kid": ("kid", ("kid",), False, "kernel distance, unbiased (lower is better; can be < 0)"),
     "classes": ("classes", ("classes",), False,
-                "classes with at least 1/(2K) of the samples (stacked: modes of 1,000)"),
+                "classes with at least 1/(2K) of the samples (stacked data: see 'modes of 1,000')"),
     "pr": ("precision / recall", ("precision", "recall"), False,
            "precision: samples inside the real data's k=3 neighbourhoods; recall: real images "
            "inside the samples'"),
@@ -36,18 +36,52 @@ IMAGE_VIEWS = {
     "confidence": ("confidence", ("confidence",), False,
                    "the scorer's mean top-class probability (grey noise scores low)"),
 }
+# Offered beside IMAGE_VIEWS only to runs that log them: stacked data's modes, and the
+# Parzen-window estimate where quality.parzen is on (the report's sections 10 and 11).
+STACKED_VIEWS = {
+    "stacked_modes": ("modes of 1,000", ("modes",), False,
+                      "stacked digits: modes (of 1,000 digit triples) with at least one sample "
+                      "(on the N samples of a quality line; the last line counts "
+                      "quality.final_mode_samples)"),
+    "mode_kl": ("mode KL", ("mode_kl",), False,
+                "KL(generated modes || uniform over 1,000), nats (lower is better)"),
+}
+PARZEN_VIEWS = {
+    "parzen": ("Parzen log-likelihood", ("parzen_ll",), False,
+               "Parzen-window log-likelihood of held-out real images under G's samples, nats "
+               "per image (Goodfellow et al. 2014; higher reads 'better', but see the report's "
+               "section 10)"),
+}
 VIEWS_2D = {
     "modes": ("modes", ("modes",), False, "modes with a sample within 3 std (2,500 samples)"),
     "hq": ("hq", ("hq",), False, "share of samples within 3 std of a mode"),
 }
 SERIES_COLORS = {"fd": "#56b4e9", "kid": "#56b4e9", "classes": "#8fd16a", "precision": "#56b4e9",
                  "recall": "#e69f00", "density": "#56b4e9", "coverage": "#e69f00",
-                 "confidence": "#cc79a7", "modes": "#8fd16a", "hq": "#56b4e9"}
+                 "confidence": "#cc79a7", "modes": "#8fd16a", "hq": "#56b4e9",
+                 "mode_kl": "#e69f00", "parzen_ll": "#cc79a7"}
 REF_COLOR = "#8b919c"
 
 
 def is_2d(model: RunModel) -> bool:
     return model.cfg.data.dataset in DATASETS_2D
+
+
+def is_stacked(model: RunModel) -> bool:
+    return model.cfg.data.dataset.startswith("stacked_")
+
+
+def logs_parzen(model: RunModel) -> bool:
+    """quality.parzen on now, or Parzen lines logged before it was switched off."""
+    return model.cfg.quality.parzen or math.isfinite(model.history.last("parzen_ll"))
+
+
+def views_of(kind: str) -> dict[str, tuple]:
+    """The views a kind offers: "2d", "image", or "image" + "+stacked" / "+parzen"."""
+    if kind == "2d":
+        return VIEWS_2D
+    return {**IMAGE_VIEWS, **(STACKED_VIEWS if "+stacked" in kind else {}),
+            **(PARZEN_VIEWS if "+parzen" in kind else {})}
 
 
 def scorer_note(model: RunModel) -> str:
@@ -86,7 +120,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         self.view_box.setToolTip("Which quality measurement to plot")
         self.view_box.currentIndexChanged.connect(self._view_changed)
         self.header.insertWidget(1, self.view_box)
-        self._kind: str | None = None  # "image" | "2d": the views offered
+        self._kind: str | None = None  # "2d" | "image"[+stacked][+parzen]: views_of
         self._refs: list[pg.InfiniteLine] = []
         self._set_views("image")
 
@@ -94,22 +128,28 @@ class QtQualityPanel(QtTimeSeriesPanel):
     def _set_views(self, kind: str) -> None:
         if kind == self._kind:
             return
+        shown = self.view_box.currentData()
         self._kind = kind
-        views = IMAGE_VIEWS if kind == "image" else VIEWS_2D
         self.view_box.blockSignals(True)
         self.view_box.clear()
-        for key, (label, *_rest) in views.items():
+        for key, (label, *_rest) in views_of(kind).items():
             self.view_box.addItem(label, key)
+        i = self.view_box.findData(shown)  # a run gaining views keeps the one shown
+        if i >= 0:
+            self.view_box.setCurrentIndex(i)
         self.view_box.blockSignals(False)
         self._view_changed()
 
     def view(self) -> tuple[str, tuple[str, ...], bool, str]:
-        key = self.view_box.currentData() or ("fd" if self._kind == "image" else "modes")
-        views = IMAGE_VIEWS if self._kind == "image" else VIEWS_2D
+        views = views_of(self._kind or "image")
+        key = self.view_box.currentData()
+        if key not in views:
+            key = "modes" if self._kind == "2d" else "fd"
         return (key,) + views[key][1:]
 
     def select(self, key: str) -> None:
-        """Show the view ``key`` (fd, kid, classes, pr, dc, confidence; 2D: modes, hq)."""
+        """Show the view ``key`` (fd, kid, classes, pr, dc, confidence; stacked data:
+        stacked_modes, mode_kl; with quality.parzen: parzen; 2D: modes, hq)."""
         i = self.view_box.findData(key)
         if i >= 0:
             self.view_box.setCurrentIndex(i)
@@ -135,7 +175,10 @@ class QtQualityPanel(QtTimeSeriesPanel):
     def _kind_of(self, models) -> str:
         if not models:  # nothing drawn yet: the views of the run about to start (show_kind_of)
             return self._kind or "image"
-        return "2d" if all(is_2d(m) for m in models) else "image"
+        if all(is_2d(m) for m in models):
+            return "2d"
+        return ("image" + ("+stacked" if any(is_stacked(m) for m in models) else "")
+                + ("+parzen" if any(logs_parzen(m) for m in models) else ""))
 
     def show_kind_of(self, model: RunModel) -> None:
         """Offer the views of ``model``'s data (2D: modes, hq; images: fd, ...) while no run
@@ -218,7 +261,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         for line in self._refs:
             self.export_item.removeItem(line)
         self._refs.clear()
-        if len(series) != 1 or self._kind != "image":
+        if len(series) != 1 or self._kind == "2d":
             return
         name = series[0]
         seen = set()
@@ -267,6 +310,9 @@ class QtQualityPanel(QtTimeSeriesPanel):
         p, r = h.last("precision"), h.last("recall")
         if math.isfinite(p) and math.isfinite(r):
             parts.append(f"P {p:.2f} R {r:.2f}")
+        ll = h.last("parzen_ll")
+        if math.isfinite(ll):
+            parts.append(f"Parzen {ll:.0f} nats")
         if model.cfg.data.dataset == "folder" or model.cfg.quality.features == "inception":
             parts.append(scorer_note(model))
         return "   ".join(parts)
@@ -276,7 +322,7 @@ class QtQualityPanel(QtTimeSeriesPanel):
         h = model.history
         rows = [scorer_note(model) + f", N = {_fmt(h.last('quality_n'))} samples", ""]
         for name in ("fd", "kid", "classes", "class_kl", "confidence", "precision", "recall",
-                     "density", "coverage", "modes", "mode_kl"):
+                     "density", "coverage", "modes", "mode_kl", "parzen_ll"):
             v = h.last(name)
             if math.isfinite(v):
                 rows.append(f"{name}: {_fmt(v)}   (floor {_fmt(h.last('quality_floor.' + name))}"

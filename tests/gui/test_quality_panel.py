@@ -93,6 +93,37 @@ def test_two_runs_overlay_with_markers_and_a_2d_run_keeps_modes(qtbot, tmp_path)
     w.close()
 
 
+def test_stacked_and_parzen_runs_get_their_own_views(qtbot, tmp_path):
+    """A stacked run's modes of 1,000 and mode KL, and the Parzen estimate where
+    quality.parzen is on, are views of their own (stacked runs log no ``classes``: before,
+    their modes were in the info line only); a plain digits run does not offer them."""
+    run = cli_train(tmp_path, "stacked", tiny_image(
+        data__dataset="stacked_digits", run__steps=4, run__log_every=2, run__probe_every=2,
+        quality__parzen=True, quality__final_mode_samples=100))
+    lines = [r for r in _lines(run) if r.get("fd") is not None]
+    w = _window(qtbot, [run])
+    panel = w.area.quality
+    offered = [panel.view_box.itemData(i) for i in range(panel.view_box.count())]
+    assert {"stacked_modes", "mode_kl", "parzen"} <= set(offered)
+    for view, field in (("stacked_modes", "modes"), ("mode_kl", "mode_kl"),
+                        ("parzen", "parzen_ll")):
+        panel.select(view)
+        w.area.refresh_all()
+        x, y = panel.curves[field].getOriginalDataset()
+        assert list(x) == [r["step"] for r in lines]
+        assert np.allclose(y, [r[field] for r in lines]), view
+    # the Parzen view's floor (real kernels) and ceiling (an untrained G) as reference lines
+    assert sorted(line.value() for line in panel._refs) == pytest.approx(sorted(
+        [lines[-1]["quality_floor"]["parzen_ll"], lines[-1]["quality_ceiling"]["parzen_ll"]]))
+    assert "Parzen" in panel.info.text() and "modes" in panel.info.text()
+    w.close()
+    plain = cli_train(tmp_path, "plain", tiny_image(run__steps=2, run__log_every=2))
+    w = _window(qtbot, [plain])
+    offered = [w.area.quality.view_box.itemData(i) for i in range(w.area.quality.view_box.count())]
+    assert not {"stacked_modes", "mode_kl", "parzen"} & set(offered)
+    w.close()
+
+
 def test_overlaid_runs_keep_the_floor_and_ceiling_in_view(qtbot, tmp_path):
     runs = [cli_train(tmp_path, name, tiny_image(run__steps=4, run__log_every=2,
                                               run__probe_every=2, run__seed=seed))
