@@ -34,7 +34,15 @@ images). ``steps``: the last logged step. ``ms_per_step``: training time per gen
 metrics' ``time_split_ms`` weighted by the steps of each line (wall time per step when the
 time split is off). ``wall_s``: the run's elapsed seconds at its last line (all sessions).
 ``resumed_from``: the step the trial's last session started from (0: it ran in one go).
-``threads``: the trial's torch intra-op threads."""
+``threads``: the trial's torch intra-op threads. Image sweeps add, after ``final_lip_bound``,
+the image-quality columns of :data:`QUALITY_COLUMNS` (the last quality line's ``fd``, ``kid``,
+``classes``, ``precision``, ``recall``, ``parzen_ll`` and the lowest ``fd`` of the run;
+stacked data's modes are ``final_modes`` / ``best_modes``); a column appears when a trial has
+it, so a 2D sweep's file is as before."""
+
+QUALITY_FIELDS = ("fd", "kid", "classes", "precision", "recall", "parzen_ll")
+QUALITY_COLUMNS = ("final_fd", "best_fd", "final_kid", "final_classes", "final_precision",
+                   "final_recall", "final_parzen_ll")
 
 
 def weighted_split(lines: list[dict[str, Any]]) -> tuple[float, dict[str, float], int]:
@@ -102,6 +110,10 @@ def trial_row(out: Path, trial: Trial, status: str, result: dict[str, Any] | Non
     for key in ("loss_d", "loss_g", "d_real", "d_fake", "lip_grad", "lip_grad_mean_interp",
                 "lip_bound"):
         row[f"final_{key}"] = _num(last.get(key))
+    quality = [m for m in lines if _num(m.get("fd")) is not None]
+    if quality:
+        row.update({f"final_{k}": _num(quality[-1].get(k)) for k in QUALITY_FIELDS})
+        row["best_fd"] = min(m["fd"] for m in quality)
     sigma = last.get("sigma") if isinstance(last.get("sigma"), dict) else {}
     values = [v for v in sigma.values() if _num(v) is not None]
     row["final_sigma_max"] = max(values) if values else None
@@ -128,7 +140,10 @@ def write_summary(out: Path, sweep: Sweep, rows: list[dict[str, Any]]) -> Path:
     for row in rows:
         layer_cols += [k for k in row if k.startswith("sigma.") and k not in layer_cols]
     head = (["variant"] if sweep.variants else []) + sweep.grid_keys
-    fields = [SUMMARY_FIELDS[0], *head, *SUMMARY_FIELDS[1:-1], *layer_cols, SUMMARY_FIELDS[-1]]
+    quality = [k for k in QUALITY_COLUMNS if any(row.get(k) is not None for row in rows)]
+    at = SUMMARY_FIELDS.index("ms_per_step")
+    fields = [SUMMARY_FIELDS[0], *head, *SUMMARY_FIELDS[1:at], *quality,
+              *SUMMARY_FIELDS[at:-1], *layer_cols, SUMMARY_FIELDS[-1]]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
