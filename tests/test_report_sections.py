@@ -331,6 +331,13 @@ def test_grey_noise_verdict_follows_its_ratio(folders, none, sn, outcome):
     assert f"fd: **{outcome}**" in grey_noise.text(data)
 
 
+def test_grey_noise_medians_count_runs_that_never_got_there_as_later():
+    assert grey_noise.Censored((300, 500, None), 1000).median() == "500"
+    assert grey_noise.Censored((300, None, None), 1000).median() == "> 1000"
+    assert grey_noise.Censored((300, 400, 500, None), 1000).median() == "450"
+    assert grey_noise.Censored((), 1000).median() == "n/a"
+
+
 def test_grey_noise_cells_are_mean_sd_over_the_runs_that_got_there():
     cens = grey_noise.Censored((300, 500, None), 1000)
     assert cens.cell() == "400 ± 141 (2 of 3)"
@@ -387,9 +394,10 @@ def test_parzen_needs_enough_lines_past_grey_noise(folders):
     assert parzen.findings(data)[0].verdict.startswith("not measurable")
 
 
-def _stacked(folders, variant, modes, kl, seed=0, counted=None, final=26_000):
-    last = _line(1000, fd=50.0, modes=modes, mode_kl=kl,
-                 modes_n=final if counted is None else counted)
+def _stacked(folders, variant, modes, kl, seed=0, counted=None, final=26_000, fd=50.0):
+    last = _line(1000, fd=fd, modes=modes, mode_kl=kl,
+                 modes_n=final if counted is None else counted,
+                 quality_floor={"fd": FLOOR}, quality_ceiling={"fd": CEILING})
     return folders.add("stacked_modes", variant, [_line(500, fd=90.0, modes=300, modes_n=500),
                                                    last], seed=seed,
                        quality__final_mode_samples=final)
@@ -410,6 +418,22 @@ def test_stacked_modes_verdict_is_an_order_of_magnitude(folders, modes, agrees):
     assert only.ours.startswith(f"{modes:.1f} ± 1.4 modes, KL 3.50 ± 0.71")
 
 
+def test_stacked_modes_gives_no_verdict_while_the_unconstrained_runs_are_grey_noise(folders):
+    """Runs whose last fd is above section 9's level (201 here) have no modes to count yet:
+    1 mode of 1,000 then says nothing about mode collapse."""
+    _stacked(folders, "none", 1, 6.9, seed=0, fd=900.0)
+    _stacked(folders, "none", 1, 6.9, seed=1, fd=150.0)
+    _stacked(folders, "wgan_gp", 60, 4.0, seed=0, fd=150.0)
+    data = stacked_modes.compute(folders.context())
+    assert data.left_grey_noise("none") == [False, True] and not data.trained("none")
+    (only,) = stacked_modes.findings(data)
+    assert only.verdict.startswith("not measurable: too few steps")
+    text = stacked_modes.text(data)
+    assert "| ours: no constraint (BCE) | 1.0 ± 0.0 | 6.90 ± 0.00 | 525 ± 530 | 1 of 2 | 2 of 2 |" \
+        in text
+    assert "(fd ≤ 201 here)" in text and f"**{only.verdict}**" in text
+
+
 def test_stacked_modes_reads_only_the_last_lines_final_count(folders):
     _stacked(folders, "none", 120, 3.0, seed=0)
     _stacked(folders, "none", 500, 3.0, seed=1, counted=500)   # stopped before its final count
@@ -419,7 +443,7 @@ def test_stacked_modes_reads_only_the_last_lines_final_count(folders):
     assert data.finals("spectral", "modes") == [90.0]
     assert data.counts() == [1000, 26_000]
     text = stacked_modes.text(data)
-    assert "| ours: no constraint (BCE) | 120.0 | 3.00 | 50 ± 0 | 1 of 2 |" in text
+    assert "| ours: no constraint (BCE) | 120.0 | 3.00 | 50 ± 0 | 2 of 2 | 1 of 2 |" in text
     assert "on 1,000 / 26,000 samples" in text
 
 
@@ -464,9 +488,19 @@ def test_robustness_verdict_follows_its_criterion(folders, failing, verdict):
     assert f"**{verdict}**" in robustness.text(data)
 
 
-def test_robustness_gives_no_verdict_when_the_notebook_setting_did_not_train(folders):
+def test_robustness_gives_no_verdict_when_the_notebook_setting_did_not_train(folders, tmp_path):
     data = _robustness(folders, {"wgan_gp": {"D", "E"}}, c_none_fd=500.0)
     assert robustness.findings(data)[0].verdict.startswith("not measurable: too few steps")
+    # ... but says what the short runs show at D-F
+    text = robustness.text(data)
+    assert ("runs that left grey noise: no constraint 3 of 3 (D, E, F); spectral norm 3 of 3 "
+            "(D, E, F); WGAN-GP 1 of 3 (F); clipping 3 of 3 (D, E, F).") in text
+    assert "spectral norm left grey noise at more of the high learning rates" in text
+    data = _robustness(Folders(tmp_path / "b"), {"spectral": {"D", "E", "F"}},
+                       c_none_fd=500.0)
+    assert "WGAN-GP did at least as well as spectral norm" in robustness.text(data)
+    data = _robustness(Folders(tmp_path / "c"), {})  # trained: the verdict, no such paragraph
+    assert "steps do show" not in robustness.text(data)
 
 
 def test_robustness_marks_a_diverged_run_failed(folders):
@@ -484,6 +518,10 @@ def test_robustness_d_wins_uses_section_6s_criterion(folders):
                        loss_g=dwins.D_WINS_LOSS_G_ABOVE + 1)
     d_wins = robustness.findings(data)[1]
     assert d_wins.verdict == "reproduces at D, E, F"
+    # every setting in the text (setting C's runs are section 9's, whose lines here log no
+    # losses)
+    assert ("D wins by that criterion, at every setting: no constraint at A, B, D, E, F; "
+            "spectral norm at A, B, D, E, F.") in robustness.text(data)
 
 
 # --------------------------------------------------------------------------- --only's merge

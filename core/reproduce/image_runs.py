@@ -98,5 +98,14 @@ class Censored:
         spread = f" ± {statistics.stdev(got):.0f}" if len(got) > 1 else ""
         return f"{statistics.mean(got):.0f}{spread} ({len(got)} of {n})"
 
+    def median(self) -> str:
+        """The median step, a run that never got there counted as above the horizon ("> H"
+        when the median falls among those): robust where the mean has only bounds."""
+        if not self.steps:
+            return "n/a"
+        ordered = sorted(s if s is not None else math.inf for s in self.steps)
+        mid = statistics.median(ordered)
+        return f"> {self.horizon}" if math.isinf(mid) or math.isnan(mid) else f"{mid:.0f}"
+
     def per_run(self) -> str:
         return ", ".join(str(s) if s is not None else f"> {self.horizon}" for s in self.steps)

@@ -115,6 +115,11 @@ def findings(data: GreyNoise) -> list[Finding]:
                     _ours(data, data.classes), verdict(data.outcome(data.classes)))]
 
 
+def _medians(which: dict[str, Censored]) -> str:
+    return ", ".join(f"{'SN' if v == 'spectral' else 'no SN'} {which[v].median()}"
+                     for v in VARIANTS if v in which)
+
+
 def _finals(runs: list[Run], key: str, fmt: str) -> str:
     return mean_std([r.final(key) for r in runs], fmt)
 
@@ -160,7 +165,8 @@ grey noise* at the first line where `fd` ≤ floor + {FD_LEVEL_SHARE:g} × (ceil
 
 Verdict (criterion: SN "later" when its mean step is at least {LATER_RATIO:g}x the unconstrained
 one's, "earlier" when at most 1/{LATER_RATIO:g}x, runs that never got there bounding the means):
-fd: **{fd_out}**; classes: **{cls_out}**. {agree}. This is digits (1,797 8x8 images upscaled to
+fd: **{fd_out}**; classes: **{cls_out}**. {agree}. Median steps (runs that never got
+there counted as later than all): fd {_medians(data.fd)}; classes {_medians(data.classes)}. This is digits (1,797 8x8 images upscaled to
 28x28) on 2 CPU cores, not MNIST: the step counts are not the forum's, the order is the
 question.
 

@@ -130,6 +130,30 @@ def verdict(data: Robustness) -> str:
             f"SN at none)")
 
 
+def observed(data: Robustness) -> str:
+    """What the runs show at D-F when they are too short for the verdict: which
+    discriminators left grey noise there, and how WGAN-GP compares with SN."""
+    if trained(data):
+        return ""
+    def passed(c: str) -> list[str]:
+        return [s for s in data.measured(c) if not data.cells[s, c].failed]
+    parts = [f"{CONSTRAINTS[c]} {len(passed(c))} of {len(data.measured(c))}"
+             + (f" ({', '.join(passed(c))})" if passed(c) else "")
+             for c in CONSTRAINTS if data.measured(c)]
+    if not parts:
+        return ""
+    gp, sn = passed("wgan_gp"), passed("spectral")
+    order = ""
+    if data.measured("wgan_gp") and data.measured("spectral"):
+        order = (" Within these steps WGAN-GP did at least as well as spectral norm at the high "
+                 "learning rates; whether it fails later, as over the paper's 100,000 steps, "
+                 "these runs cannot tell." if len(gp) >= len(sn) else
+                 " Within these steps spectral norm left grey noise at more of the high "
+                 "learning rates than WGAN-GP.")
+    return (f"What {data.steps} steps do show at D-F: runs that left grey noise: "
+            f"{'; '.join(parts)}.{order}")
+
+
 def findings(data: Robustness) -> list[Finding]:
     found = []
     if data.measured("wgan_gp") and data.measured("spectral"):
@@ -138,9 +162,7 @@ def findings(data: Robustness) -> list[Finding]:
         found.append(Finding("WGAN-GP fails at high learning rates (D-F), SN stays robust "
                              "(SN-GAN Table 1 / Fig. 1)", "WGAN-GP fails at D-F; SN does not",
                              ours, verdict(data)))
-    won = [s for s in HIGH_LR if (s, "none") in data.cells and data.cells[s, "none"].run
-           is not None and d_wins(data.cells[s, "none"].min_loss_d,
-                                  data.cells[s, "none"].max_loss_g)]
+    won = won_at(data, "none", HIGH_LR)
     tried = [s for s in HIGH_LR if (s, "none") in data.cells
              and data.cells[s, "none"].run is not None]
     if tried:
@@ -152,6 +174,13 @@ def findings(data: Robustness) -> list[Finding]:
                              f"reproduces at {', '.join(won)}" if won else
                              "does not reproduce here"))
     return found
+
+
+def won_at(data: Robustness, constraint: str, settings=tuple(SETTINGS)) -> list[str]:
+    """The settings where ``constraint``'s run meets section 6's "D wins" criterion."""
+    return [s for s in settings if (s, constraint) in data.cells
+            and data.cells[s, constraint].run is not None
+            and d_wins(data.cells[s, constraint].min_loss_d, data.cells[s, constraint].max_loss_g)]
 
 
 def _setting(s: str) -> str:
@@ -166,6 +195,8 @@ def text(data: Robustness) -> str:
                                   f"{num(data.cells[s, c].max_loss_g)}"
                                   if data.cells[s, c].run is not None else "n/a"
                                   for c in ("none", "spectral")] for s in SETTINGS]
+    won_text = "; ".join(f"{CONSTRAINTS[c]} at {', '.join(won_at(data, c)) or 'none'}"
+                         for c in ("none", "spectral"))
     fails = {c: data.failing(c) for c in CONSTRAINTS}
     fail_text = "; ".join(f"{CONSTRAINTS[c]}: {', '.join(v) or 'none'}"
                           for c, v in fails.items())
@@ -190,13 +221,15 @@ seed-0 runs at step {data.steps}. Each cell: `fd` on the last line (`classes` in
 
 Failed at D-F ({fail_text}). Verdict (criterion: WGAN-GP fails at >= {FAILS_AT_LEAST} of D-F
 and SN at none, once setting {TRAINED_CELL[0]} without a constraint has left grey noise):
-**{verdict(data)}**.
+**{verdict(data)}**. {observed(data)}
 
 "D wins" revisited (section 6's criterion: D loss below {D_WINS_LOSS_D_BELOW:g} and G loss above
 {D_WINS_LOSS_G_ABOVE:g} on some line): the lowest D loss and highest G loss logged (means over
 each line's 25 steps), BCE without and with SN:
 
 {table(["setting", "no constraint: D min / G max", "spectral norm: D min / G max"], loss_rows)}
+
+D wins by that criterion, at every setting: {won_text}.
 
 {source("robustness/<setting>_<constraint>_seed0/metrics.jsonl",
         "grey_noise/{none,spectral}_seed0/metrics.jsonl (setting C)",
@@ -221,7 +254,11 @@ def figure(data: Robustness, folder: Path) -> str | None:
             cell = data.cells[s, c]
             label = ("n/a" if cell.run is None else "✗" if cell.fd is None else
                      f"{cell.fd:.0f}" + (" ✗" if cell.failed else ""))
-            ax.text(j, i, label, ha="center", va="center", fontsize=7, color="white")
+            # dark text on the bright (low fd) end of the colour map, white elsewhere
+            bright = cell.fd is not None and cell.fd > 0 and \
+                shown.norm(math.log10(cell.fd)) < 0.4
+            ax.text(j, i, label, ha="center", va="center", fontsize=7,
+                    color="black" if bright else "white")
     ax.set_xticks(range(len(CONSTRAINTS)), list(CONSTRAINTS.values()), fontsize=7)
     ax.set_yticks(range(len(SETTINGS)), list(SETTINGS), fontsize=8)
     ax.set_title(f"fd at step {data.steps}", fontsize=10)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..render import Finding, figure as new_figure, mean_std, save, source, table
 from ..runs import ReportContext, Run
+from .grey_noise import FD_LEVEL_SHARE, fd_level
 
 READS = ("stacked_modes",)  # the experiments it reads (reproduce --only)
 
@@ -24,6 +25,9 @@ PUBLISHED_MODES = 99.0
 # unconstrained DCGAN's mean is within this factor of VEEGAN's 99.
 ORDER_FACTOR = 3.0
 FINAL_SAMPLES = 26_000  # the papers' count; ours is each run's quality.final_mode_samples
+# As in section 12: a mode count says something about a trained generator only. A variant
+# whose samples are still grey noise at its last line (fd above section 9's level, from the
+# run's own floor and ceiling) has no modes to count yet, and the finding is not measured.
 
 
 @dataclass
@@ -45,6 +49,22 @@ class StackedModes:
         """The final counts' sample numbers over every run (26,000 in full mode)."""
         return sorted({final_count(r) for rs in self.runs.values() for r in rs})
 
+    def left_grey_noise(self, variant: str) -> list[bool]:
+        """Per run of ``variant``: whether its last fd is at or below its grey-noise level."""
+        out = []
+        for r in self.runs.get(variant, []):
+            fd, level = r.final("fd"), fd_level(r)
+            if isinstance(fd, (int, float)) and level is not None:
+                out.append(fd <= level)
+        return out
+
+    def trained(self, variant: str = "none") -> bool:
+        left = self.left_grey_noise(variant)
+        return bool(left) and all(left)
+
+    def levels(self) -> list[float]:
+        return [lv for rs in self.runs.values() for r in rs if (lv := fd_level(r)) is not None]
+
     def mean_modes(self, variant: str) -> float | None:
         vals = self.finals(variant, "modes")
         return statistics.mean(vals) if vals else None
@@ -65,16 +85,24 @@ def agrees(modes: float) -> bool:
     return PUBLISHED_MODES / ORDER_FACTOR <= modes <= PUBLISHED_MODES * ORDER_FACTOR
 
 
-def findings(data: StackedModes) -> list[Finding]:
+def verdict(data: StackedModes) -> str:
     ours = data.mean_modes("none")
     if ours is None:
+        return "not measured"
+    if not data.trained("none"):
+        return ("not measurable: too few steps (the unconstrained runs' samples had not left "
+                "grey noise)")
+    return ("same order of magnitude" if agrees(ours) else
+            f"does not reproduce (criterion: within {ORDER_FACTOR:g}x of 99)")
+
+
+def findings(data: StackedModes) -> list[Finding]:
+    if data.mean_modes("none") is None:
         return []
     return [Finding("A DCGAN reaches about a tenth of the 1,000 stacked modes (VEEGAN / "
                     "PacGAN Table 2)", "99 modes, KL 3.4 (VEEGAN); 78.9 ± 6.5, KL 4.50 (PacGAN)",
                     f"{mean_std(data.finals('none', 'modes'), '{:.1f}')} modes, KL "
-                    f"{mean_std(data.finals('none', 'mode_kl'), '{:.2f}')}",
-                    "same order of magnitude" if agrees(ours) else
-                    f"does not reproduce (criterion: within {ORDER_FACTOR:g}x of 99)")]
+                    f"{mean_std(data.finals('none', 'mode_kl'), '{:.2f}')}", verdict(data))]
 
 
 def text(data: StackedModes) -> str:
@@ -84,17 +112,26 @@ def text(data: StackedModes) -> str:
         rows.append([f"ours: {label}", mean_std(data.finals(v, "modes"), "{:.1f}"),
                      mean_std(data.finals(v, "mode_kl"), "{:.2f}"),
                      mean_std([r.final("fd") for r in data.runs.get(v, [])], "{:.0f}"),
+                     f"{sum(data.left_grey_noise(v))} of {len(data.left_grey_noise(v))}",
                      f"{n} of {len(data.runs.get(v, []))}"])
     for name, (modes, kl) in PUBLISHED.items():
-        rows.append([name, modes, kl, "", ""])
+        rows.append([name, modes, kl, "", "", ""])
     best = max(VARIANTS, key=lambda v: data.mean_modes(v) or -1.0)
     ranked = (f"Most modes: {VARIANTS[best]} ({data.mean_modes(best):.1f})."
               if data.mean_modes(best) is not None else "")
     ours = data.mean_modes("none")
     counts = " / ".join(f"{n:,}" for n in data.counts()) or f"{FINAL_SAMPLES:,}"
-    verdict = ("No unconstrained run counted its modes" if ours is None else
-               f"Our unconstrained DCGAN is {'within' if agrees(ours) else 'not within'} a "
-               f"factor {ORDER_FACTOR:g} of VEEGAN's 99 modes (the criterion of the finding)")
+    levels = data.levels()
+    level = ("" if not levels else f"{min(levels):.0f}" if round(min(levels)) == round(
+        max(levels)) else f"{min(levels):.0f}–{max(levels):.0f}")
+    said = ("No unconstrained run counted its modes" if ours is None else
+            f"Our unconstrained DCGAN is {'within' if agrees(ours) else 'not within'} a "
+            f"factor {ORDER_FACTOR:g} of VEEGAN's 99 modes (the criterion of the finding)")
+    if ours is not None and not data.trained("none"):
+        said = (f"The unconstrained runs' samples had not left grey noise by step {data.steps} "
+                f"(their last fd above the level), so their mode count says nothing yet about "
+                f"mode collapse: {said.lower()[0] + said[1:]}, but the verdict is **"
+                f"{verdict(data)}**")
     return f"""
 ## 11. Stacked digits: modes of 1,000
 
@@ -109,9 +146,13 @@ deviation over seeds. The four discriminators are section 12's: no constraint an
 norm with the BCE loss; WGAN-GP (Wasserstein loss, two-sided penalty λ = 10, layer norm in
 place of D's BatchNorm) and WGAN's weight clipping (Wasserstein loss, c = 0.01).
 
-{table(["runs", "modes (of 1,000)", "KL to uniform", "fd last", "runs counted"], rows)}
+"Left grey noise": the last fd at or below section 9's level, floor + {FD_LEVEL_SHARE:g} ×
+(ceiling − floor) of the stacked scorer{f" (fd ≤ {level} here)" if level else ""}.
 
-{verdict}. {ranked} Different data (digits, not MNIST), networks and
+{table(["runs", "modes (of 1,000)", "KL to uniform", "fd last", "left grey noise",
+        "runs counted"], rows)}
+
+{said}. {ranked} Different data (digits, not MNIST), networks and
 training lengths: compare orders of magnitude. A run reaching all 1,000 modes uniformly would
 have KL near 0.02 at 26,000 samples (26 samples a mode).
 
