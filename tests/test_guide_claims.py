@@ -78,6 +78,9 @@ CLAIMS = [
           sigma=AT_OR_A_LITTLE_ABOVE_1),
     Claim("dcgan_notebook", "method = exact holds it at 1", 40, sets=EXACT, sigma=EXACTLY_1),
     Claim("mnist_dcgan", "sigma at or a little above 1 under SN", 20, sigma=AT_OR_A_LITTLE_ABOVE_1),
+    Claim("dwins_high_lr", "every layer's sigma is at or a little above 1", 175,
+          changes=("150:constraints.spectral.enabled=true",), after=150, branch=True,
+          sigma=AT_OR_A_LITTLE_ABOVE_1),
     Claim("cifar10_sngan", "at or a little above 1 on every layer", 10,
           sigma=AT_OR_A_LITTLE_ABOVE_1),
 ]
@@ -152,3 +155,54 @@ def test_a_run_of_the_preset_measures_what_its_guide_quotes(claim, tmp_path,
             assert lo <= sigma <= hi, (claim.preset, m["step"], layer, sigma, claim.quote)
         if claim.bound is not None:
             assert claim.bound[0] <= m["lip_bound"] <= claim.bound[1], (m["step"], m["lip_bound"])
+
+
+# --------------------------------------------------------------------------- report presets
+# Presets whose guides quote the reproduction report: each is one trial of a report sweep
+# (experiment, variant, seed; the keys allowed to differ), so the report's numbers for that
+# trial are what a run of the preset measures, and every figure quoted below must be in both
+# the guide and the committed report (docs/reproduction/RESULTS.md).
+REPORT_RUNS = {
+    "grey_noise_sn": ("grey_noise", "spectral", 0, {"quality.parzen"}),
+    "parzen_vs_fd": ("grey_noise", "none", 0, set()),
+    "stacked_modes": ("stacked_modes", "wgan_gp", 0, set()),
+    "dwins_high_lr": ("robustness", "D_none", 0, set()),
+}
+REPORT_QUOTES = {
+    "grey_noise_sn": ("1350 ± 100", "1450 ± 412", "4 of 5"),
+    "parzen_vs_fd": ("-0.87", "779.5", "-611.4"),
+    "stacked_modes": ("67.0 ± 96.4", "353 ± 91", "1.0 ± 0.0", "2.3 ± 1.5", "8.0 ± 0.0"),
+    "dwins_high_lr": ("4.48e-09 / 25.9", "975 (1)", "96 (4)", "11 (10)"),
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _flat(table: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and key != "drawn":
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_RUNS))
+def test_a_report_preset_is_its_report_trial(name):
+    from core.resource_paths import reproduce_dir
+    from core.sweep_spec import load_sweep
+
+    experiment, variant, seed, free = REPORT_RUNS[name]
+    sweep = load_sweep(reproduce_dir() / f"{experiment}.toml")
+    (trial,) = [t for t in sweep.trials if t.variant == variant and t.seed == seed]
+    ours, theirs = _flat(C.load(PRESETS[name]).to_dict()), _flat(trial.config)
+    differ = {k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)}
+    assert differ <= free | {"run.device"}, {k: (ours.get(k), theirs.get(k)) for k in differ}
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_QUOTES))
+def test_a_report_presets_figures_are_the_reports(name):
+    report = " ".join((ROOT / "docs" / "reproduction" / "RESULTS.md").read_text().split())
+    for quote in REPORT_QUOTES[name]:
+        assert quote in _text(name), (name, quote)
+        assert quote in report, (name, quote)

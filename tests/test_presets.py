@@ -43,6 +43,7 @@ def test_preset_has_a_guide_loads_and_trains(name, tmp_path):
         cfg.set(key, value)
     cfg.run.device = "cpu"
     cfg.data.batch_size = min(cfg.data.batch_size, 16)
+    cfg.quality.final_mode_samples = min(cfg.quality.final_mode_samples, 500)  # stacked: 26,000
     session = TrainingSession(tmp_path / "run", cfg, steps=2)
     while not session.done:
         session.advance()
