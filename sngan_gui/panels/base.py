@@ -157,6 +157,18 @@ def _nice_ceiling(x: float) -> float:
     return next(m * k for m in (1, 2, 5, 10) if m * k >= x)
 
 
+# The step axis's bounds: fine enough that a finished run fills most of its plot (with 1, 2,
+# 5 x 10^k a 2,000-step run was drawn on a 0-5,000 axis, 60 % of it empty), coarse enough that
+# a growing run re-renders its axis only about a dozen times per decade.
+STEP_AXIS_BOUNDS = (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10)
+
+
+def step_axis_ceiling(x: float) -> float:
+    """The smallest of STEP_AXIS_BOUNDS x 10^k that is >= x."""
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in STEP_AXIS_BOUNDS if m * k >= x * (1 - 1e-12))
+
+
 class QtLogFriendlyAxis(pg.AxisItem):
     """An axis whose log-mode labels stay readable: when pyqtgraph would label every minor
     tick (2, 3, ..., 9 x 10^k), only the mantissas 1, 2 and 5 keep their text; when the range

@@ -21,7 +21,7 @@ from ..history import smooth
 from ..report.specs import curve_lines, legend_entry, marker_of
 from ..run_model import DataKind, RunModel, joined_marker_text, marker_text
 from .legend_row import QtLegendRow
-from .base import QtPlotPanel, _nice_ceiling, _style_plot, min_span, pen, steady_range
+from .base import QtPlotPanel, _style_plot, min_span, pen, steady_range, step_axis_ceiling
 
 MAX_MARKERS = 100
 # A decimated history (a long run: more lines than the history keeps) is drawn as each
@@ -82,14 +82,15 @@ class QtTimeSeriesPanel(QtPlotPanel):
         return (DataKind.METRICS, DataKind.EVENTS)
 
     def grow_x(self, steps) -> None:
-        """Extend the step axis in jumps (to a 1/2/5 x 10^k bound 20% ahead) instead of on
-        every refresh, so the axes are re-rendered only a few times per run."""
+        """Extend the step axis in jumps (to the next STEP_AXIS_BOUNDS x 10^k at least 5 %
+        ahead) instead of on every refresh, so the axes are re-rendered only a few times per
+        run."""
         if not len(steps):
             return
         last = float(steps[-1])
         if self._x_max is not None and last <= self._x_max:
             return
-        self._x_max = _nice_ceiling(1.2 * max(last, 1.0))
+        self._x_max = step_axis_ceiling(1.05 * max(last, 1.0))
         p = self.export_item
         p.enableAutoRange(x=False)
         p.setXRange(0, self._x_max, padding=0.02)

@@ -42,6 +42,10 @@ def test_quality_panel_draws_an_image_runs_quality_lines(qtbot, tmp_path):
     assert panel.view_box.currentData() == "fd" and panel.export_item.ctrl.logYCheck.isChecked()
     x, y = panel.curves["fd"].getOriginalDataset()
     assert list(x) == [2, 4, 6] and np.allclose(y, [r["fd"] for r in lines])
+    # the step axes end near the run's last step (7, not 10 with the former 1/2/5 bounds)
+    for name in ("quality", "loss"):
+        right = w.area.panels[name].export_item.getViewBox().viewRange()[0][1]
+        assert 6 < right <= 7 * 1.03, (name, right)
     floor, ceiling = lines[-1]["quality_floor"]["fd"], lines[-1]["quality_ceiling"]["fd"]
     labels = sorted(line.label.textItem.toPlainText() for line in panel._refs)
     assert labels == sorted([f"ceiling {ceiling:.0f}" if ceiling >= 100 else f"ceiling {ceiling:.3g}",
