@@ -265,19 +265,28 @@ class QtQualityPanel(QtTimeSeriesPanel):
             return
         name = series[0]
         seen = set()
+        placed = 0  # labels already drawn: the next one sits further along its line
         for model in models:
             for which in ("floor", "ceiling"):
                 v = model.history.last(f"quality_{which}.{name}")
                 if not math.isfinite(v) or (log and v <= 0) or (which, round(v, 6)) in seen:
                     continue
                 seen.add((which, round(v, 6)))
+                # runs of different data have floors and ceilings of their own: each label
+                # further along its line, so two close values do not print over each other
+                # (the first pair is one run's: far apart vertically, they keep the start)
+                if placed < 2:
+                    along = 0.02 if which == "floor" else 0.12
+                else:
+                    along = 0.02 + 0.22 * placed
+                placed += 1
                 line = pg.InfiniteLine(
                     pos=math.log10(v) if log else v, angle=0, movable=False,
                     pen=pen(REF_COLOR, 1.0, Qt.DotLine),
                     label=f"{which} {_fmt(v)}",
                     # the floor's label above its line, the ceiling's below (it is near the
                     # top of the range)
-                    labelOpts={"position": 0.02 if which == "floor" else 0.12,
+                    labelOpts={"position": min(along, 0.9),
                                "color": REF_COLOR, "movable": False,
                                "anchors": [(0, 1), (0, 1)] if which == "floor"
                                else [(0, 0), (0, 0)]})

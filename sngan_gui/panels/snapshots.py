@@ -24,7 +24,7 @@ HIST_FILL = (90, 169, 230, 90)
 
 
 class QtSpectrumPanel(QtPlotPanel):
-    title = "Normalized spectrum σᵢ/σ₁"
+    title = "Spectrum σᵢ/σ₁"
     name = "spectrumPlot"
     tooltip = ("All singular values of each D layer's weight matrix divided by the largest one, "
                "as in the SN-GAN paper's figure. For conv layers the info line compares σ of the "
@@ -79,7 +79,7 @@ class QtSpectrumPanel(QtPlotPanel):
 
 
 class QtHistogramPanel(QtPlotPanel):
-    title = "Weight histogram"
+    title = "Weights"
     name = "histogramPlot"
     tooltip = "Distribution of the effective weights (after constraints) of the chosen D layer."
 

@@ -287,7 +287,7 @@ class QtLossPanel(QtTimeSeriesPanel):
 
 
 class QtSigmaPanel(QtTimeSeriesPanel):
-    title = "Top singular value per D layer"
+    title = "Top σ per D layer"
     ylabel = "σ (largest singular value)"
     name = "sigmaPlot"
     log_y = True
