@@ -310,12 +310,23 @@ def test_reproduce_interrupted_anywhere_finishes_with_the_same_report(quick, tmp
     from core.run_lock import holder
     folders = [p for p in out.glob("*/*") if p.is_dir()]
     _wait(lambda: not any(holder(f) for f in folders), None, timeout=300)
-    # 3. SIGTERM while the timing trials run alone: as soon as the first one has its folder
-    #    (in --quick its first metrics line is its last: waiting for it sent the signal at
-    #    the trial's end, and once in CI the reproduction then finished: exit 0, not 130)
-    proc = start()
-    _wait(lambda: any((out / "timing").glob("*/config.toml")), proc)
+    # 3. SIGTERM while the timing trials run alone, held at the first timing trial's first
+    #    metrics line (test-only pause point; every worker pauses at its first line, and the
+    #    pool's are let go at once). Waiting for that line's file instead sent the signal
+    #    too late in full CI runs (the reproduction had finished: exit 0, not 130).
+    proc = start(SNGAN_GUI_TEST_PAUSE="log@1", SNGAN_GUI_TEST_PAUSE_FILE=str(marker))
+
+    def timing_trial_paused() -> bool:
+        if not marker.exists():
+            return False
+        if any((out / "timing").glob("*/config.toml")):
+            return True
+        marker.unlink(missing_ok=True)  # a pool worker's first line: let it go on
+        return False
+
+    _wait(timing_trial_paused, proc)
     proc.send_signal(signal.SIGTERM)
+    marker.unlink()
     assert proc.wait(timeout=300) == 130, proc.stderr.read()  # a sweep stopped: 130
     # 4. the same command again: it finishes
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200,
