@@ -73,6 +73,8 @@ def run_sweeps(jobs: Sequence[tuple[Sweep, str | Path]], *, workers: int | None 
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    if hasattr(signal, "pthread_sigmask"):  # a mask inherited from the launcher would hold it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     try:
         if ray_address:
             from .sweep_ray import run_on_ray
