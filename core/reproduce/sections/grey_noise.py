@@ -36,6 +36,14 @@ def fd_level(run: Run) -> float | None:
     return floor + FD_LEVEL_SHARE * (ceiling - floor)
 
 
+def level_range(levels: list[float]) -> str:
+    """The runs' grey-noise levels as the text says them: one number, a range, or ""."""
+    if not levels:
+        return ""
+    lo, hi = min(levels), max(levels)
+    return f"{levels[0]:.0f}" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f}"
+
+
 def left_grey_noise(run: Run) -> int | None:
     level = fd_level(run)
     return None if level is None else first_step(run, "fd", lambda v: v <= level)
@@ -136,9 +144,7 @@ def text(data: GreyNoise) -> str:
                      f"{data.fd[v].per_run()} / {data.classes[v].per_run()}"])
     rows.append(["forum (MNIST, the course notebook)", "no SN ~3,000, SN ~10,000", "", "", "",
                  ""])
-    level = ("n/a" if not data.levels else f"{data.levels[0]:.0f}"
-             if round(min(data.levels)) == round(max(data.levels))
-             else f"{min(data.levels):.0f}–{max(data.levels):.0f}")
+    level = level_range(data.levels) or "n/a"
     seeds = max((len(rs) for rs in data.runs.values()), default=0)
     seeds = f"{seeds} seed{'s' if seeds != 1 else ''}"
     fd_out, cls_out = data.outcome(data.fd), data.outcome(data.classes)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..render import Finding, figure as new_figure, mean_std, save, source, table
 from ..runs import ReportContext, Run
-from .grey_noise import FD_LEVEL_SHARE, fd_level
+from .grey_noise import FD_LEVEL_SHARE, fd_level, level_range
 
 READS = ("stacked_modes",)  # the experiments it reads (reproduce --only)
 
@@ -109,10 +109,11 @@ def text(data: StackedModes) -> str:
     rows = []
     for v, label in VARIANTS.items():
         n = len(data.finals(v, "modes"))
+        left = data.left_grey_noise(v)
         rows.append([f"ours: {label}", mean_std(data.finals(v, "modes"), "{:.1f}"),
                      mean_std(data.finals(v, "mode_kl"), "{:.2f}"),
                      mean_std([r.final("fd") for r in data.runs.get(v, [])], "{:.0f}"),
-                     f"{sum(data.left_grey_noise(v))} of {len(data.left_grey_noise(v))}",
+                     f"{sum(left)} of {len(left)}",
                      f"{n} of {len(data.runs.get(v, []))}"])
     for name, (modes, kl) in PUBLISHED.items():
         rows.append([name, modes, kl, "", "", ""])
@@ -121,9 +122,7 @@ def text(data: StackedModes) -> str:
               if data.mean_modes(best) is not None else "")
     ours = data.mean_modes("none")
     counts = " / ".join(f"{n:,}" for n in data.counts()) or f"{FINAL_SAMPLES:,}"
-    levels = data.levels()
-    level = ("" if not levels else f"{min(levels):.0f}" if round(min(levels)) == round(
-        max(levels)) else f"{min(levels):.0f}–{max(levels):.0f}")
+    level = level_range(data.levels())
     said = ("No unconstrained run counted its modes" if ours is None else
             f"Our unconstrained DCGAN is {'within' if agrees(ours) else 'not within'} a "
             f"factor {ORDER_FACTOR:g} of VEEGAN's 99 modes (the criterion of the finding)")
